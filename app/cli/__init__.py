@@ -1,0 +1,69 @@
+"""`huebrush` command line. With no sub-command (or only photo paths) it opens the GUI.
+
+Each sub-command lives in its own module with ``add_parser(subparsers)`` that sets
+``func(args) -> int``; heavy imports (torch, Qt) happen inside ``func`` so ``--help`` is quick.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from app import __version__
+
+# module name in app.cli -> sub-command(s) it adds
+_COMMAND_MODULES = ["colorize", "info", "models_cmd", "segment", "batch", "doctor"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huebrush",
+        description="Colourize black-and-white photographs under your control. "
+        "Run without a sub-command (optionally with photo paths) to open the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"huebrush {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"app.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"app.cli.{name}":
+                continue  # that sub-command is not built yet
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        return _open_gui(argv)
+    args = parser.parse_args(argv)
+    from app.core.errors import HuebrushError
+    from models.types import ModelError
+
+    try:
+        return int(args.func(args) or 0)
+    except (HuebrushError, ModelError) as e:
+        print(f"huebrush: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("huebrush: interrupted", file=sys.stderr)
+        return 130
+
+
+def _open_gui(paths: list[str]) -> int:
+    try:
+        from app.ui.main import run_gui
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("app.ui"):
+            print("huebrush: the window is not available in this build; see `huebrush --help`.", file=sys.stderr)
+            return 2
+        raise
+    return run_gui(paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
