@@ -1,0 +1,63 @@
+"""A photo's saved project as a batch mask source: mask, hints, settings, reference photo."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .errors import ProjectError
+
+
+def scale_hint(hint: Any, sx: float, sy: float) -> Any:
+    """A hint placed on one photo, moved to the same relative place on a photo of another size."""
+    if sx == 1.0 and sy == 1.0:
+        return hint
+    points = tuple(((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5) for x, y in hint.points)
+    return dataclasses.replace(hint, points=points, radius=max(0.5, hint.radius * (sx + sy) / 2))
+
+
+def scale_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if mask.shape == tuple(shape):
+        return mask
+    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int]) -> tuple[np.ndarray | None, tuple, Any, np.ndarray | None]:
+    """(mask, hints, settings, reference_L) from a project, fitted to the photo's size.
+
+    A project made on a resized copy of the photo (same aspect ratio) is scaled to fit; one made
+    for a differently shaped photo is refused, since its mask would land in the wrong place.
+    """
+    from .project import load_project
+
+    project = load_project(project_path)
+    mask, hints = project.mask, tuple(project.hints)
+    size = tuple(project.size) if project.size else (mask.shape if mask is not None else None)
+    if size is not None and size != tuple(shape):
+        (ph, pw), (h, w) = size, shape
+        if abs(pw / ph - w / h) > 0.01 * (w / h):
+            raise ProjectError(
+                f"Project {project_path} was made for a {pw}x{ph} photo but {photo.name} is {w}x{h}: "
+                "open the photo and save its project again."
+            )
+        sy, sx = h / ph, w / pw
+        hints = tuple(scale_hint(hint, sx, sy) for hint in hints)
+        mask = scale_mask(mask, shape) if mask is not None else None
+    reference_L = None
+    if project.reference_path is not None:  # style transfer (iizuka); other models ignore it
+        from .document import load_image
+
+        reference_L = load_image(project.reference_path).L
+    return mask, hints, project.settings, reference_L
+
+
+def shared_from_project(project_path: Path) -> tuple[np.ndarray | None, tuple, tuple[int, int] | None]:
+    """The mask, hints and photo size of a project, to apply to every photo of a series."""
+    from .project import load_project
+
+    project = load_project(project_path)
+    shape = tuple(project.size) if project.size else (project.mask.shape if project.mask is not None else None)
+    return project.mask, tuple(project.hints), shape  # type: ignore[return-value]

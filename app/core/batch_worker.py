@@ -1,0 +1,270 @@
+"""The threads of a batch run: I/O workers decode and export, the calling thread runs the model.
+
+Kept apart from batch.py (the options and the plan) so each module stays readable on its own.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .batch import BatchJob, BatchProgress, _Prepared, fatal_reason, resize_long_side
+from .batch_plan import PlannedPhoto, is_writable_dir, next_free
+from .batch_project import scale_hint, scale_mask
+from .batch_report import BatchReport, PhotoRecord, write_report
+from .errors import HuebrushError
+
+_REPORT_EVERY_S = 5.0
+
+
+class _Inline:
+    """An executor that runs each task at once (io_workers=0: everything on one thread)."""
+
+    def submit(self, fn: Callable, *args: Any) -> Future:
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args))
+        except BaseException as e:  # the caller reads it from the future, as with a pool
+            f.set_exception(e)
+        return f
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+class BatchRunner:
+    def __init__(
+        self,
+        job: BatchJob,
+        todo: list[PlannedPhoto],
+        report: BatchReport,
+        progress: Callable[[BatchProgress], None] | None,
+        cancelled: Callable[[], bool],
+        engine: Any,
+        report_path: Path | None,
+    ) -> None:
+        self.job = job
+        self.todo = todo
+        self.report = report
+        self.progress = progress
+        self.cancelled = cancelled
+        self.engine = engine
+        self.report_path = Path(report_path) if report_path else None
+        self.fatal: str | None = None
+        self.handled = 0
+        self.t_start = time.perf_counter()
+        self._last_report = 0.0
+
+    # ----- the loop -------------------------------------------------------------------------
+    def run(self) -> BatchReport:
+        job, report = self.job, self.report
+        if self.todo:
+            try:
+                job.output_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                self.fatal = f"Could not create the output folder {job.output_dir} ({e.strerror}): choose another output folder."
+            if not self.fatal and not is_writable_dir(job.output_dir):
+                self.fatal = f"The output folder {job.output_dir} is read-only: choose another output folder or fix its permissions."
+        if self.fatal:
+            return self._finish(self.todo)
+        _remove_stale_parts(self.todo)
+        if self.engine is None:
+            from models.engine import Engine, get_engine
+
+            self.engine = get_engine() if job.device in ("auto", "", None) else Engine(job.device)
+        pool: Any = ThreadPoolExecutor(job.io_workers, thread_name_prefix="huebrush-batch-io") if job.io_workers > 0 else _Inline()
+        ahead = max(1, job.io_workers)
+        loads: deque[tuple[PlannedPhoto, Future]] = deque()
+        exports: deque[Future] = deque()
+        queue = iter(self.todo)
+        not_started: list[PlannedPhoto] = []
+        try:
+            while True:
+                while len(loads) < ahead and not self._stopping():
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        break
+                    loads.append((nxt, pool.submit(self._prepare, nxt)))
+                if not loads or self._stopping():
+                    break
+                item, fut = loads.popleft()
+                self._emit(str(item.source), None)
+                prepared = fut.result()
+                if isinstance(prepared, PhotoRecord):
+                    self._add(prepared)
+                    continue
+                try:
+                    ab_work, note = self._infer(prepared)
+                except Exception as e:  # a model error on one photo; the batch goes on
+                    self._add(self._failed(prepared.item, e, prepared.t0, prepared.settings.model))
+                    continue
+                exports.append(pool.submit(self._export, prepared, ab_work, note))
+                del prepared, ab_work
+                # Bound what is in memory: wait for the oldest export once io_workers are busy.
+                while exports and (len(exports) > max(1, job.io_workers) or exports[0].done()):
+                    self._add(exports.popleft().result())
+            while exports:
+                self._add(exports.popleft().result())
+            # Loads already decoded (or queued) when the batch was cancelled or stopped.
+            for item, fut in loads:
+                fut.cancel()
+                not_started.append(item)
+            not_started.extend(queue)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return self._finish(not_started)
+
+    def _stopping(self) -> bool:
+        return self.fatal is not None or self.cancelled()
+
+    def _finish(self, not_started: list[PlannedPhoto]) -> BatchReport:
+        why = f"not started: {self.fatal}" if self.fatal else "not started: the batch was cancelled"
+        for item in not_started:
+            self.report.photos.append(PhotoRecord(str(item.source), "cancelled", why, str(item.output) if item.output else None, mask_source=item.mask_source))
+        self.report.state = "stopped" if self.fatal else ("cancelled" if not_started else "finished")
+        self.report.error = self.fatal or ""
+        self.report.seconds = round(time.perf_counter() - self.t_start, 3)
+        self.report.photos.sort(key=lambda r: r.input)
+        if self.report_path:
+            write_report(self.report_path, self.report)
+        return self.report
+
+    def _add(self, record: PhotoRecord) -> None:
+        self.report.photos.append(record)
+        self.handled += 1
+        self._emit(None, record)
+        now = time.perf_counter()
+        if self.report_path and now - self._last_report > _REPORT_EVERY_S:
+            # A report of the photos so far, so a killed run still says what it did.
+            self._last_report = now
+            write_report(self.report_path, self.report)
+
+    def _emit(self, current: str | None, record: PhotoRecord | None) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self.t_start
+        eta = elapsed / self.handled * (len(self.todo) - self.handled) if self.handled else None
+        self.progress(BatchProgress(self.handled, len(self.todo), current, record, elapsed, eta))
+
+    # ----- the per-photo work -------------------------------------------------------------------
+    def _prepare(self, item: PlannedPhoto) -> _Prepared | PhotoRecord:
+        """I/O worker: decode, find mask and hints, shrink to the output size, build the request."""
+        from .document import load_image
+        from .pipeline import make_request
+
+        t0 = time.perf_counter()
+        model = ""
+        try:
+            doc = load_image(item.source)
+            mask, hints, project_settings, reference_L = self._mask_and_hints(item, doc.size)
+            settings = self.job.settings_for(project_settings)
+            model = settings.model
+            L, alpha = doc.L, doc.alpha
+            if self.job.long_side and max(L.shape) > self.job.long_side:
+                sy, sx = None, None
+                L_small = resize_long_side(L, self.job.long_side)
+                sy, sx = L_small.shape[0] / L.shape[0], L_small.shape[1] / L.shape[1]
+                hints = tuple(scale_hint(h, sx, sy) for h in hints)
+                mask = resize_long_side(mask, self.job.long_side, nearest=True) if mask is not None else None
+                alpha = resize_long_side(alpha, self.job.long_side) if alpha is not None else None
+                L = L_small
+            request = make_request(L, mask, list(hints), settings, reference_L=reference_L)
+            depth = 8 if Path(item.output).suffix.lower() in (".jpg", ".jpeg") else (self.job.bit_depth or doc.bit_depth)
+            keep = self.job.keep_metadata
+            return _Prepared(item, L, alpha, mask, settings, request, depth, doc.icc_profile if keep else None,
+                             doc.exif if keep else None, t0, item.mask_source)
+        except Exception as e:
+            return self._failed(item, e, t0, model)
+
+    def _mask_and_hints(self, item: PlannedPhoto, shape: tuple[int, int]) -> tuple[np.ndarray | None, tuple, Any, Any]:
+        """(mask or None for the whole photo, hints, the project's settings or None, reference L or None)."""
+        job = self.job
+        if item.mask_source == "project":
+            from .batch_project import project_inputs
+
+            return project_inputs(item.mask_path, item.source, shape)  # type: ignore[arg-type]
+        if item.mask_source == "masks":
+            return _mask_file(item.mask_path, item.source, shape), (), None, None  # type: ignore[arg-type]
+        if item.mask_source == "shared":
+            ref_h, ref_w = job.shared_shape or shape
+            sy, sx = shape[0] / ref_h, shape[1] / ref_w
+            mask = scale_mask(job.shared_mask, shape) if job.shared_mask is not None else None
+            return mask, tuple(scale_hint(h, sx, sy) for h in job.shared_hints), None, None
+        return None, (), None, None
+
+    def _infer(self, p: _Prepared) -> tuple[np.ndarray, str]:
+        """The model worker. Not cancelled mid-photo: Cancel means "stop after this one"."""
+        result = self.engine.colorize(p.request)
+        return result.ab, getattr(result, "message", "") or ""
+
+    def _export(self, p: _Prepared, ab_work: np.ndarray, note: str) -> PhotoRecord:
+        """I/O worker: full-size chroma, composite, atomic write."""
+        from .export import export_result
+        from .pipeline import finish
+
+        item = p.item
+        out = Path(item.output)  # type: ignore[arg-type]
+        try:
+            ab = finish(p.L, ab_work, p.mask, p.settings)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.exists():
+                if self.job.existing == "skip":  # appeared since planning (another run)
+                    return PhotoRecord(str(item.source), "skipped", "output exists (skip existing)", str(out),
+                                       round(time.perf_counter() - p.t0, 3), p.mask_source, p.settings.model)
+                if self.job.existing == "number":
+                    out = next_free(out, set())
+            written = export_result(
+                out, p.L, ab, bit_depth=p.bit_depth, quality=self.job.quality, icc_profile=p.icc, exif=p.exif,
+                alpha=p.alpha, overwrite=self.job.existing == "overwrite", protect=(item.source,),
+            )
+            return PhotoRecord(str(item.source), "done", "", str(written), round(time.perf_counter() - p.t0, 3),
+                               p.mask_source, p.settings.model, note)
+        except Exception as e:
+            if self.fatal is None:
+                self.fatal = fatal_reason(e, out.parent)
+            return self._failed(item, e, p.t0, p.settings.model)
+
+    def _failed(self, item: PlannedPhoto, e: BaseException, t0: float, model: str) -> PhotoRecord:
+        reason = str(e) if isinstance(e, HuebrushError) or type(e).__name__ == "ModelError" else f"{type(e).__name__}: {e}"
+        return PhotoRecord(str(item.source), "failed", reason, None, round(time.perf_counter() - t0, 3), item.mask_source, model)
+
+
+def _mask_file(path: Path, photo: Path, shape: tuple[int, int]) -> np.ndarray:
+    """A mask PNG for the photo; one drawn on a resized copy (same aspect ratio) is scaled to fit."""
+    from .errors import ProjectError
+    from .mask import read_mask_png
+
+    mask = read_mask_png(path)
+    (mh, mw), (h, w) = mask.shape, shape
+    if (mh, mw) != (h, w) and abs(mw / mh - w / h) > 0.01 * (w / h):
+        raise ProjectError(f"Mask {path} is {mw}x{mh} px but {photo.name} is {w}x{h} px: use a mask made for this photo.")
+    return scale_mask(mask, shape)
+
+
+def _remove_stale_parts(todo: list[PlannedPhoto]) -> None:
+    """Delete temp files a killed run left for this run's outputs (".NAME.xxxxxxxx.part").
+
+    Only names this rank is about to write are touched, so other ranks' writes in progress
+    and unrelated files stay.
+    """
+    by_dir: dict[Path, set[str]] = {}
+    for item in todo:
+        if item.output is not None:
+            by_dir.setdefault(item.output.parent, set()).add(item.output.name)
+    for folder, names in by_dir.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            n = e.name
+            if n.startswith(".") and n.endswith(".part") and n[1:-5].rsplit(".", 1)[0] in names:
+                try:
+                    os.unlink(e.path)
+                except OSError:
+                    pass

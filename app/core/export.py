@@ -1,0 +1,331 @@
+"""Export: the full-size result (original L + composited ab) written to PNG, TIFF or JPEG.
+
+The Lab -> sRGB conversion here is the same maths as `models.colour.lab_to_rgb` (gamut mapped
+so that L is kept, exactly neutral where ab == 0) rewritten for speed on 24 MP photos: pixels
+without colour take the cheap grey path, the rest are gathered and converted in row blocks so
+no 24 MP float temporaries pile up. Files are written atomically and never over the input.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator
+
+import numpy as np
+
+from app.core.errors import ExportError
+# The same constants as models.colour, so both conversions agree to float rounding.
+from models.colour import _WHITE, _XYZ_TO_RGB, gamut_map_keep_L
+
+_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+_BLOCK_PIXELS = 1 << 18  # ~0.25 MP per block keeps temporaries in cache and memory bounded
+_DELTA = 6.0 / 29.0
+_KAPPA = 3.0 * _DELTA**2
+# Lab (f-space) -> linear RGB with the D65 white folded into the matrix columns.
+_M = (np.asarray(_XYZ_TO_RGB, dtype=np.float64) * np.asarray(_WHITE, dtype=np.float64)[None, :]).astype(np.float32)
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; done once at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+# ---------------------------------------------------------------- Lab -> sRGB, fast
+
+def _f_inv(t: np.ndarray) -> np.ndarray:
+    """Inverse Lab companding of float32 ``t``: t**3 above 6/29, the linear toe below."""
+    out = t * t
+    out *= t
+    toe = t <= np.float32(_DELTA)
+    if toe.any():  # masked copy rather than np.where: most pixels never reach the toe
+        np.copyto(out, t * np.float32(_KAPPA) - np.float32(_KAPPA * 4.0 / 29.0), where=toe)
+    return out
+
+
+def _encode_srgb(lin: np.ndarray) -> np.ndarray:
+    """Linear -> sRGB-encoded float32 (the IEC 61966-2-1 curve), clipped to [0, 1], in place."""
+    np.clip(lin, 0.0, 1.0, out=lin)
+    toe = lin <= np.float32(0.0031308)
+    dark = lin * np.float32(12.92) if toe.any() else None
+    np.power(lin, np.float32(1.0 / 2.4), out=lin)
+    lin *= np.float32(1.055)
+    lin -= np.float32(0.055)
+    if dark is not None:
+        np.copyto(lin, dark, where=toe)
+    return lin
+
+
+def _grey_block(L: np.ndarray) -> np.ndarray:
+    """L -> the sRGB grey that R = G = B takes (same maths as models.colour.L_to_grey)."""
+    fy = L.astype(np.float32, copy=True)
+    fy += np.float32(16.0)
+    fy *= np.float32(1.0 / 116.0)
+    return _encode_srgb(_f_inv(fy))
+
+
+def _colour_pixels(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """L (...) and ab (..., 2) -> sRGB (..., 3), gamut-mapped keeping L.
+
+    The XYZ -> RGB matrix runs through cv2.transform (plain float maths, vectorised); the
+    companding and gamut steps work in place on one (n, 3) array to keep memory traffic low.
+    """
+    import cv2
+
+    shape = L.shape
+    fy = L.reshape(-1, 1).astype(np.float32, copy=True)
+    fy += np.float32(16.0)
+    fy *= np.float32(1.0 / 116.0)
+    ab = ab.reshape(-1, 2)
+    fx = ab[:, :1] * np.float32(1.0 / 500.0)
+    fx += fy
+    fz = ab[:, 1:] * np.float32(-1.0 / 200.0)
+    fz += fy
+    y = _f_inv(fy)
+    xyz = cv2.merge([_f_inv(fx), y, _f_inv(fz)])  # (n, 1, 3)
+    lin = cv2.transform(xyz, _M).reshape(-1, 3)
+    bad = (lin < 0.0) | (lin > 1.0)
+    if bad.any():
+        outside = bad.any(axis=1)
+        lin[outside] = gamut_map_keep_L(lin[outside], y[outside, 0])
+    return _encode_srgb(lin.reshape(-1)).reshape(shape + (3,))
+
+
+def _rgb_blocks(L: np.ndarray, ab: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yield (y0, y1, sRGB float32 block) over row blocks of the whole image."""
+    h, w = L.shape
+    step = max(1, _BLOCK_PIXELS // max(w, 1))
+    for y0 in range(0, h, step):
+        y1 = min(h, y0 + step)
+        Lb, abb = L[y0:y1], ab[y0:y1]
+        neutral = (abb[..., 0] == 0) & (abb[..., 1] == 0)
+        n_neutral = int(np.count_nonzero(neutral))
+        if n_neutral == neutral.size:
+            block = np.repeat(_grey_block(Lb)[..., None], 3, axis=-1)
+        elif n_neutral * 2 > neutral.size:  # mostly grey: convert only the coloured pixels
+            block = np.repeat(_grey_block(Lb)[..., None], 3, axis=-1)
+            coloured = ~neutral
+            block[coloured] = _colour_pixels(Lb[coloured], abb[coloured])
+        else:  # mostly coloured: convert all, then make the neutral ones exactly grey
+            block = _colour_pixels(Lb, abb)
+            if n_neutral:
+                block[neutral] = _grey_block(Lb[neutral])[:, None]
+        yield y0, y1, block
+
+
+def result_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """The result as sRGB float32 (H, W, 3) in [0, 1]; exactly neutral where ab == 0."""
+    _check_shapes(L, ab, None)
+    out = np.empty(L.shape + (3,), dtype=np.float32)
+    for y0, y1, block in _rgb_blocks(L, ab):
+        out[y0:y1] = block
+    return out
+
+
+def _quantised(L: np.ndarray, ab: np.ndarray, alpha: np.ndarray | None, bit_depth: int) -> np.ndarray:
+    """Straight to integers block by block (never a full-size float RGB array)."""
+    dtype, scale = (np.uint16, 65535.0) if bit_depth == 16 else (np.uint8, 255.0)
+    channels = 4 if alpha is not None else 3
+    out = np.empty(L.shape + (channels,), dtype=dtype)
+    for y0, y1, block in _rgb_blocks(L, ab):
+        block *= np.float32(scale)
+        block += np.float32(0.5)
+        out[y0:y1, :, :3] = block  # truncation after +0.5 rounds; values are within [0, scale]
+        if alpha is not None:
+            out[y0:y1, :, 3] = np.clip(alpha[y0:y1], 0.0, 1.0) * np.float32(scale) + np.float32(0.5)
+    return out
+
+
+# ---------------------------------------------------------------- public API
+
+def default_bit_depth(doc, path: str | os.PathLike | None = None) -> int:
+    """16 for a 16-bit original (so its tonal depth survives), 8 otherwise or for JPEG output."""
+    if path is not None and _FORMATS.get(Path(path).suffix.lower()) == "JPEG":
+        return 8
+    return 16 if getattr(doc, "bit_depth", 8) == 16 else 8
+
+
+def export_result(
+    path: str | os.PathLike,
+    L: np.ndarray,
+    ab: np.ndarray,
+    *,
+    bit_depth: int = 8,
+    quality: int = 95,
+    icc_profile: bytes | None = None,
+    exif: bytes | None = None,
+    alpha: np.ndarray | None = None,
+    overwrite: bool = True,
+    protect: Iterable[str | os.PathLike] = (),
+) -> Path:
+    """Write the result to ``path`` (format from its extension) atomically; raise ExportError."""
+    path = Path(path)
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg or .jpeg.")
+    if bit_depth not in (8, 16):
+        raise ExportError(f"Cannot write {path} with {bit_depth} bits per channel; choose 8 or 16.")
+    if fmt == "JPEG" and bit_depth == 16:
+        raise ExportError(f"JPEG holds only 8 bits per channel, so {path} cannot be 16-bit; use .png or .tif instead.")
+    if not 1 <= int(quality) <= 100:
+        raise ExportError(f"JPEG quality {quality} for {path} is out of range; choose 1-100.")
+    _check_shapes(L, ab, alpha)
+    for p in protect:
+        if _same_file(path, Path(p)):
+            raise ExportError(f"Refusing to write over the input photo {path}; choose another output name.")
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; give a file name for the export.")
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path} already exists; choose another name or allow overwriting (--overwrite).")
+    icc = icc_profile if _icc_fits_rgb(icc_profile) else None  # e.g. a grey photo's Gray profile
+    pixels = _quantised(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
+    if fmt == "PNG":
+        write = lambda fh: _write_png(fh, pixels, icc, exif)  # noqa: E731
+    elif fmt == "TIFF":
+        write = lambda fh: _write_tiff(fh, pixels, icc, exif)  # noqa: E731
+    else:
+        write = lambda fh: _write_jpeg(fh, pixels, icc, exif, int(quality))  # noqa: E731
+    _atomic_write(path, write)
+    return path
+
+
+# ---------------------------------------------------------------- writers
+
+def _write_png(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
+    import cv2
+
+    bgr = pixels[..., [2, 1, 0, 3][: pixels.shape[-1]]]
+    ok, data = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise OSError(errno.EIO, "the PNG encoder failed")
+    data = data.tobytes()
+    extra = b""
+    if icc:
+        extra += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
+    if exif:
+        extra += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
+    ihdr_end = 8 + 8 + 13 + 4  # signature, IHDR length+type, IHDR data, CRC: metadata goes before IDAT
+    fh.write(data[:ihdr_end] + extra + data[ihdr_end:])
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+_TIFF_TEXT_TAGS = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x013B: "Artist", 0x8298: "Copyright"}
+
+
+def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
+    import tifffile
+
+    tags, software, when = [], "Huebrush", None
+    if exif:
+        # TIFF keeps the descriptive IFD0 fields; the EXIF sub-IFD (exposure data) is not carried.
+        ifd0 = _exif_ifd0(exif)
+        for code in _TIFF_TEXT_TAGS:
+            if isinstance(ifd0.get(code), str) and ifd0[code]:
+                tags.append((code, "s", 0, ifd0[code], True))
+        software = ifd0.get(0x0131) if isinstance(ifd0.get(0x0131), str) else software
+        when = ifd0.get(0x0132) if isinstance(ifd0.get(0x0132), str) else None
+    tifffile.imwrite(
+        fh,
+        pixels,
+        photometric="rgb",
+        extrasamples=("unassalpha",) if pixels.shape[-1] == 4 else None,
+        iccprofile=icc,
+        software=software,
+        datetime=when,
+        metadata=None,
+        extratags=tags,
+    )
+
+
+def _write_jpeg(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None, quality: int) -> None:
+    from PIL import Image
+
+    opts = {"quality": quality}
+    if icc:
+        opts["icc_profile"] = icc
+    if exif:
+        opts["exif"] = exif if exif.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + exif
+    Image.fromarray(pixels[..., :3], "RGB").save(fh, format="JPEG", **opts)
+
+
+def _exif_ifd0(exif: bytes) -> dict:
+    from PIL import Image
+
+    try:
+        e = Image.Exif()
+        e.load(exif if exif.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + exif)
+        return dict(e)
+    except Exception:  # metadata is a courtesy: a malformed block must not stop the export
+        return {}
+
+
+def _icc_fits_rgb(icc: bytes | None) -> bool:
+    """An ICC profile may go into an RGB file only if it describes RGB device data."""
+    if not icc or len(icc) < 128:
+        return False
+    device_class, colour_space = icc[12:16], icc[16:20]
+    return colour_space == b"RGB " and device_class in (b"mntr", b"scnr", b"spac")
+
+
+# ---------------------------------------------------------------- atomic write
+
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"The folder {folder} does not exist; create it or choose another folder for {path.name}.")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as e:
+        raise _os_error(path, e) from None
+    tmp = Path(tmp_name)
+    try:
+        os.close(fd)  # reopened by name: tifffile wants a file object with a real name
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # the rename must never expose a half-written file after a crash
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _os_error(path, e) from None
+        raise
+
+
+def _os_error(path: Path, e: OSError) -> ExportError:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ExportError(f"The disk is full, so {path} was not written; free some space or choose another drive.")
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ExportError(f"Cannot write {path}: the folder is read-only; choose another folder.")
+    return ExportError(f"Could not write {path} ({e.strerror or e}); check the folder and try again.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _check_shapes(L: np.ndarray, ab: np.ndarray, alpha: np.ndarray | None) -> None:
+    if L.ndim != 2 or ab.shape != L.shape + (2,):
+        raise ValueError(f"L must be (H, W) and ab (H, W, 2); got {L.shape} and {ab.shape}")
+    if alpha is not None and alpha.shape != L.shape:
+        raise ValueError(f"alpha must be (H, W) = {L.shape}; got {alpha.shape}")
+
+
+__all__ = ["default_bit_depth", "export_result", "result_rgb"]

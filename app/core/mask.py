@@ -1,0 +1,423 @@
+"""The mask: where colour goes. A bool image the size of the photo, edited by strokes,
+polygons and whole-mask operations, with an undo history stored as small diffs.
+
+Each undo step keeps only the bounding box that changed, before and after, packed eight
+pixels to a byte, so a brush dab on a 24 MP mask costs a few kilobytes, not 24 MB.
+Coordinates are image pixels (x, y) with the centre of pixel (i, j) at (j, i); bounding
+boxes are (x0, y0, x1, y1) with x1, y1 exclusive.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import cv2
+import numpy as np
+
+from .errors import ImageLoadError, ProjectError
+
+BBox = tuple[int, int, int, int]
+_SHIFT = 4  # cv2 sub-pixel bits: strokes follow fractional pointer positions
+_SCALE = 1 << _SHIFT
+
+
+def _pack(a: np.ndarray) -> bytes:
+    return np.packbits(a, axis=None).tobytes()
+
+
+def _unpack(b: bytes, shape: tuple[int, int]) -> np.ndarray:
+    n = shape[0] * shape[1]
+    return np.unpackbits(np.frombuffer(b, np.uint8), count=n).reshape(shape).astype(bool)
+
+
+def _union(a: BBox | None, b: BBox) -> BBox:
+    if a is None:
+        return b
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def changed_bbox(before: np.ndarray, after: np.ndarray) -> BBox | None:
+    """The smallest box holding every pixel that differs, or None when nothing changed."""
+    diff = before != after
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(diff[rows[0] : rows[-1] + 1].any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class _Diff:
+    bbox: BBox
+    before: bytes
+    after: bytes
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.before) + len(self.after)
+
+
+@dataclass(frozen=True)
+class _Step:
+    label: str
+    diff: _Diff
+
+
+class Mask:
+    """A bool (H, W) mask with grouped, diff-based undo/redo.
+
+    Read ``data``; change it only through the methods so history and listeners stay right.
+    ``on_change`` holds callables called with the changed bbox after every change
+    (edits, undo, redo), so a canvas can redraw just that rectangle.
+    """
+
+    def __init__(self, height: int, width: int, history_limit: int = 100) -> None:
+        if height <= 0 or width <= 0:
+            raise ValueError("a mask needs a positive size")
+        self._data = np.zeros((height, width), dtype=bool)
+        self.history_limit = max(0, int(history_limit))
+        self._undo: deque[_Step] = deque()
+        self._redo: list[_Step] = []
+        self.on_change: list[Callable[[BBox], None]] = []
+        self._group_label: str | None = None
+        self._group_depth = 0
+        self._group_pieces: list[_Diff] = []
+
+    # ----- reading -------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._data.shape  # type: ignore[return-value]
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_label(self) -> str | None:
+        return self._undo[-1].label if self._undo else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self._redo[-1].label if self._redo else None
+
+    @property
+    def history_bytes(self) -> int:
+        """Memory held by the undo and redo steps (the packed diffs)."""
+        return sum(s.diff.nbytes for s in self._undo) + sum(s.diff.nbytes for s in self._redo)
+
+    # ----- grouping ------------------------------------------------------------------
+    def begin_edit(self, label: str) -> None:
+        """Start a group (one mouse drag): every change until end_edit() is one undo step."""
+        if self._group_depth == 0:
+            self._group_label = label
+            self._group_pieces = []
+        self._group_depth += 1
+
+    def end_edit(self) -> None:
+        if self._group_depth == 0:
+            return
+        self._group_depth -= 1
+        if self._group_depth:
+            return
+        pieces, self._group_pieces = self._group_pieces, []
+        if not pieces:
+            return
+        box: BBox | None = None
+        for p in pieces:
+            box = _union(box, p.bbox)
+        assert box is not None
+        x0, y0, x1, y1 = box
+        after = self._data[y0:y1, x0:x1].copy()
+        before = after.copy()
+        # Undo the pieces newest first inside the union box to recover the state before the drag.
+        for p in reversed(pieces):
+            px0, py0, px1, py1 = p.bbox
+            before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = _unpack(p.before, (py1 - py0, px1 - px0))
+        tight = changed_bbox(before, after)
+        if tight is None:
+            return  # the drag ended where it started
+        tx0, ty0, tx1, ty1 = tight
+        diff = _Diff(
+            (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1),
+            _pack(before[ty0:ty1, tx0:tx1]),
+            _pack(after[ty0:ty1, tx0:tx1]),
+        )
+        self._push(_Step(self._group_label or "Edit", diff))
+
+    @contextmanager
+    def edit(self, label: str) -> Iterator["Mask"]:
+        self.begin_edit(label)
+        try:
+            yield self
+        finally:
+            self.end_edit()
+
+    # ----- edits ---------------------------------------------------------------------
+    def stroke(self, points: Sequence[tuple[float, float]], radius: float, erase: bool = False) -> None:
+        """Paint (or erase) a round brush of ``radius`` px along the polyline ``points``."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if pts.size == 0:
+            return
+        r = max(float(radius), 0.5)
+        box = self._clip_box(pts, r + 1)
+        if box is None:
+            return
+        canvas = _capsules(pts, r, box)
+        self._apply_crop(box, canvas, erase, "Eraser" if erase else "Brush")
+
+    def polygon(self, points: Sequence[tuple[float, float]], erase: bool = False) -> None:
+        """Fill (or clear) the inside of a closed polygon / lasso."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(pts) < 3:
+            return
+        box = self._clip_box(pts, 1)
+        if box is None:
+            return
+        x0, y0, x1, y1 = box
+        canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        fixed = np.round((pts - (x0, y0)) * _SCALE).astype(np.int32)
+        cv2.fillPoly(canvas, [fixed], 1, cv2.LINE_8, _SHIFT)
+        self._apply_crop(box, canvas.astype(bool), erase, "Lasso erase" if erase else "Lasso")
+
+    def invert(self) -> None:
+        self._replace_all(~self._data, "Invert")
+
+    def clear(self) -> None:
+        self._replace_all(np.zeros_like(self._data), "Clear")
+
+    def fill(self) -> None:
+        self._replace_all(np.ones_like(self._data), "Fill")
+
+    def grow(self, px: int) -> None:
+        if px > 0:
+            self._replace_all(cv2.dilate(self._data.view(np.uint8), _disc(px)).astype(bool), "Grow")
+
+    def shrink(self, px: int) -> None:
+        if px > 0:
+            # Pixels beyond the image border count as inside, so shrinking does not eat the frame edge.
+            eroded = cv2.erode(self._data.view(np.uint8), _disc(px), borderType=cv2.BORDER_REPLICATE)
+            self._replace_all(eroded.astype(bool), "Shrink")
+
+    def combine(self, other: np.ndarray, mode: str = "add") -> None:
+        """Merge another mask (e.g. a click-to-segment result): add, subtract or replace."""
+        other = np.asarray(other).astype(bool)
+        if other.shape != self.shape:
+            raise ValueError(f"mask of shape {other.shape} cannot be combined with {self.shape}")
+        if mode == "add":
+            new, label = self._data | other, "Add to mask"
+        elif mode == "subtract":
+            new, label = self._data & ~other, "Subtract from mask"
+        elif mode == "replace":
+            new, label = other.copy(), "Replace mask"
+        else:
+            raise ValueError(f"unknown combine mode {mode!r}: use add, subtract or replace")
+        self._replace_all(new, label)
+
+    def set_data(self, data: np.ndarray, label: str = "Load mask") -> None:
+        """Replace the whole mask (loading a project or a mask file); undoable."""
+        data = np.asarray(data).astype(bool)
+        if data.shape != self.shape:
+            raise ValueError(f"mask of shape {data.shape} does not fit {self.shape}")
+        self._replace_all(data, label)
+
+    # ----- undo / redo ---------------------------------------------------------------
+    def undo(self) -> str | None:
+        """Undo the newest step; returns its label, or None when there is nothing to undo."""
+        self._close_groups()
+        if not self._undo:
+            return None
+        step = self._undo.pop()
+        self._write(step.diff.bbox, step.diff.before)
+        self._redo.append(step)
+        return step.label
+
+    def redo(self) -> str | None:
+        self._close_groups()
+        if not self._redo:
+            return None
+        step = self._redo.pop()
+        self._write(step.diff.bbox, step.diff.after)
+        self._undo.append(step)
+        return step.label
+
+    def clear_history(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+
+    # ----- files ---------------------------------------------------------------------
+    def save_png(self, path: str | os.PathLike) -> Path:
+        """Write the mask as an 8-bit PNG (255 = colour), atomically."""
+        return save_mask_png(path, self._data)
+
+    @classmethod
+    def load_png(cls, path: str | os.PathLike, shape: tuple[int, int], history_limit: int = 100) -> "Mask":
+        m = cls(shape[0], shape[1], history_limit)
+        m._data[...] = read_mask_png(path, shape)
+        return m
+
+    @classmethod
+    def from_array(cls, data: np.ndarray, history_limit: int = 100) -> "Mask":
+        data = np.asarray(data).astype(bool)
+        m = cls(data.shape[0], data.shape[1], history_limit)
+        m._data[...] = data
+        return m
+
+    # ----- internals -----------------------------------------------------------------
+    def _clip_box(self, pts: np.ndarray, margin: float) -> BBox | None:
+        h, w = self.shape
+        x0 = max(0, int(np.floor(pts[:, 0].min() - margin)))
+        y0 = max(0, int(np.floor(pts[:, 1].min() - margin)))
+        x1 = min(w, int(np.ceil(pts[:, 0].max() + margin)) + 1)
+        y1 = min(h, int(np.ceil(pts[:, 1].max() + margin)) + 1)
+        if x0 >= x1 or y0 >= y1:
+            return None
+        return (x0, y0, x1, y1)
+
+    def _apply_crop(self, box: BBox, shape: np.ndarray, erase: bool, label: str) -> None:
+        x0, y0, x1, y1 = box
+        before = self._data[y0:y1, x0:x1]
+        after = before & ~shape if erase else before | shape
+        self._commit(box, before.copy(), after, label)
+
+    def _replace_all(self, new: np.ndarray, label: str) -> None:
+        h, w = self.shape
+        self._commit((0, 0, w, h), self._data.copy(), new, label)
+
+    def _commit(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str) -> None:
+        tight = changed_bbox(before, after)
+        if tight is None:
+            return  # a no-op edit leaves history (and redo) alone
+        tx0, ty0, tx1, ty1 = tight
+        x0, y0 = box[0], box[1]
+        bbox = (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1)
+        b = before[ty0:ty1, tx0:tx1]
+        a = after[ty0:ty1, tx0:tx1]
+        self._data[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a
+        diff = _Diff(bbox, _pack(b), _pack(a))
+        if self._group_depth:
+            self._group_pieces.append(diff)
+            self._redo.clear()
+        else:
+            self._push(_Step(label, diff))
+        self._notify(bbox)
+
+    def _push(self, step: _Step) -> None:
+        self._redo.clear()
+        self._undo.append(step)
+        while len(self._undo) > self.history_limit:
+            self._undo.popleft()
+
+    def _write(self, box: BBox, packed: bytes) -> None:
+        x0, y0, x1, y1 = box
+        self._data[y0:y1, x0:x1] = _unpack(packed, (y1 - y0, x1 - x0))
+        self._notify(box)
+
+    def _close_groups(self) -> None:
+        # Undo in the middle of a drag: finish the drag first so it becomes the step undone.
+        while self._group_depth:
+            self.end_edit()
+
+    def _notify(self, box: BBox) -> None:
+        for cb in list(self.on_change):
+            cb(box)
+
+
+def _capsules(pts: np.ndarray, r: float, box: BBox) -> np.ndarray:
+    """Pixels whose centre lies within ``r`` of the polyline, on the crop ``box``.
+
+    Computed exactly per segment inside that segment's own bounding box (cv2's thick lines
+    are lopsided by a pixel, which shows as a wobbly brush edge).
+    """
+    x0, y0, x1, y1 = box
+    canvas = np.zeros((y1 - y0, x1 - x0), bool)
+    segs = list(zip(pts[:-1], pts[1:])) if len(pts) > 1 else [(pts[0], pts[0])]
+    r2 = r * r
+    for a, b in segs:
+        sx0 = max(x0, int(np.floor(min(a[0], b[0]) - r)))
+        sy0 = max(y0, int(np.floor(min(a[1], b[1]) - r)))
+        sx1 = min(x1, int(np.ceil(max(a[0], b[0]) + r)) + 1)
+        sy1 = min(y1, int(np.ceil(max(a[1], b[1]) + r)) + 1)
+        if sx0 >= sx1 or sy0 >= sy1:
+            continue
+        px = np.arange(sx0, sx1, dtype=np.float64)[None, :] - a[0]
+        py = np.arange(sy0, sy1, dtype=np.float64)[:, None] - a[1]
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        seg2 = dx * dx + dy * dy
+        if seg2 > 0:
+            t = np.clip((px * dx + py * dy) / seg2, 0.0, 1.0)
+            d2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
+        else:
+            d2 = px * px + py * py
+        canvas[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] |= d2 <= r2
+    return canvas
+
+
+def _disc(px: int) -> np.ndarray:
+    # a true disc: cv2's MORPH_ELLIPSE kernel is flattened, so grow then shrink would drift
+    r = int(px)
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    return (xx * xx + yy * yy <= r * r + r).astype(np.uint8)
+
+
+def read_mask_png(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a mask image: any non-zero pixel is inside (an alpha-only mask uses its alpha)."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            if img.mode == "P":
+                img = img.convert("RGBA")
+            arr = np.asarray(img)
+            bands = img.getbands()
+    except FileNotFoundError:
+        raise ImageLoadError(f"Mask file {path} does not exist: check the path.") from None
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise ImageLoadError(f"Mask file {path} could not be read ({e}): save it as a PNG.") from None
+    if arr.ndim == 2:
+        data = arr != 0
+    else:
+        colour_idx = [i for i, b in enumerate(bands) if b != "A"]
+        data = arr[..., colour_idx].any(axis=-1)
+        if "A" in bands and not data.any():
+            data = arr[..., bands.index("A")] != 0
+    if shape is not None and data.shape != tuple(shape):
+        raise ProjectError(
+            f"Mask {path} is {data.shape[1]}x{data.shape[0]} px but the photo is "
+            f"{shape[1]}x{shape[0]} px: use a mask made for this photo."
+        )
+    return data
+
+
+def save_mask_png(path: str | os.PathLike, data: np.ndarray) -> Path:
+    from PIL import Image
+
+    path = Path(path)
+    img = Image.fromarray(np.asarray(data, bool).astype(np.uint8) * 255, mode="L")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise ProjectError(f"Could not write mask {path} ({e.strerror}): choose a folder you can write to.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            img.save(f, format="PNG")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ProjectError(f"Could not write mask {path} ({e}): check the disk and folder permissions.") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,122 @@
+"""From photo, mask and hints to full-size ab: one path shared by the GUI, the CLI and batch.
+
+make_request() shrinks everything to the work size and freezes it in a ColorizeRequest;
+a colorizer predicts ab there; finish() upsamples that ab guided by the full-size L and
+composites it with the full-size mask. The final L is always the user's original L.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Iterable
+
+import cv2
+import numpy as np
+
+from models.types import CancelCheck, ColorizeRequest
+from models.upsample import upsample_ab
+
+from .composite import composite_ab
+from .errors import HuebrushError
+from .hints import Hint, rasterize_hints
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = "maskgan"
+    saturation: float = 1.0  # 0 = grey, 1 = as predicted, 2 = doubled chroma
+    feather: float = 4.0  # px at full size, fading colour in from the mask's edge
+    work_size: int = 512  # long side (px) the model runs at
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "saturation", float(min(max(float(self.saturation), 0.0), 2.0)))
+        object.__setattr__(self, "feather", float(max(float(self.feather), 0.0)))
+        object.__setattr__(self, "work_size", int(min(max(int(self.work_size), 64), 4096)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+        """Settings from a project or config dict; unknown keys (from newer versions) are ignored."""
+        if not isinstance(data, dict):
+            raise HuebrushError("Settings must be a JSON object: check the project or config file.")
+        known = {f.name: f for f in fields(cls)}
+        kw: dict[str, Any] = {}
+        for k, v in data.items():
+            if k not in known:
+                continue
+            want = str if k in ("model", "device") else (int if k == "work_size" else float)
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (want is not str and isinstance(v, str)):
+                raise HuebrushError(f"Setting '{k}' has an invalid value {v!r}: fix or remove it.")
+            kw[k] = want(v)
+        return cls(**kw)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+def work_shape(full_shape: tuple[int, int], work_size: int) -> tuple[int, int]:
+    """(h, w) with the long side at ``work_size``, keeping the aspect; never larger than the photo."""
+    H, W = full_shape[:2]
+    s = min(1.0, work_size / max(H, W))
+    return max(1, int(round(H * s))), max(1, int(round(W * s)))
+
+
+def _resize(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if a.shape[:2] == tuple(shape):
+        return np.array(a, dtype=np.float32)
+    return cv2.resize(np.asarray(a, np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def make_request(
+    L_full: np.ndarray,
+    mask: np.ndarray | None,
+    hints: Iterable[Hint],
+    settings: Settings,
+    reference_L: np.ndarray | None = None,
+) -> ColorizeRequest:
+    """The immutable model input at the work size."""
+    full = L_full.shape[:2]
+    shape = work_shape(full, settings.work_size)
+    L = _resize(L_full, shape)
+    if mask is None:
+        m = np.ones(shape, np.float32)
+    else:
+        if mask.shape != full:
+            raise ValueError(f"mask shape {mask.shape} does not match the photo {full}")
+        # Any coverage counts: every full-size masked pixel then has a prediction to upsample
+        # from, instead of grey bleeding in from an unmasked work-size neighbour.
+        m = (_resize(np.asarray(mask, np.float32), shape) > 0).astype(np.float32)
+    hint_ab, hint_mask = rasterize_hints(hints, full, shape)
+    ref = None
+    if reference_L is not None:
+        ref = _resize(reference_L, work_shape(reference_L.shape, settings.work_size))
+    return ColorizeRequest(
+        L=L, mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=settings.model,
+        device=settings.device, reference_L=ref,
+    )
+
+
+def finish(L_full: np.ndarray, ab_work: np.ndarray, mask: np.ndarray | None, settings: Settings) -> np.ndarray:
+    """Work-size ab -> full-size composited ab (exactly 0 outside the mask)."""
+    ab_full = upsample_ab(ab_work, L_full)
+    return composite_ab(ab_full, mask, settings.feather, settings.saturation)
+
+
+def colorize_array(
+    L_full: np.ndarray,
+    mask: np.ndarray | None,
+    hints: Iterable[Hint],
+    settings: Settings,
+    engine: Any = None,
+    cancel: CancelCheck | None = None,
+) -> np.ndarray:
+    """The whole path for one photo: request -> engine -> upsample + composite -> ab (H, W, 2)."""
+    request = make_request(L_full, mask, list(hints), settings)
+    if engine is None:
+        from models.engine import get_engine  # the engine pulls in torch; only when needed
+
+        engine = get_engine()
+    result = engine.colorize(request, cancel)
+    return finish(L_full, result.ab, mask, settings)

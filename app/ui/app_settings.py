@@ -1,0 +1,62 @@
+"""User preferences as JSON in app.core.paths.config_dir() (window geometry lives in QSettings).
+
+Kept Qt-free and tolerant: a missing or damaged file gives the defaults, never a crash.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from app.core import paths
+
+MAX_RECENT = 10
+
+
+@dataclass
+class AppSettings:
+    default_model: str = "maskgan"
+    device: str = "auto"  # auto | cpu | cuda | mps
+    work_size: int = 512
+    autosave: bool = True
+    autosave_seconds: int = 60
+    recent_files: list[str] = field(default_factory=list)
+    recent_colours: list[str] = field(default_factory=list)  # "#rrggbb", newest first
+
+    @staticmethod
+    def file() -> Path:
+        return paths.config_dir() / "settings.json"
+
+    @classmethod
+    def load(cls) -> "AppSettings":
+        try:
+            raw = json.loads(cls.file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        s = cls(**{k: v for k, v in raw.items() if k in known}) if isinstance(raw, dict) else cls()
+        s.work_size = int(s.work_size) if str(s.work_size).isdigit() else 512
+        return s
+
+    def save(self) -> None:
+        target = self.file()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(asdict(self), f, indent=2)
+            os.replace(tmp, target)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def add_recent_file(self, path: str | Path) -> None:
+        p = str(Path(path).resolve())
+        self.recent_files = [p] + [r for r in self.recent_files if r != p]
+        del self.recent_files[MAX_RECENT:]
+
+    def add_recent_colour(self, hex_colour: str) -> None:
+        c = hex_colour.lower()
+        self.recent_colours = [c] + [r for r in self.recent_colours if r != c]
+        del self.recent_colours[12:]

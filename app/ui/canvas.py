@@ -1,0 +1,319 @@
+"""The photo canvas: zoom, pan, before/after, mask overlay, and pointer events for the tools.
+
+It paints only the viewport, from the pyramid level nearest the zoom, so a 24 MP photo costs
+no more to draw than a small one.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+from app.ui.qtimage import grey8_to_qimage, rgb8_to_qimage, rgba8_to_qimage
+from app.ui.tools import create_tools
+
+MIN_ZOOM, MAX_ZOOM = 1 / 64, 32.0
+OVERLAY_RGBA = (255, 40, 90, 96)  # the mask overlay: translucent red-pink
+
+
+class Canvas(QWidget):
+    zoom_changed = Signal(float)
+    cursor_moved = Signal(int, int, float)  # x, y, L under the cursor; x = -1 when outside
+    tool_changed = Signal(str)
+    view_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(False)  # the main window takes dropped files
+        self.setMinimumSize(320, 240)
+        self.state = None
+        self.zoom = 1.0
+        self._origin = QPointF(0, 0)  # image point at the widget's top-left corner
+        self.brush_radius = 20.0
+        self.hint_rgb: tuple[float, float, float] = (0.85, 0.25, 0.2)
+        self.show_mask = True
+        self.split = False  # before | after with a draggable line
+        self.split_x = 0.5  # as a fraction of the widget width
+        self.compare = False  # held backslash: show the original
+        self._mouse = QPointF(-1, -1)
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self._dragging_split = False
+        self._tool_active = False
+        self.tools = create_tools(self)
+        self.tool = self.tools["brush"]
+
+    # ---- public API ---------------------------------------------------------------------------
+    def set_state(self, state) -> None:
+        if self.state is not None:
+            self.tool.deactivate()
+            self.state.display_updated.disconnect(self._on_display_updated)
+            self.state.hints_changed.disconnect(self.update)
+        self.state = state
+        if state is not None:
+            state.display_updated.connect(self._on_display_updated)
+            state.hints_changed.connect(self.update)
+            view = getattr(state, "view", None)
+            if view:
+                self.zoom, self._origin = view
+                self.zoom_changed.emit(self.zoom)
+            else:
+                self.fit()
+            self.tool.activate()
+        self.update()
+
+    def set_tool(self, name: str) -> None:
+        if name not in self.tools or self.tools[name] is self.tool:
+            return
+        self.tool.deactivate()
+        self.tool = self.tools[name]
+        self.tool.activate()
+        self.tool_changed.emit(name)
+        self.update()
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        return QPointF((x - self._origin.x()) * self.zoom, (y - self._origin.y()) * self.zoom)
+
+    def to_image(self, p: QPointF) -> QPointF:
+        return QPointF(p.x() / self.zoom + self._origin.x(), p.y() / self.zoom + self._origin.y())
+
+    def fit(self) -> None:
+        if self.state is None:
+            return
+        H, W = self.state.shape
+        z = min(self.width() / W, self.height() / H) * 0.97
+        self._set_view(z, QPointF(W / 2, H / 2), QPointF(self.width() / 2, self.height() / 2))
+
+    def actual_size(self) -> None:
+        self.zoom_about(1.0, QPointF(self.width() / 2, self.height() / 2))
+
+    def zoom_in(self) -> None:
+        self.zoom_about(self.zoom * 1.25, QPointF(self.width() / 2, self.height() / 2))
+
+    def zoom_out(self) -> None:
+        self.zoom_about(self.zoom / 1.25, QPointF(self.width() / 2, self.height() / 2))
+
+    def zoom_about(self, zoom: float, widget_pt: QPointF) -> None:
+        self._set_view(zoom, self.to_image(widget_pt), widget_pt)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the photo by (dx, dy) screen pixels."""
+        self._origin -= QPointF(dx / self.zoom, dy / self.zoom)
+        self._remember_view()
+        self.update()
+
+    def resize_brush(self, factor: float) -> None:
+        self.brush_radius = float(min(max(self.brush_radius * factor, 1.0), 2000.0))
+        self.update()
+
+    # ---- view maths ---------------------------------------------------------------------------
+    def _set_view(self, zoom: float, image_pt: QPointF, widget_pt: QPointF) -> None:
+        self.zoom = float(min(max(zoom, MIN_ZOOM), MAX_ZOOM))
+        self._origin = QPointF(image_pt.x() - widget_pt.x() / self.zoom, image_pt.y() - widget_pt.y() / self.zoom)
+        self._remember_view()
+        self.zoom_changed.emit(self.zoom)
+        self.update()
+
+    def _remember_view(self) -> None:
+        if self.state is not None:
+            self.state.view = (self.zoom, QPointF(self._origin))
+
+    def _on_display_updated(self, rect) -> None:
+        x0, y0, x1, y1 = rect
+        a, b = self.to_widget(x0, y0), self.to_widget(x1, y1)
+        self.update(QRectF(a, b).toAlignedRect().adjusted(-2, -2, 2, 2))
+
+    # ---- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(48, 48, 50))
+        st = self.state
+        if st is None:
+            p.setPen(QColor(200, 200, 200))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                       "Open a black-and-white photo (Ctrl+O) or drop it here.\n"
+                       "Paint where colour goes (B), erase (E), place colour hints (H).")
+            return
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 2.0)
+        split_px = self.split_x * self.width()
+        if self.compare:
+            self._draw_pyramid(p, st.before, grey=True)
+        elif self.split:
+            p.save()
+            p.setClipRect(QRectF(0, 0, split_px, self.height()))
+            self._draw_pyramid(p, st.before, grey=True)
+            p.setClipRect(QRectF(split_px, 0, self.width() - split_px, self.height()))
+            self._draw_pyramid(p, st.compositor.pyramid, grey=False)
+            p.restore()
+        else:
+            self._draw_pyramid(p, st.compositor.pyramid, grey=False)
+        if self.show_mask and not self.compare:
+            self._draw_mask(p)
+        self.tool.paint_overlay(p)
+        if self.tool is not self.tools.get("hint"):
+            self.tools["hint"].paint_overlay(p)  # hints stay visible with every tool
+        if self.split and not self.compare:
+            p.setPen(QPen(QColor(255, 255, 255), 2))
+            p.drawLine(QPointF(split_px, 0), QPointF(split_px, self.height()))
+            p.setBrush(QColor(255, 255, 255))
+            p.drawEllipse(QPointF(split_px, self.height() / 2), 7, 7)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(QRectF(split_px - 90, 6, 80, 18), Qt.AlignmentFlag.AlignRight, "before")
+            p.drawText(QRectF(split_px + 10, 6, 80, 18), Qt.AlignmentFlag.AlignLeft, "after")
+        if self.compare:
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(QRectF(8, 6, 300, 18), Qt.AlignmentFlag.AlignLeft, "original (release \\ to see the result)")
+        if self.tool.uses_brush_size and self.rect().contains(self._mouse.toPoint()):
+            r = self.brush_radius * self.zoom
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(QColor(0, 0, 0), 1.5))
+            p.drawEllipse(self._mouse, r, r)
+            p.setPen(QPen(QColor(255, 255, 255), 1.0))
+            p.drawEllipse(self._mouse, r + 1.2, r + 1.2)
+
+    def _visible(self, level_scale: int, shape) -> tuple[int, int, int, int] | None:
+        """The visible part of the photo in the level's pixels (x0, y0, x1, y1)."""
+        H, W = shape
+        tl = self.to_image(QPointF(0, 0))
+        br = self.to_image(QPointF(self.width(), self.height()))
+        s = level_scale
+        x0, y0 = max(0, int(math.floor(tl.x() / s))), max(0, int(math.floor(tl.y() / s)))
+        x1, y1 = min(W, int(math.ceil(br.x() / s)) + 1), min(H, int(math.ceil(br.y() / s)) + 1)
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def _draw_pyramid(self, p: QPainter, pyramid, grey: bool) -> None:
+        k = pyramid.level_for_zoom(self.zoom)
+        level = pyramid.levels[k]
+        s = 1 << k
+        vis = self._visible(s, level.shape[:2])
+        if vis is None:
+            return
+        x0, y0, x1, y1 = vis
+        crop = level[y0:y1, x0:x1]
+        img = grey8_to_qimage(crop) if grey else rgb8_to_qimage(crop)
+        self._draw_level_image(p, img, s, x0, y0, x1, y1)
+
+    def _draw_level_image(self, p: QPainter, img, s: int, x0: int, y0: int, x1: int, y1: int) -> None:
+        H, W = self.state.shape
+        a = self.to_widget(x0 * s, y0 * s)
+        b = self.to_widget(min(W, x1 * s), min(H, y1 * s))
+        p.drawImage(QRectF(a, b), img)
+
+    def _draw_mask(self, p: QPainter) -> None:
+        data = self.state.mask.data
+        k = self.state.before.level_for_zoom(self.zoom)
+        s = 1 << k
+        lh, lw = -(-data.shape[0] // s), -(-data.shape[1] // s)
+        vis = self._visible(s, (lh, lw))
+        if vis is None:
+            return
+        x0, y0, x1, y1 = vis
+        sub = data[y0 * s : y1 * s : s, x0 * s : x1 * s : s]  # strided: no full-size work
+        if not sub.any():
+            return
+        rgba = np.zeros(sub.shape + (4,), np.uint8)
+        rgba[sub] = OVERLAY_RGBA
+        self._draw_level_image(p, rgba8_to_qimage(rgba), s, x0, y0, x0 + sub.shape[1], y0 + sub.shape[0])
+
+    # ---- input --------------------------------------------------------------------------------
+    def _near_split(self, x: float) -> bool:
+        return self.split and abs(x - self.split_x * self.width()) <= 8
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:
+        self.setFocus()
+        pos = e.position()
+        if e.button() == Qt.MouseButton.MiddleButton or (e.button() == Qt.MouseButton.LeftButton and self._space):
+            self._pan_from = pos
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif e.button() == Qt.MouseButton.LeftButton and self._near_split(pos.x()):
+            self._dragging_split = True
+        elif self.state is not None and not self.compare:
+            self._tool_active = True
+            self.tool.press(self.to_image(pos), e.modifiers(), e.button())
+        self._mouse = pos
+        self.update()
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:
+        pos = e.position()
+        if self._pan_from is not None:
+            d = pos - self._pan_from
+            self._pan_from = pos
+            self.pan_by(d.x(), d.y())
+        elif self._dragging_split:
+            self.split_x = min(max(pos.x() / max(self.width(), 1), 0.0), 1.0)
+            self.update()
+        elif self._tool_active:
+            self.tool.move(self.to_image(pos), e.modifiers())
+        old = self._mouse
+        self._mouse = pos
+        if self.tool.uses_brush_size:  # repaint only around the old and new round cursor
+            r = self.brush_radius * self.zoom + 4
+            for c in (old, pos):
+                self.update(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r).toAlignedRect())
+        self._report_cursor(pos)
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:
+        pos = e.position()
+        if self._pan_from is not None and e.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self.unsetCursor()
+        elif self._dragging_split:
+            self._dragging_split = False
+        elif self._tool_active:
+            self._tool_active = False
+            self.tool.release(self.to_image(pos), e.modifiers())
+        self.update()
+
+    def leaveEvent(self, event) -> None:
+        self._mouse = QPointF(-1000, -1000)
+        self.cursor_moved.emit(-1, -1, 0.0)
+        self.update()
+
+    def _report_cursor(self, pos: QPointF) -> None:
+        if self.state is None:
+            return
+        ip = self.to_image(pos)
+        x, y = int(math.floor(ip.x())), int(math.floor(ip.y()))
+        H, W = self.state.shape
+        if 0 <= x < W and 0 <= y < H:
+            self.cursor_moved.emit(x, y, float(self.state.document.L[y, x]))
+        else:
+            self.cursor_moved.emit(-1, -1, 0.0)
+
+    def wheelEvent(self, e: QWheelEvent) -> None:
+        delta = e.angleDelta()
+        if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_about(self.zoom * (1.0015 ** delta.y()), e.position())
+        elif e.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.pan_by(delta.y() / 2, 0)
+        else:
+            self.pan_by(delta.x() / 2, delta.y() / 2)
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        if e.isAutoRepeat() and e.key() in (Qt.Key.Key_Space, Qt.Key.Key_Backslash):
+            return
+        if e.key() == Qt.Key.Key_Space:
+            self._space = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif e.key() == Qt.Key.Key_Backslash:
+            self.compare = True
+            self.update()
+        elif not self.tool.key_press(e):
+            super().keyPressEvent(e)
+
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:
+        if e.isAutoRepeat():
+            return
+        if e.key() == Qt.Key.Key_Space:
+            self._space = False
+            self.unsetCursor()
+        elif e.key() == Qt.Key.Key_Backslash:
+            self.compare = False
+            self.update()
+        else:
+            super().keyReleaseEvent(e)

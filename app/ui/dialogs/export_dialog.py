@@ -1,0 +1,71 @@
+"""Export: where, which format, bit depth and quality. The writing itself runs in a worker."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLineEdit, QPushButton, QSpinBox, QWidget)
+
+FORMATS = {"PNG": ".png", "TIFF": ".tif", "JPEG": ".jpg"}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    path: Path
+    bit_depth: int
+    quality: int
+
+
+class ExportDialog(QDialog):
+    def __init__(self, suggested: Path, source_bit_depth: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export colourized photo")
+        form = QFormLayout(self)
+        self.format = QComboBox()
+        self.format.addItems(list(FORMATS))
+        self.path = QLineEdit(str(suggested))
+        browse = QPushButton("Browse\u2026")
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.bit_depth = QComboBox()
+        self.bit_depth.addItem("8 bits per channel", 8)
+        self.bit_depth.addItem("16 bits per channel", 16)
+        self.quality = QSpinBox()
+        self.quality.setRange(50, 100)
+        self.quality.setValue(95)
+        form.addRow("Format", self.format)
+        form.addRow("File", row)
+        form.addRow("Bit depth", self.bit_depth)
+        form.addRow("JPEG quality", self.quality)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        form.addRow(buttons)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        browse.clicked.connect(self._browse)
+        self.format.currentTextChanged.connect(self._format_changed)
+        ext = suggested.suffix.lower()
+        for name, e in FORMATS.items():
+            if ext in (e, ".tiff" if e == ".tif" else e, ".jpeg" if e == ".jpg" else e):
+                self.format.setCurrentText(name)
+        self.bit_depth.setCurrentIndex(1 if source_bit_depth == 16 and self.format.currentText() != "JPEG" else 0)
+        self._format_changed(self.format.currentText())
+
+    def _format_changed(self, name: str) -> None:
+        jpeg = name == "JPEG"
+        self.quality.setEnabled(jpeg)
+        if jpeg:
+            self.bit_depth.setCurrentIndex(0)
+        self.bit_depth.setEnabled(not jpeg)  # JPEG is 8-bit only
+        p = Path(self.path.text())
+        self.path.setText(str(p.with_suffix(FORMATS[name])))
+
+    def _browse(self) -> None:
+        name = self.format.currentText()
+        path, _ = QFileDialog.getSaveFileName(self, "Export as", self.path.text(), f"{name} (*{FORMATS[name]})")
+        if path:
+            self.path.setText(path)
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(Path(self.path.text()).expanduser(), int(self.bit_depth.currentData()), self.quality.value())

@@ -1,0 +1,53 @@
+"""Preferences: default model, device, work size, autosave (saved as JSON in the config folder)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+
+from app.ui.app_settings import AppSettings
+from app.ui.panels.settings_panel import WORK_SIZES
+
+DEVICES = (("auto", "Automatic (GPU when available)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"),
+           ("mps", "Apple GPU (Metal)"))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings, model_names: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Huebrush settings")
+        self._settings = settings
+        form = QFormLayout(self)
+        self.model = QComboBox()
+        for n in model_names:
+            self.model.addItem(n, n)
+        if self.model.findData(settings.default_model) < 0:
+            self.model.addItem(settings.default_model, settings.default_model)
+        self.model.setCurrentIndex(self.model.findData(settings.default_model))
+        self.device = QComboBox()
+        for key, title in DEVICES:
+            self.device.addItem(title, key)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.work_size = QComboBox()
+        for s in WORK_SIZES:
+            self.work_size.addItem(f"{s} px", s)
+        self.work_size.setCurrentIndex(max(0, self.work_size.findData(settings.work_size)))
+        self.autosave = QCheckBox("Save open photos every minute of editing (for crash recovery)")
+        self.autosave.setChecked(settings.autosave)
+        form.addRow("Default model for new photos", self.model)
+        form.addRow("Device", self.device)
+        form.addRow("Default work size", self.work_size)
+        form.addRow(self.autosave)
+        form.addRow(QLabel(f"Stored in {AppSettings.file()}"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def apply(self) -> AppSettings:
+        """Copy the choices into the settings object and save it."""
+        s = self._settings
+        s.default_model = self.model.currentData()
+        s.device = self.device.currentData()
+        s.work_size = int(self.work_size.currentData())
+        s.autosave = self.autosave.isChecked()
+        s.save()
+        return s

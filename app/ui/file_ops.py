@@ -1,0 +1,352 @@
+"""Opening, saving, exporting, closing and autosave, as a mixin of the main window.
+
+Slow work (decoding a photo, writing a project or an export) runs in a Task off the GUI thread;
+every failure a user can cause ends as one sentence in the window's banner.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.ui.workers import Task
+
+log = logging.getLogger(__name__)
+
+PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
+PROJECT_FILTER = "Huebrush projects (*.huebrush)"
+
+
+class FileOps:
+    """Mixed into MainWindow; uses its states, banner, status, app_settings, add_state."""
+
+    # ---- set-up -----------------------------------------------------------------------------
+    def init_file_ops(self) -> None:
+        self._tasks: set[Task] = set()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self._configure_autosave()
+
+    def _configure_autosave(self) -> None:
+        self.autosave_timer.stop()
+        if self.app_settings.autosave:
+            self.autosave_timer.start(max(5, int(self.app_settings.autosave_seconds)) * 1000)
+
+    def stop_file_ops(self) -> None:
+        self.autosave_timer.stop()
+        for t in list(self._tasks):
+            t.cancel()
+            t.wait(30_000)
+
+    def save_app_settings(self) -> None:
+        try:
+            self.app_settings.save()
+        except OSError as e:
+            self.status.show_error(f"Could not save the settings to {self.app_settings.file()} ({e.strerror}).")
+
+    def run_task(self, fn, on_done, what: str) -> Task:
+        """Run fn(task) in the background; on_done(result) back on the GUI thread."""
+        task = Task(fn, self)
+        self._tasks.add(task)
+        task.done.connect(on_done)
+        task.failed.connect(self.show_error)
+        task.progress.connect(lambda p, text: self.status.show_info(f"{text} {p}%"))
+        task.finished.connect(lambda: self._tasks.discard(task))
+        self.status.show_info(what)
+        task.start()
+        return task
+
+    def show_error(self, message: str) -> None:
+        self.banner.show_message(message)
+        self.status.show_error(message)
+
+    # ---- opening ------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(Path(self.app_settings.recent_files[0]).parent) if self.app_settings.recent_files else ""
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos", start, f"{PHOTO_FILTER};;{PROJECT_FILTER}")
+        self.open_paths(paths)
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_paths(self, paths) -> None:
+        for p in paths:
+            if str(p).lower().endswith(".huebrush"):
+                self.open_project(p)
+            else:
+                self.open_photo(p)
+
+    def fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        for p in self.app_settings.recent_files:
+            menu.addAction(p, lambda p=p: self.open_paths([p]))
+        if not self.app_settings.recent_files:
+            menu.addAction("No recent files").setEnabled(False)
+
+    def _already_open(self, path: Path):
+        for st in self.states:
+            for p in (st.document.path, st.project_path):
+                if p is not None and Path(p).resolve() == path.resolve():
+                    return st
+        return None
+
+    def open_photo(self, path) -> Task | None:
+        from app.core.document import load_image
+
+        path = Path(path)
+        st = self._already_open(path)
+        if st is not None:
+            self.set_current(st)
+            return None
+
+        def work(task: Task):
+            doc = load_image(path)
+            return doc, _grey_display(doc.L)
+
+        def done(result) -> None:
+            doc, grey = result
+            self._remember_recent(path)
+            self._add_document(doc, self.new_settings(), grey=grey)
+            self.status.show_info(f"Opened {path.name}.")
+
+        return self.run_task(work, done, f"Opening {path.name}\u2026")
+
+    def _add_document(self, doc, settings, *, grey=None, **kw):
+        from app.ui.document_state import DocumentState
+
+        st = DocumentState(doc, settings, initial_grey=grey, **kw)
+        self.add_state(st)
+        return st
+
+    def _remember_recent(self, path: Path) -> None:
+        self.app_settings.add_recent_file(path)
+        self.save_app_settings()
+
+    def open_project(self, path, *, recovered_from: Path | None = None) -> Task | None:
+        from app.ui import project_io
+
+        path = Path(path)
+        if recovered_from is None:
+            st = self._already_open(path)
+            if st is not None:
+                self.set_current(st)
+                return None
+
+        def work(task: Task):
+            loaded = project_io.load(path)
+            return loaded, _grey_display(loaded.document.L)
+
+        def done(result) -> None:
+            loaded, grey = result
+            st = self._add_document(
+                loaded.document, loaded.settings, grey=grey, mask=loaded.mask, hints=loaded.hints,
+                project_path=None if recovered_from else path, reference_L=loaded.reference_L,
+                reference_path=loaded.reference_path)
+            if recovered_from is not None:
+                st.project_path = loaded.original_project
+                st.mark_unsaved()
+                self.status.show_info(f"Recovered {st.title} from an autosave; save it to keep it.")
+            else:
+                self._remember_recent(path)
+                self.status.show_info(f"Opened project {path.name}.")
+
+        return self.run_task(work, done, f"Opening {path.name}\u2026")
+
+    def choose_reference(self) -> None:
+        from app.core.document import load_image
+        from app.core.errors import ImageLoadError
+
+        if self.state is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Reference photo (colour)", "", PHOTO_FILTER)
+        if not path:
+            return
+        try:
+            ref = load_image(path)
+        except ImageLoadError as e:
+            self.show_error(str(e))
+            return
+        self.state.set_reference(ref.L, path)
+        self.panel.show_settings(self.state.settings, path)
+
+    # ---- saving -------------------------------------------------------------------------------
+    def save_project(self, ask: bool = False, path: Path | None = None) -> bool:
+        """Save the current photo's project; returns False when the user cancelled or it failed."""
+        from app.ui import project_io
+
+        st = self.state
+        if st is None:
+            return False
+        if path is None:
+            path = st.project_path
+        if path is None or ask:
+            base = st.document.path.with_suffix(".huebrush") if st.document.path else Path("untitled.huebrush")
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save project", str(path or base), PROJECT_FILTER)
+            if not chosen:
+                return False
+            path = Path(chosen if chosen.endswith(".huebrush") else chosen + ".huebrush")
+        try:
+            project_io.save(path, st)  # small (mask PNG + JSON): quick enough for the GUI thread
+        except Exception as e:  # noqa: BLE001 - shown as one sentence
+            from app.ui.preview_worker import friendly_error
+
+            self.show_error(friendly_error(e))
+            return False
+        st.mark_saved(path)
+        self.strip.refresh(st, thumbnail=False)
+        self._remember_recent(path)
+        self.status.show_info(f"Saved {path.name}.")
+        return True
+
+    # ---- export ---------------------------------------------------------------------------------
+    def suggested_export_path(self, st) -> Path:
+        src = st.document.path or Path.home() / "untitled.png"
+        return src.with_name(f"{src.stem}_colour.png")
+
+    def export_dialog(self) -> None:
+        from app.ui.dialogs.export_dialog import ExportDialog
+
+        st = self.state
+        if st is None:
+            return
+        dlg = ExportDialog(self.suggested_export_path(st), st.document.bit_depth, self)
+        if dlg.exec():
+            self.export_to(dlg.options())
+
+    def export_to(self, options) -> Task | None:
+        from app.ui.exporting import ExportSnapshot, export_snapshot
+
+        st = self.state
+        if st is None:
+            return None
+        snap = ExportSnapshot.of(st, options)
+        engine_factory = self.executor._engine_factory
+
+        def work(task: Task):
+            return export_snapshot(snap, engine_factory, task.report, task.is_cancelled)
+
+        def done(path) -> None:
+            self.status.show_info(f"Exported {Path(path).name} to {Path(path).parent}.")
+            self.exported_path = Path(path)
+
+        return self.run_task(work, done, f"Exporting {options.path.name}\u2026")
+
+    # ---- closing ------------------------------------------------------------------------------
+    def close_current(self) -> None:
+        if self.state is not None and self.confirm_close([self.state]):
+            self.remove_state(self.state)
+
+    def ask_save_changes(self, dirty: list) -> str:
+        """'save', 'discard' or 'cancel' (tests replace this to answer without a dialog)."""
+        names = ", ".join(s.title for s in dirty)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"Save the changes to {names} before closing?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def confirm_close(self, states: list) -> bool:
+        dirty = [s for s in states if s.is_dirty]
+        if not dirty:
+            return True
+        answer = self.ask_save_changes(dirty)
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            for s in dirty:
+                self.set_current(s)
+                if not self.save_project():
+                    return False
+        return True
+
+    # ---- autosave and recovery ----------------------------------------------------------------------
+    def _autosave_path(self, st) -> Path:
+        from app.core.paths import autosave_dir
+
+        if not hasattr(st, "autosave_key"):
+            st.autosave_key = uuid.uuid4().hex[:12]
+        return autosave_dir() / f"{st.autosave_key}.huebrush"
+
+    def autosave_now(self) -> int:
+        """Save every photo edited since its last autosave; returns how many were written."""
+        from app.ui import project_io
+
+        n = 0
+        for st in self.states:
+            if not st.changed_since_autosave or st.document.path is None:
+                continue
+            try:
+                project_io.save(self._autosave_path(st), st, original_project=st.project_path)
+                st.changed_since_autosave = False
+                n += 1
+            except Exception as e:  # noqa: BLE001 - autosave must never interrupt editing
+                log.warning("autosave failed: %s", e)
+                self.status.show_error(f"Autosave failed ({e}); save your project with Ctrl+S.")
+        return n
+
+    def forget_autosave(self, st) -> None:
+        if hasattr(st, "autosave_key"):
+            self._autosave_path(st).unlink(missing_ok=True)
+
+    def pending_autosaves(self) -> list[Path]:
+        from app.core.paths import autosave_dir
+
+        return sorted(autosave_dir().glob("*.huebrush"))
+
+    def ask_recover(self, files: list[Path]) -> bool:
+        """Whether to reopen autosaves left by a crash (tests replace this)."""
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            f"Huebrush did not close properly last time. Recover {len(files)} photo(s) from autosave?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def offer_recovery(self) -> None:
+        files = self.pending_autosaves()
+        if not files:
+            return
+        if self.ask_recover(files):
+            for f in files:
+                task = self.open_project(f, recovered_from=f)
+                if task is not None:
+                    task.finished.connect(lambda f=f: f.unlink(missing_ok=True))
+        else:
+            for f in files:
+                f.unlink(missing_ok=True)
+
+    # ---- dialogs -----------------------------------------------------------------------------------
+    def settings_dialog(self) -> None:
+        from app.ui.dialogs.settings_dialog import SettingsDialog
+        from models.registry import names
+
+        dlg = SettingsDialog(self.app_settings, names(), self)
+        if dlg.exec():
+            try:
+                dlg.apply()
+            except OSError as e:
+                self.show_error(f"Could not save the settings to {self.app_settings.file()} ({e.strerror}).")
+            self._configure_autosave()
+
+    def open_batch_dialog(self) -> None:
+        import importlib
+
+        from app.ui.actions import BATCH_DIALOG_MODULE
+
+        mod = importlib.import_module(BATCH_DIALOG_MODULE)
+        mod.open_batch_dialog(self)
+
+
+def _grey_display(L: np.ndarray) -> np.ndarray:
+    """The untouched photo as 8-bit RGB (what the canvas shows before any colour)."""
+    from app.core.export import result_rgb
+    from app.ui.qtimage import float_rgb_to_u8
+
+    return float_rgb_to_u8(result_rgb(L, np.zeros(L.shape + (2,), np.float32)))

@@ -1,0 +1,302 @@
+"""The main window: canvas in the middle, open photos on the left, settings on the right.
+
+It only wires things: documents live in DocumentState, pixels in app.core, colours come from the
+preview worker, and file handling sits in file_ops (a mixin, to keep this module small).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QUndoGroup
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from app.ui.actions import build_menus
+from app.ui.app_settings import AppSettings
+from app.ui.canvas import Canvas
+from app.ui.file_ops import FileOps
+from app.ui.panels.photo_strip import PhotoStrip
+from app.ui.panels.settings_panel import SettingsPanel
+from app.ui.preview_worker import PreviewExecutor, PreviewScheduler, default_engine
+from app.ui.status import StatusBar
+
+log = logging.getLogger(__name__)
+
+
+class Banner(QWidget):
+    """One sentence above the canvas when something went wrong (missing weights, bad file)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet("background:#5c1f1f; color:#ffe0e0;")
+        self.setAutoFillBackground(True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 4, 4)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        close = QPushButton("\u00d7")
+        close.setFlat(True)
+        close.setFixedWidth(24)
+        close.clicked.connect(self.hide)
+        row.addWidget(self.label, 1)
+        row.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(FileOps, QMainWindow):
+    photo_opened = Signal(object)  # DocumentState
+
+    def __init__(self, engine_factory=default_engine) -> None:
+        super().__init__()
+        self.setWindowTitle("Huebrush")
+        self.setAcceptDrops(True)
+        self.app_settings = AppSettings.load()
+        self.states: list = []
+        self.state = None
+        self.hint_rgb: tuple[float, float, float] = (0.80, 0.33, 0.22)
+
+        self.canvas = Canvas()
+        self.canvas.hint_rgb = self.hint_rgb
+        self.banner = Banner()
+        centre = QWidget()
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        col.addWidget(self.banner)
+        col.addWidget(self.canvas, 1)
+        self.strip = PhotoStrip()
+        self.panel = SettingsPanel()
+        split = QSplitter()
+        split.addWidget(self.strip)
+        split.addWidget(centre)
+        split.addWidget(self.panel)
+        split.setStretchFactor(1, 1)
+        split.setCollapsible(1, False)
+        self.setCentralWidget(split)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.status.show_info("Open a photo to begin (Ctrl+O).")
+
+        self.undo_group = QUndoGroup(self)
+        self.executor = PreviewExecutor(engine_factory, self)
+        self.scheduler = PreviewScheduler(self.executor, self)
+        self.executor.preview_ready.connect(self._on_preview_ready)
+        self.executor.preview_failed.connect(self._on_preview_failed)
+        self.executor.busy_changed.connect(self.status.busy.setVisible)
+
+        self.actions = build_menus(self)
+        self._wire_panel()
+        self.canvas.zoom_changed.connect(self.status.set_zoom)
+        self.canvas.cursor_moved.connect(self.status.set_cursor)
+        self.canvas.tool_changed.connect(self._on_tool_changed)
+        self.strip.photo_selected.connect(lambda i: self.set_current(self.states[i]))
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(400)
+        self._thumb_timer.timeout.connect(lambda: self.state is not None and self.strip.refresh(self.state))
+        self.init_file_ops()
+        self._restore_geometry()
+        self._refresh_models()
+        self.panel.show_colour(self.hint_rgb, self.app_settings.recent_colours)
+        self._update_enabled()
+
+    # ---- photos ---------------------------------------------------------------------------------
+    def add_state(self, state) -> None:
+        self.states.append(state)
+        self.undo_group.addStack(state.undo_stack)
+        self.strip.add_state(state)
+        state.dirty_changed.connect(lambda _d: self._update_title())
+        state.display_updated.connect(lambda _r: self._thumb_timer.start())
+        self.set_current(state)
+        self.photo_opened.emit(state)
+
+    def remove_state(self, state) -> None:
+        self.strip.remove_state(state)
+        self.undo_group.removeStack(state.undo_stack)
+        self.states.remove(state)
+        self.forget_autosave(state)
+        self.set_current(self.states[-1] if self.states else None)
+
+    def set_current(self, state) -> None:
+        if state is self.state and state is not None:
+            return
+        self.state = state
+        self.canvas.set_state(state)
+        self.scheduler.set_state(state)
+        if state is not None:
+            self.undo_group.setActiveStack(state.undo_stack)
+            self.strip.blockSignals(True)
+            self.strip.select(state)
+            self.strip.blockSignals(False)
+            self.panel.show_settings(state.settings, state.reference_path)
+            self.status.set_model(state.settings.model, state.preview_device or self.app_settings.device)
+        else:
+            self.undo_group.setActiveStack(None)
+        self.status.set_photo(state)
+        self._update_title()
+        self._update_enabled()
+
+    def _update_title(self) -> None:
+        st = self.state
+        if st is None:
+            self.setWindowTitle("Huebrush")
+        else:
+            dot = " \u2022" if st.is_dirty else ""
+            self.setWindowTitle(f"{st.title}{dot} \u2014 Huebrush")
+
+    def _update_enabled(self) -> None:
+        has = self.state is not None
+        for name in ("save", "save_as", "export", "close", "fit", "actual", "zoom_in", "zoom_out"):
+            if name in self.actions:
+                self.actions[name].setEnabled(has)
+
+    # ---- tools and view ---------------------------------------------------------------------------
+    def _on_tool_changed(self, name: str) -> None:
+        act = self.actions.get(f"tool_{name}")
+        if act is not None:
+            act.setChecked(True)
+        tips = {
+            "brush": "Brush: paint where colour goes ([ and ] change the size, Alt erases).",
+            "eraser": "Eraser: remove mask ([ and ] change the size).",
+            "lasso": "Lasso: drag around an area to fill it (Alt-drag removes).",
+            "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
+            "segment": "Segment: click an object to select it (Alt/right click excludes).",
+        }
+        self.status.show_info(tips.get(name, ""))
+
+    def set_view(self, what: str, on: bool) -> None:
+        if what == "mask":
+            self.canvas.show_mask = on
+            self.actions["show_mask"].setChecked(on)
+            self.panel.show_mask.setChecked(on)
+        elif what == "split":
+            self.canvas.split = on
+            self.actions["split"].setChecked(on)
+            self.panel.split.setChecked(on)
+        self.canvas.update()
+
+    def set_hint_colour(self, rgb: tuple[float, float, float]) -> None:
+        from PySide6.QtGui import QColor
+
+        self.hint_rgb = tuple(rgb)
+        self.canvas.hint_rgb = self.hint_rgb
+        self.app_settings.add_recent_colour(QColor.fromRgbF(*rgb).name())
+        self.panel.show_colour(self.hint_rgb, self.app_settings.recent_colours)
+
+    def mask_operation(self, op: str) -> None:
+        from app.ui.undo_commands import push_mask_edit
+
+        if self.state is None:
+            return
+        grow_px = max(1, int(round(self.canvas.brush_radius / 2)))
+        labels = {"invert": "Invert mask", "clear": "Clear mask", "fill": "Fill mask",
+                  "grow": f"Grow mask {grow_px} px", "shrink": f"Shrink mask {grow_px} px"}
+        ops = {"invert": lambda m: m.invert(), "clear": lambda m: m.clear(), "fill": lambda m: m.fill(),
+               "grow": lambda m: m.grow(grow_px), "shrink": lambda m: m.shrink(grow_px)}
+        push_mask_edit(self.state, labels[op], ops[op])
+
+    def _wire_panel(self) -> None:
+        p = self.panel
+        p.settings_edited.connect(self._apply_settings)
+        p.colour_chosen.connect(self._colour_chosen)
+        p.recolour_hint.connect(lambda: self.canvas.tools["hint"].recolour_selected(self.hint_rgb))
+        p.delete_hint.connect(lambda: self.canvas.tools["hint"].delete_selected())
+        p.mask_op.connect(self.mask_operation)
+        p.view_changed.connect(self.set_view)
+        p.reference_requested.connect(self.choose_reference)
+        p.reference_cleared.connect(lambda: self.state is not None and self.state.set_reference(None, None))
+
+    def _colour_chosen(self, rgb) -> None:
+        self.set_hint_colour(rgb)
+        self.save_app_settings()
+
+    def _apply_settings(self, changes: dict) -> None:
+        if self.state is None:
+            return
+        self.state.update_settings(**changes)
+        self.status.set_model(self.state.settings.model, self.state.preview_device or self.app_settings.device)
+
+    def _refresh_models(self) -> None:
+        from models.registry import available
+
+        self.panel.set_models(available())
+
+    def new_settings(self):
+        """Settings for a newly opened photo, from the preferences."""
+        from app.core.pipeline import Settings
+        from models.registry import names
+
+        model = self.app_settings.default_model
+        if model not in names():
+            model = "hints"
+        return dataclasses.replace(Settings(), model=model, work_size=self.app_settings.work_size,
+                                   device=self.app_settings.device)
+
+    # ---- previews -----------------------------------------------------------------------------------
+    def _on_preview_ready(self, request_id: int) -> None:
+        st = self.state
+        if st is None:
+            return
+        self.banner.hide()
+        self.status.set_preview(st)
+        self.status.set_model(st.settings.model, st.preview_device)
+        if st.preview_message:
+            self.status.show_info(st.preview_message)
+        elif not st.mask.data.any():
+            self.status.show_info("Paint a mask (B) where colour should go; outside it the photo stays grey.")
+
+    def _on_preview_failed(self, message: str) -> None:
+        self.banner.show_message(message)
+        self.status.show_error(message)
+
+    # ---- window ---------------------------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        qs = QSettings()
+        geo = qs.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1400, 900)
+
+    def save_geometry(self) -> None:
+        qs = QSettings()
+        qs.setValue("window/geometry", self.saveGeometry())
+
+    def closeEvent(self, event) -> None:
+        if not self.confirm_close(self.states):
+            event.ignore()
+            return
+        self.save_geometry()
+        self.stop_file_ops()
+        self.executor.shutdown()
+        for st in list(self.states):
+            self.forget_autosave(st)
+        event.accept()
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    def keyPressEvent(self, e) -> None:
+        # space / backslash reach the canvas even when a panel had the focus
+        if e.key() in (Qt.Key.Key_Space, Qt.Key.Key_Backslash):
+            self.canvas.keyPressEvent(e)
+        else:
+            super().keyPressEvent(e)
+
+    def keyReleaseEvent(self, e) -> None:
+        if e.key() in (Qt.Key.Key_Space, Qt.Key.Key_Backslash):
+            self.canvas.keyReleaseEvent(e)
+        else:
+            super().keyReleaseEvent(e)

@@ -1,0 +1,191 @@
+"""The right-hand panel: model, reference photo, saturation, feather, work size, hint colour,
+mask operations and view switches. It only emits what the user asked for; the window applies it."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
+
+WORK_SIZES = (256, 384, 512, 768, 1024)
+
+
+def _swatch_style(hex_colour: str) -> str:
+    return f"background:{hex_colour}; border:1px solid #222; min-width:18px; min-height:18px;"
+
+
+class SettingsPanel(QWidget):
+    settings_edited = Signal(dict)  # e.g. {"saturation": 1.2}
+    reference_requested = Signal()
+    reference_cleared = Signal()
+    colour_chosen = Signal(tuple)  # rgb floats
+    recolour_hint = Signal()
+    delete_hint = Signal()
+    mask_op = Signal(str)  # invert | clear | fill | grow | shrink
+    view_changed = Signal(str, bool)  # ("mask", on) | ("split", on)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(240)
+        self.setMaximumWidth(300)
+        lay = QVBoxLayout(self)
+
+        model_box = QGroupBox("Colourization")
+        form = QFormLayout(model_box)
+        self.model = QComboBox()
+        self.model.setToolTip("The network (or hint propagation) that predicts the colours.")
+        form.addRow("Model", self.model)
+        ref_row = QHBoxLayout()
+        self.reference = QPushButton("Reference photo\u2026")
+        self.reference.setToolTip("A colour photo whose overall look the iizuka model borrows.")
+        self.reference_clear = QPushButton("\u00d7")
+        self.reference_clear.setFixedWidth(28)
+        ref_row.addWidget(self.reference)
+        ref_row.addWidget(self.reference_clear)
+        form.addRow(ref_row)
+        self.saturation, self.saturation_label = self._slider(0, 200, 100, "%")
+        form.addRow("Saturation", self._with_label(self.saturation, self.saturation_label))
+        self.feather, self.feather_label = self._slider(0, 60, 4, " px")
+        form.addRow("Feather", self._with_label(self.feather, self.feather_label))
+        self.work_size = QComboBox()
+        for s in WORK_SIZES:
+            self.work_size.addItem(f"{s} px", s)
+        self.work_size.setToolTip("Preview quality vs speed: the size the model runs at.")
+        form.addRow("Work size", self.work_size)
+        lay.addWidget(model_box)
+
+        hint_box = QGroupBox("Hint colour")
+        hl = QVBoxLayout(hint_box)
+        row = QHBoxLayout()
+        self.colour_button = QPushButton()
+        self.colour_button.setToolTip("Choose the colour for new hints (H).")
+        self.colour_hex = QLabel()
+        row.addWidget(self.colour_button)
+        row.addWidget(self.colour_hex, 1)
+        hl.addLayout(row)
+        self.recent = QGridLayout()
+        self.recent.setSpacing(3)
+        hl.addLayout(self.recent)
+        row2 = QHBoxLayout()
+        self.apply_hint = QPushButton("Recolour selected")
+        self.remove_hint = QPushButton("Delete hint")
+        row2.addWidget(self.apply_hint)
+        row2.addWidget(self.remove_hint)
+        hl.addLayout(row2)
+        lay.addWidget(hint_box)
+
+        mask_box = QGroupBox("Mask")
+        ml = QGridLayout(mask_box)
+        for i, (op, title) in enumerate((("invert", "Invert"), ("clear", "Clear"), ("fill", "Fill"),
+                                         ("grow", "Grow"), ("shrink", "Shrink"))):
+            b = QPushButton(title)
+            b.clicked.connect(lambda _=False, o=op: self.mask_op.emit(o))
+            ml.addWidget(b, i // 3, i % 3)
+        lay.addWidget(mask_box)
+
+        view_box = QGroupBox("View")
+        vl = QVBoxLayout(view_box)
+        self.show_mask = QCheckBox("Show mask overlay (M)")
+        self.show_mask.setChecked(True)
+        self.split = QCheckBox("Before | after split")
+        vl.addWidget(self.show_mask)
+        vl.addWidget(self.split)
+        vl.addWidget(QLabel("Hold \\ to see the original."))
+        lay.addWidget(view_box)
+        lay.addStretch(1)
+
+        self.model.currentIndexChanged.connect(self._model_changed)
+        self.saturation.valueChanged.connect(lambda v: self._emit("saturation", v / 100.0))
+        self.feather.valueChanged.connect(lambda v: self._emit("feather", float(v)))
+        self.work_size.currentIndexChanged.connect(lambda _i: self._emit("work_size", int(self.work_size.currentData())))
+        self.reference.clicked.connect(self.reference_requested)
+        self.reference_clear.clicked.connect(self.reference_cleared)
+        self.colour_button.clicked.connect(self._pick_colour)
+        self.apply_hint.clicked.connect(self.recolour_hint)
+        self.remove_hint.clicked.connect(self.delete_hint)
+        self.show_mask.toggled.connect(lambda on: self.view_changed.emit("mask", on))
+        self.split.toggled.connect(lambda on: self.view_changed.emit("split", on))
+        self._loading = False
+
+    # ---- building blocks ----------------------------------------------------------------------
+    def _slider(self, lo: int, hi: int, value: int, unit: str):
+        s = QSlider(Qt.Orientation.Horizontal)
+        s.setRange(lo, hi)
+        s.setValue(value)
+        label = QLabel(f"{value}{unit}")
+        label.setMinimumWidth(44)
+        s.valueChanged.connect(lambda v: label.setText(f"{v}{unit}"))
+        return s, label
+
+    @staticmethod
+    def _with_label(widget: QWidget, label: QLabel) -> QWidget:
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(widget, 1)
+        row.addWidget(label)
+        return w
+
+    def _emit(self, key: str, value) -> None:
+        if not self._loading:
+            self.settings_edited.emit({key: value})
+
+    def _model_changed(self, _i: int) -> None:
+        name = self.model.currentData()
+        self.reference.setEnabled(name == "iizuka")
+        self.reference_clear.setEnabled(name == "iizuka")
+        if name:
+            self._emit("model", name)
+
+    # ---- filling in ---------------------------------------------------------------------------
+    def set_models(self, infos) -> None:
+        self._loading = True
+        self.model.clear()
+        for info in infos:
+            self.model.addItem(info.name, info.name)
+            self.model.setItemData(self.model.count() - 1, f"{info.title}: {info.description}", Qt.ItemDataRole.ToolTipRole)
+        self._loading = False
+
+    def show_settings(self, settings, reference_path: str | None) -> None:
+        """Show one photo's settings without emitting edits."""
+        self._loading = True
+        i = self.model.findData(settings.model)
+        if i < 0:
+            self.model.addItem(settings.model, settings.model)
+            i = self.model.count() - 1
+        self.model.setCurrentIndex(i)
+        self.reference.setEnabled(settings.model == "iizuka")
+        self.reference_clear.setEnabled(settings.model == "iizuka")
+        self.reference.setText(f"Reference: {reference_path.rsplit('/', 1)[-1]}" if reference_path else "Reference photo\u2026")
+        self.saturation.setValue(int(round(settings.saturation * 100)))
+        self.feather.setValue(int(round(settings.feather)))
+        j = self.work_size.findData(int(settings.work_size))
+        if j < 0:
+            self.work_size.addItem(f"{settings.work_size} px", int(settings.work_size))
+            j = self.work_size.count() - 1
+        self.work_size.setCurrentIndex(j)
+        self._loading = False
+
+    def show_colour(self, rgb: tuple[float, float, float], recent: list[str]) -> None:
+        c = QColor.fromRgbF(*rgb)
+        self.colour_button.setStyleSheet(_swatch_style(c.name()))
+        self.colour_hex.setText(c.name())
+        while self.recent.count():
+            w = self.recent.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        for i, hx in enumerate(recent[:12]):
+            b = QPushButton()
+            b.setFixedSize(22, 22)
+            b.setStyleSheet(_swatch_style(hx))
+            b.setToolTip(hx)
+            b.clicked.connect(lambda _=False, h=hx: self._choose(QColor(h)))
+            self.recent.addWidget(b, i // 6, i % 6)
+
+    def _pick_colour(self) -> None:
+        c = QColorDialog.getColor(QColor(self.colour_hex.text() or "#cc4433"), self, "Hint colour")
+        if c.isValid():
+            self._choose(c)
+
+    def _choose(self, c: QColor) -> None:
+        self.colour_chosen.emit((c.redF(), c.greenF(), c.blueF()))

@@ -1,0 +1,226 @@
+"""Live preview on one worker thread: newest request wins, stale results are dropped.
+
+Each edit (after a short debounce) submits an immutable PreviewJob with a rising id. The
+worker builds the ColorizeRequest, runs the engine, upsamples the colours to full size and
+composites the display off the GUI thread. Its cancel callback asks "is my job still the
+newest?", so a newer edit stops the old one between model stages; if an old result still
+arrives it is dropped by id. Errors come back as one sentence, never as an exception.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 300
+
+
+@dataclass(frozen=True, eq=False)
+class PreviewJob:
+    job_id: int
+    state: Any  # the DocumentState the result belongs to (only touched on the GUI thread)
+    version: int
+    L: np.ndarray
+    mask: np.ndarray | None  # None: the whole photo
+    display_mask: np.ndarray  # the mask to composite the display with
+    hints: tuple
+    settings: Any
+    reference_L: np.ndarray | None
+    display_key: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class PreviewOutcome:
+    job: PreviewJob
+    request_id: int
+    ab_work: np.ndarray
+    ab_up: np.ndarray
+    pyramid: Any
+    seconds: float
+    device: str
+    message: str
+
+
+def default_engine():
+    from models.engine import get_engine
+
+    return get_engine()
+
+
+def friendly_error(e: BaseException) -> str:
+    """One sentence for the window's banner."""
+    from app.core.errors import HuebrushError
+    from models.types import ModelError
+
+    if isinstance(e, (HuebrushError, ModelError)):
+        return str(e)
+    if isinstance(e, MemoryError) or "out of memory" in str(e).lower():
+        return "Out of memory while colourizing: lower the work size in the settings panel and try again."
+    return f"The preview failed ({type(e).__name__}: {e}); try another model or a smaller work size."
+
+
+def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutcome:
+    """Everything heavy for one preview; runs on the worker thread (also usable directly)."""
+    from app.core.pipeline import make_request
+    from app.ui.compositor import compose_rgb8
+    from app.ui.pyramid import Pyramid
+    from models.types import Cancelled
+    from models.upsample import upsample_ab
+
+    t0 = time.perf_counter()
+    request = make_request(job.L, job.mask, list(job.hints), job.settings, reference_L=job.reference_L)
+    if cancel():
+        raise Cancelled()
+    result = engine.colorize(request, cancel)
+    if cancel():
+        raise Cancelled()
+    ab_up = np.asarray(upsample_ab(result.ab, job.L), np.float32)
+    if cancel():
+        raise Cancelled()
+    H, W = job.L.shape
+    rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation, (0, 0, W, H))
+    pyramid = Pyramid(rgb8)
+    return PreviewOutcome(job, request.id, np.asarray(result.ab), ab_up, pyramid,
+                          time.perf_counter() - t0, result.device, result.message)
+
+
+class _Worker(QThread):
+    def __init__(self, executor: "PreviewExecutor") -> None:
+        super().__init__()
+        self._ex = executor
+
+    def run(self) -> None:
+        ex = self._ex
+        while True:
+            with ex._cond:
+                while ex._pending is None and not ex._stopping:
+                    ex._cond.wait()
+                if ex._stopping:
+                    return
+                job, ex._pending = ex._pending, None
+            ex._run_one(job)
+
+
+class PreviewExecutor(QObject):
+    """One worker; submit() replaces any pending job and cancels the running one."""
+
+    preview_ready = Signal(int)  # ColorizeRequest id, after the document got the new colours
+    preview_failed = Signal(str)  # one sentence
+    busy_changed = Signal(bool)
+    _finished = Signal(object)  # worker -> GUI thread (queued)
+
+    def __init__(self, engine_factory: Callable[[], Any] = default_engine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._engine_factory = engine_factory
+        self._engine = None
+        self._cond = threading.Condition()
+        self._pending: PreviewJob | None = None
+        self._newest = 0
+        self._next_id = 0
+        self._stopping = False
+        self._running = 0
+        self._finished.connect(self._on_finished)
+        self._thread = _Worker(self)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0 or self._pending is not None
+
+    def new_job_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def submit(self, job: PreviewJob) -> None:
+        with self._cond:
+            self._newest = job.job_id
+            self._pending = job
+            self._cond.notify()
+        self.busy_changed.emit(True)
+
+    def is_current(self, job_id: int) -> bool:
+        return job_id == self._newest and not self._stopping
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._pending = None
+            self._cond.notify()
+        self._thread.wait(10_000)
+
+    # ---- worker thread ---------------------------------------------------------------------
+    def _run_one(self, job: PreviewJob) -> None:
+        from models.types import Cancelled
+
+        self._running += 1
+        try:
+            if self._engine is None:
+                self._engine = self._engine_factory()
+            outcome: Any = run_job(job, self._engine, lambda: not self.is_current(job.job_id))
+        except Cancelled:
+            outcome = (job, None)
+        except BaseException as e:  # noqa: BLE001 - any failure must reach the user as a sentence
+            log.exception("preview failed")
+            outcome = (job, friendly_error(e))
+        finally:
+            self._running -= 1
+        self._finished.emit(outcome)
+
+    # ---- GUI thread ------------------------------------------------------------------------
+    def _on_finished(self, outcome: Any) -> None:
+        if isinstance(outcome, PreviewOutcome):
+            job = outcome.job
+            if self.is_current(job.job_id):  # stale results are dropped
+                job.state.apply_preview(job.version, outcome.ab_work, outcome.ab_up, outcome.pyramid,
+                                        job.display_key, outcome.seconds, outcome.device, outcome.message)
+                self.preview_ready.emit(outcome.request_id)
+        else:
+            job, message = outcome
+            if message is not None and self.is_current(job.job_id):
+                self.preview_failed.emit(message)
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+
+class PreviewScheduler(QObject):
+    """Debounces edits of the current photo into preview jobs for the executor."""
+
+    def __init__(self, executor: PreviewExecutor, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.executor = executor
+        self.state = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.submit_now)
+
+    def set_state(self, state) -> None:
+        if self.state is not None:
+            self.state.edited.disconnect(self.schedule)
+        self.state = state
+        if state is not None:
+            state.edited.connect(self.schedule)
+            if state.preview_version != state.version:
+                self.submit_now()
+
+    def schedule(self) -> None:
+        self._timer.start()  # restarts: the model runs once the user pauses
+
+    def submit_now(self) -> None:
+        self._timer.stop()
+        st = self.state
+        if st is None:
+            return
+        job = PreviewJob(
+            job_id=self.executor.new_job_id(), state=st, version=st.version, L=st.document.L,
+            mask=st.mask_for_model(), display_mask=st.mask.data.copy(), hints=tuple(st.hints),
+            settings=st.settings, reference_L=st.reference_L, display_key=st.display_key(),
+        )
+        self.executor.submit(job)

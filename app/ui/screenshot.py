@@ -1,0 +1,142 @@
+"""Render the README screenshot: `python -m app.ui.screenshot [OUT.png] [--photo PATH]`.
+
+Opens a genuine 1930s photo from ../shared/datasets/historical-bw, selects the sky and the field
+as a restorer would (the built-in click-to-segment, or lasso outlines when it is missing),
+places colour hints, waits for the live preview and grabs the window. Runs offscreen with
+throw-away settings, so it never touches the user's own preferences or autosaves.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_PHOTO = "historical-bw/LC-USF34-012781.jpg"  # a schoolhouse, sky and field, 1940s
+DEFAULT_OUT = REPO / "resources" / "screenshot.png"
+
+
+def _wait(app, condition, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        app.processEvents()
+        time.sleep(0.01)
+    return True
+
+
+def _segment(L, include, exclude):
+    """A mask from clicks with the built-in segmenter (None when that module is unavailable)."""
+    try:
+        from app.core.segment.builtin import BuiltinSegmenter
+        from app.core.segment.types import Prompts
+    except ImportError:
+        return None
+    seg = BuiltinSegmenter()
+    seg.set_image(L)
+    return seg.segment(Prompts(include=tuple(include), exclude=tuple(exclude))).mask
+
+
+def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0) -> Path:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = Path(tempfile.mkdtemp(prefix="huebrush-shot-"))
+    for var in ("HUEBRUSH_CONFIG_DIR", "HUEBRUSH_DATA_DIR", "HUEBRUSH_CACHE_DIR"):
+        os.environ[var] = str(tmp / var.lower())
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "qsettings"))
+
+    from app.core.hints import Hint
+    from app.ui.main import create_window
+    from app.ui.undo_commands import HintsCommand, push_mask_edit
+
+    app, win = create_window([], warm_up=False, recover=False)
+    win.resize(*size)
+    opened = []
+    win.photo_opened.connect(opened.append)
+    win.open_paths([str(photo)])
+    if not _wait(app, lambda: opened or win.banner.isVisible(), 60):
+        raise SystemExit("the photo did not open in time")
+    if not opened:
+        raise SystemExit(win.banner.label.text())
+    st = opened[0]
+    H, W = st.shape
+    sx, sy = W / 640.0, H / 511.0  # the clicks below were placed on the 640 x 511 original
+
+    def pt(x, y):
+        return (x * sx, y * sy)
+
+    # the restorer's work so far: sky and field selected and hinted; the schoolhouse still grey
+    # exclude clicks on the scan's card mount, the schoolhouse and the tree keep the masks tight
+    mount = [pt(50, 250), pt(600, 250), pt(320, 15), pt(320, 492), pt(60, 470), pt(585, 470), pt(585, 40)]
+    house = [pt(310, 300), pt(200, 330), pt(300, 200), pt(380, 320)]
+    sky = _segment(st.document.L, [pt(180, 120), pt(420, 100), pt(500, 60), pt(150, 220)],
+                   mount + house + [pt(450, 200), pt(480, 250), pt(150, 280)])
+    field = _segment(st.document.L, [pt(300, 430), pt(480, 400), pt(150, 440), pt(500, 460)],
+                     mount + house + [pt(450, 280), pt(150, 270)])
+    if sky is not None and field is not None:
+        push_mask_edit(st, "Segment sky", lambda m: m.combine(sky, "add"))
+        push_mask_edit(st, "Segment field", lambda m: m.combine(field, "add"))
+        # and, as a restorer would, erase anything that crept onto the card mount
+        for poly in ([pt(0, 0), pt(640, 0), pt(640, 30), pt(0, 30)], [pt(0, 0), pt(93, 0), pt(93, 511), pt(0, 511)],
+                     [pt(542, 0), pt(640, 0), pt(640, 511), pt(542, 511)], [pt(0, 483), pt(640, 483), pt(640, 511), pt(0, 511)]):
+            push_mask_edit(st, "Lasso erase", lambda m, poly=poly: m.polygon(poly, erase=True))
+    else:
+        push_mask_edit(st, "Lasso sky", lambda m: m.polygon([pt(95, 30), pt(540, 30), pt(540, 215), pt(420, 225),
+                                                              pt(330, 190), pt(300, 120), pt(95, 250)]))
+        push_mask_edit(st, "Lasso field", lambda m: m.polygon([pt(92, 380), pt(540, 335), pt(540, 480), pt(92, 480)]))
+    r = max(4.0, min(H, W) / 90)
+    hints = (
+        Hint(points=(pt(160, 90),), rgb=(0.42, 0.62, 0.88), radius=r),
+        Hint(points=(pt(470, 170),), rgb=(0.45, 0.66, 0.90), radius=r),
+        Hint(points=(pt(200, 440), pt(320, 450), pt(450, 430)), rgb=(0.45, 0.58, 0.25), radius=r),
+    )
+    st.undo_stack.push(HintsCommand(st, (), hints, "Add hints"))
+
+    # maskgan when its weights are installed, otherwise the weight-free hint propagation
+    failed: list[str] = []
+    win.executor.preview_failed.connect(failed.append)
+    win.panel.model.setCurrentIndex(max(0, win.panel.model.findData("maskgan")))
+    win.scheduler.submit_now()
+    ok = _wait(app, lambda: (st.preview_version == st.version and not win.executor.busy) or failed, timeout)
+    if failed or not ok:
+        failed.clear()
+        win.panel.model.setCurrentIndex(win.panel.model.findData("hints"))
+        win.scheduler.submit_now()
+        if not _wait(app, lambda: st.preview_version == st.version and not win.executor.busy, timeout):
+            raise SystemExit("the preview did not finish in time")
+    win.banner.hide()
+    st.compositor.flush()
+    win.set_view("mask", False)  # true colours in the picture; the overlay is one key (M) away
+    win.canvas.set_tool("hint")
+    win.canvas.tools["hint"].selected_id = hints[1].id
+    win.canvas.fit()
+    win.strip.refresh(st)
+    win.status.show_info("Sky and field selected with click-to-segment; colour hints placed. Hold \\ to compare.")
+    win.status.set_cursor(int(300 * sx), int(420 * sy), float(st.document.L[int(420 * sy), int(300 * sx)]))
+    app.processEvents()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not win.grab().save(str(out)):
+        raise SystemExit(f"could not write {out}")
+    win.ask_save_changes = lambda dirty: "discard"
+    win.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT)
+    data = Path(os.environ.get("HUEBRUSH_DATA", REPO.parent / "shared" / "datasets"))
+    ap.add_argument("--photo", type=Path, default=data / DEFAULT_PHOTO)
+    args = ap.parse_args(argv)
+    print(render(args.out, args.photo))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The status bar: photo size and bit depth, zoom, L under the cursor, model and device,
+last preview time, a busy indicator, and a one-sentence message slot for errors."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = QLabel()
+        self.message.setWordWrap(False)
+        self.size = QLabel()
+        self.zoom = QLabel()
+        self.lightness = QLabel()
+        self.model = QLabel()
+        self.preview = QLabel()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: a moving bar while a preview computes
+        self.busy.setMaximumWidth(80)
+        self.busy.setMaximumHeight(14)
+        self.busy.setVisible(False)
+        self.busy.setToolTip("Computing the preview\u2026")
+        self.addWidget(self.message, 1)
+        for w in (self.busy, self.size, self.zoom, self.lightness, self.model, self.preview):
+            self.addPermanentWidget(w)
+
+    def show_error(self, text: str) -> None:
+        self.message.setStyleSheet("color:#ff8a80; font-weight:bold;")
+        self.message.setText(text)
+        self.message.setToolTip(text)
+
+    def show_info(self, text: str) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText(text)
+        self.message.setToolTip(text)
+
+    def set_photo(self, state) -> None:
+        if state is None:
+            for w in (self.size, self.lightness, self.preview):
+                w.clear()
+            return
+        H, W = state.shape
+        self.size.setText(f"{W} \u00d7 {H} px, {state.document.bit_depth}-bit")
+        self.set_preview(state)
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom.setText(f"{zoom * 100:.0f}%")
+
+    def set_cursor(self, x: int, y: int, L: float) -> None:
+        self.lightness.setText(f"x {x}, y {y}  L {L:.1f}" if x >= 0 else "")
+
+    def set_model(self, model: str, device: str) -> None:
+        where = device.upper() if device else "\u2026"
+        self.model.setText(f"{model} on {where}")
+
+    def set_preview(self, state) -> None:
+        s = state.preview_seconds if state is not None else None
+        self.preview.setText(f"preview {s * 1000:.0f} ms" if s is not None else "no preview yet")

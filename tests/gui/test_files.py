@@ -1,0 +1,110 @@
+"""Projects, export, bad files, closing with unsaved changes, autosave and recovery."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.ui.dialogs.export_dialog import ExportOptions
+from tests.gui.helpers import chroma, open_photo, paint_stroke, wait_preview
+
+pytestmark = pytest.mark.gui
+
+STROKE = [(60, 150), (200, 150)]
+
+
+def test_save_and_reopen_project(qtbot, window, photo, tmp_path):
+    st = open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    window.panel.saturation.setValue(130)
+    mask = st.mask.data.copy()
+    target = tmp_path / "street.huebrush"
+    assert window.save_project(path=target)
+    assert target.exists() and not st.is_dirty and st.project_path == target
+
+    window.close_current()
+    assert window.state is None
+    with qtbot.waitSignal(window.photo_opened, timeout=20_000) as blocker:
+        window.open_paths([str(target)])
+    again = blocker.args[0]
+    np.testing.assert_array_equal(again.mask.data, mask)
+    assert again.settings.saturation == pytest.approx(1.3)
+    assert again.settings.model == "test-solid"
+    assert not again.is_dirty
+
+
+def test_export_writes_the_full_size_result(qtbot, window, photo, tmp_path):
+    st = open_photo(qtbot, window, photo)
+    window.panel.feather.setValue(0)
+    paint_stroke(qtbot, window, STROKE)
+    wait_preview(qtbot, window)
+    out = tmp_path / "out" / "street_colour.png"
+    out.parent.mkdir()
+    task = window.export_to(ExportOptions(out, 8, 95))
+    with qtbot.waitSignal(task.done, timeout=30_000):
+        pass
+    rgb = np.asarray(Image.open(out).convert("RGB"))
+    assert rgb.shape[:2] == st.shape
+    c = chroma(rgb)
+    assert c[st.mask.data].mean() > 40 and c[~st.mask.data].max() == 0
+    assert "Exported" in window.status.message.text()
+
+
+def test_export_failure_is_one_sentence(qtbot, window, photo, tmp_path):
+    open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    task = window.export_to(ExportOptions(tmp_path / "missing-folder" / "x.png", 8, 95))
+    with qtbot.waitSignal(task.failed, timeout=30_000) as blocker:
+        pass
+    message = blocker.args[0]
+    assert "x.png" in message or "missing-folder" in message
+    assert "\n" not in message and window.banner.isVisible()
+
+
+def test_corrupt_file_shows_one_line_error(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg" * 10)
+    window.open_paths([str(bad)])
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10_000)
+    text = window.banner.label.text()
+    assert "broken.jpg" in text and "\n" not in text
+    assert window.state is None and window.strip.count() == 0
+
+
+def test_closing_with_unsaved_changes_asks(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    asked = []
+
+    def answer(dirty):
+        asked.append([s.title for s in dirty])
+        return "cancel"
+
+    window.ask_save_changes = answer
+    assert not window.close()  # cancelled: the window stays open with the photo
+    assert asked == [["street"]] and window.isVisible() and window.state is not None
+    window.ask_save_changes = lambda dirty: "discard"
+
+
+def test_autosave_and_recovery_after_a_crash(qtbot, window, photo):
+    from app.ui.main_window import MainWindow
+
+    st = open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    assert window.autosave_now() == 1
+    assert window.autosave_now() == 0  # nothing new since
+    assert len(window.pending_autosaves()) == 1
+    mask = st.mask.data.copy()
+
+    # a second window started after a "crash" (the first never closed cleanly) offers them
+    other = MainWindow()
+    qtbot.addWidget(other)
+    other.ask_save_changes = lambda dirty: "discard"
+    other.ask_recover = lambda files: True
+    with qtbot.waitSignal(other.photo_opened, timeout=20_000) as blocker:
+        other.offer_recovery()
+    rec = blocker.args[0]
+    np.testing.assert_array_equal(rec.mask.data, mask)
+    assert rec.is_dirty  # recovered work must be saved by the user
+    qtbot.waitUntil(lambda: not other.pending_autosaves(), timeout=5_000)
+    other.close()

@@ -1,0 +1,97 @@
+"""Evaluation metrics and the `python -m training evaluate` report, on synthetic photos."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models import registry
+from models.colour import lab_to_rgb
+from training.evaluate import PSNR_CAP, colourfulness, evaluate_set, main, psnr, ssim
+
+
+def _rgb(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    rgb = np.stack([0.5 + 0.4 * np.sin(x / 9 + seed), 0.5 + 0.3 * np.cos(y / 7), 0.4 + 0.2 * np.sin((x + y) / 11)], -1)
+    return np.clip(rgb + rng.normal(0, 0.02, rgb.shape), 0, 1).astype(np.float32)
+
+
+def test_colourfulness_of_grey_is_zero_and_grows_with_chroma():
+    grey = np.repeat(np.linspace(0, 1, 64 * 48).reshape(48, 64, 1), 3, -1)
+    assert colourfulness(grey) == pytest.approx(0.0, abs=1e-9)
+    L = np.full((32, 32), 60.0, np.float32)
+    ab = np.zeros((32, 32, 2), np.float32)
+    ab[:, :16] = (30, 20)
+    ab[:, 16:] = (-25, 10)
+    assert 0 < colourfulness(lab_to_rgb(L, ab * 0.5)) < colourfulness(lab_to_rgb(L, ab))
+
+
+def test_psnr_identical_is_capped_and_falls_with_noise():
+    x = _rgb()
+    assert psnr(x, x) == PSNR_CAP
+    noisy = np.clip(x + np.random.default_rng(1).normal(0, 0.05, x.shape), 0, 1)
+    assert 20 < psnr(noisy, x) < 35
+    assert ssim(x, x) == pytest.approx(1.0) and ssim(noisy, x) < 0.95
+
+
+class _ConstantColour:
+    """A stand-in colorizer: the same strong colour everywhere, whatever the mask says."""
+
+    name = "test-constant"
+
+    def predict(self, request, cancel=None):
+        h, w = request.L.shape
+        return np.broadcast_to(np.array([40.0, 30.0], np.float32), (h, w, 2)).copy()
+
+
+@pytest.fixture
+def photo_set(tmp_path, monkeypatch):
+    """A fake datasets folder with 3 colour photos and 1 greyscale one in photos/documerica."""
+    folder = tmp_path / "photos" / "documerica"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray((_rgb(60, 90, seed=i) * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    grey = (np.repeat(_rgb(60, 90)[..., :1], 3, -1) * 255).astype(np.uint8)
+    Image.fromarray(grey).save(folder / "grey.png")
+    info = registry.ModelInfo("test-constant", "t", "t", False)
+    monkeypatch.setitem(registry._REGISTRY, "test-constant", (info, lambda device: _ConstantColour()))
+    return tmp_path
+
+
+def test_random_mask_keeps_everything_outside_it_grey(photo_set):
+    res = evaluate_set(_ConstantColour(), photo_set, "documerica", mask="random", work_size=64)
+    assert res["photos"] == 3 and res["skipped_greyscale"] == ["grey.png"]
+    assert res["max_ab_outside_mask"] == 0.0
+    assert res["L_kept_psnr"] > 40  # colour never changes lightness
+
+
+def test_whole_photo_report_has_output_and_grey_baseline(photo_set, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert main(["--model", "test-constant", "--data", str(photo_set), "--sets", "documerica",
+                 "--work-size", "64", "--json", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(out.read_text())
+    d = printed["sets"]["documerica"]
+    # A wrong constant colour is worse than leaving the photo grey, and colourful.
+    assert d["psnr"] < d["psnr_grey"] and d["ssim"] <= d["ssim_grey"] + 1e-6
+    assert d["colourfulness_ratio"] > 0.3
+    assert "max_ab_outside_mask" not in d
+
+
+def test_unknown_set_is_one_clear_error(photo_set):
+    with pytest.raises(SystemExit, match="unknown set"):
+        main(["--model", "test-constant", "--data", str(photo_set), "--sets", "nope"])
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_hints_from_the_truth_improve_psnr_with_hint_propagation(datasets_dir):
+    pytest.importorskip("models.hintprop")
+    model = registry.create("hints")
+    none = evaluate_set(model, datasets_dir, "documerica", limit=3, work_size=96, hints=0)
+    ten = evaluate_set(model, datasets_dir, "documerica", limit=3, work_size=96, hints=10)
+    assert none["psnr"] == pytest.approx(none["psnr_grey"], abs=0.05)  # no hints: stays grey
+    assert ten["psnr"] > ten["psnr_grey"] + 0.5

@@ -1,0 +1,100 @@
+"""The iizuka trainer: the loss falls, checkpoints resume, and the export loads in the app."""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from models.iizuka import IizukaConfig, IizukaNet
+from training.iizuka import add_arguments, batch_lab, calibrate_saturation, loss_fn, train_iizuka
+
+TINY = IizukaConfig(width=0.0625, num_classes=10, global_size=32)
+
+
+def _photos(n: int, side: int = 32, seed: int = 0) -> np.ndarray:
+    """Smooth colourful synthetic photos: colour follows lightness structure, so it is learnable."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:side, 0:side] / side
+    out = []
+    for i in range(n):
+        f = rng.uniform(1, 4)
+        r = 0.5 + 0.4 * np.sin(2 * np.pi * f * x + i)
+        g = 0.5 + 0.4 * np.cos(2 * np.pi * f * y)
+        b = 0.5 + 0.4 * np.sin(2 * np.pi * (x + y) * f)
+        out.append(np.stack([r, g, b], -1))
+    return (np.stack(out) * 255).astype(np.uint8)
+
+
+def test_loss_falls_on_a_fixed_batch():
+    torch.manual_seed(0)
+    net = IizukaNet(TINY)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    L, ab = batch_lab(_photos(8), np.random.default_rng(0), augment=False)
+    labels = torch.arange(8) % 10
+    first = None
+    for _ in range(40):
+        loss, parts = loss_fn(net, L, ab, labels, alpha=1 / 300)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        first = first if first is not None else parts
+    assert parts["mse"] < 0.5 * first["mse"]
+    assert parts["ce"] < first["ce"]
+
+
+def test_calibration_picks_a_larger_saturation_for_a_washed_out_prediction():
+    rng = np.random.default_rng(0)
+    L = np.full((4, 16, 16), 60.0, np.float32)
+    ab = rng.normal(0, 30, (4, 16, 16, 2)).astype(np.float32)
+    ab = np.repeat(np.repeat(ab[:, ::8, ::8], 8, 1), 8, 2)  # blocky colour regions
+    washed = 0.4 * ab  # right hue, a third of the chroma: what MSE training tends to give
+    sat, curve = calibrate_saturation(L, ab, washed, target_ratio=0.6, max_psnr_drop=0.25)
+    assert sat > 1.0
+    chosen = next(m for m in curve if m["saturation"] == sat)
+    assert chosen["colourfulness_ratio"] > next(m for m in curve if m["saturation"] == 1.0)["colourfulness_ratio"]
+
+
+def _args(tmp_path, datasets_dir, **kw) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    a = p.parse_args(["--data", str(datasets_dir), "--out", str(tmp_path / "run"), "--limit", "48",
+                      "--val-limit", "16", "--batch-size", "8", "--width", "0.0625", "--minutes", "5"])
+    for k, v in kw.items():
+        setattr(a, k, v)
+    return a
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_train_resume_and_export(tmp_path, datasets_dir):
+    from models.iizuka import load_iizuka
+    from models.types import ColorizeRequest
+
+    train_iizuka(_args(tmp_path, datasets_dir, steps=3))
+    run = tmp_path / "run"
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if r["event"] == "val"] == [3]  # the end of the budget always validates
+    assert list(run.glob("samples_*.png")) and (run / "best.pt").is_file()
+
+    export = tmp_path / "iizuka.safetensors"
+    train_iizuka(_args(tmp_path, datasets_dir, steps=5, resume=str(run / "last.pt"), export=str(export)))
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if r["event"] == "start"] == [0, 3]  # resumed, not restarted
+    col = load_iizuka(export)
+    meta = json.loads(export.with_suffix(".json").read_text())
+    assert meta["config"]["saturation"] == col.config.saturation >= 1.0
+    assert meta["training"]["photos"] == 48
+    ab = col.predict(ColorizeRequest.whole_photo(np.full((50, 70), 55.0, np.float32)))
+    assert ab.shape == (50, 70, 2) and np.isfinite(ab).all()
+
+    # Calibration on BSDS500 photos writes its choice into the config the app loads.
+    from training.iizuka import calibrate_on_photos
+
+    cal = tmp_path / "cal" / "iizuka.safetensors"
+    res = calibrate_on_photos(export, datasets_dir, cal, work_size=64, limit=2, sides=(None, 32))
+    col = load_iizuka(cal)
+    assert (col.config.max_side, col.config.saturation) == (res["chosen"]["max_side"], res["chosen"]["saturation"])
+    assert json.loads(cal.with_suffix(".json").read_text())["photo_calibration"]["chosen"] == res["chosen"]

@@ -1,0 +1,105 @@
+"""``python -m training train|evaluate ...``: the trainer's command line.
+
+train     --model maskgan|iizuka --data DIR --out RUN [--minutes M] [--steps N] [--batch B]
+          [--size S] [--resume CKPT] [--seed S] [--export PATH]   (also under torchrun)
+evaluate  forwarded to training.evaluate (metrics JSON for a registered model)
+export    RUN/best.pt -> shipping safetensors + sidecar (maskgan)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def maskgan_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training train --model maskgan", description="Train the maskgan colorizer.")
+    p.add_argument("--model", default="maskgan")
+    p.add_argument("--data", required=True, help="the shared datasets folder (../shared/datasets)")
+    p.add_argument("--out", required=True, help="run folder: log.jsonl, last.pt, best.pt, sample grids")
+    p.add_argument("--minutes", type=float, default=None, help="wall-clock budget (the schedule follows it)")
+    p.add_argument("--steps", type=int, default=None, help="stop after N steps (whichever of --minutes/--steps comes first)")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--size", type=int, default=64, help="training side for Tiny ImageNet photos")
+    p.add_argument("--big-size", type=int, default=128, help="side of the BSDS500 multi-scale crops")
+    p.add_argument("--bsds-every", type=int, default=4, help="every Nth step is a batch of BSDS500 crops (0: never)")
+    p.add_argument("--no-bsds-masks", dest="bsds_masks", action="store_false", help="no BSDS500 object masks")
+    p.add_argument("--resume", default=None, help="a last.pt written by this trainer")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--export", default=None, help="write the shipping safetensors (+ .json) here at the end")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--encoder-lr-mult", type=float, default=0.3, help="the pretrained encoder learns slower")
+    p.add_argument("--gan-frac", type=float, default=0.2, help="last fraction of the budget with the discriminator")
+    p.add_argument("--sat-weight", type=float, default=1.0, help="saturation-aware weighting of the ab loss")
+    p.add_argument("--w-mask", type=float, default=5.0)
+    p.add_argument("--w-hint", type=float, default=1.0)
+    p.add_argument("--w-adv", type=float, default=0.01)
+    p.add_argument("--val-every", type=float, default=6.0, help="minutes between validations / checkpoints")
+    p.add_argument("--val-steps", type=int, default=0, help="with --steps: also validate every N steps")
+    p.add_argument("--val-count", type=int, default=1000, help="hold-out photos used for validation")
+    p.add_argument("--limit", type=int, default=None, help="train on the first N photos (smoke tests)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads in total")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
+    p.add_argument("--log-every", type=float, default=30.0, help="seconds between train log lines")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def train(argv: list[str]) -> int:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--model", default="maskgan", choices=["maskgan", "iizuka"])
+    known, _ = pre.parse_known_args(argv)
+    if known.model == "iizuka":
+        from .iizuka import add_arguments, train_iizuka
+
+        p = argparse.ArgumentParser(prog="python -m training train --model iizuka")
+        p.add_argument("--model", default="iizuka")
+        add_arguments(p)
+        return int(train_iizuka(p.parse_args(argv)) or 0)
+    args = maskgan_parser().parse_args(argv)
+    if args.steps is None and args.minutes is None:
+        args.minutes = 60.0
+    if args.val_steps == 0:
+        args.val_steps = 10**12
+    from .maskgan import train_maskgan
+
+    out = train_maskgan(args)
+    print(f"run folder: {out}")
+    return 0
+
+
+def export(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m training export", description="Run checkpoint -> shipping weights.")
+    p.add_argument("checkpoint", help="best.pt of a maskgan run")
+    p.add_argument("output", help="NAME.safetensors (the .json sidecar is written beside it)")
+    p.add_argument("--metrics", default=None, help="a JSON file from 'python -m training evaluate' to record")
+    args = p.parse_args(argv)
+    from pathlib import Path
+
+    from .export import export_maskgan
+
+    path = export_maskgan(Path(args.checkpoint), Path(args.output), metrics_file=args.metrics)
+    print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "train":
+        return train(rest)
+    if cmd == "evaluate":
+        from .evaluate import main as evaluate_main
+
+        return int(evaluate_main(rest) or 0)
+    if cmd == "export":
+        return export(rest)
+    print(f"unknown command {cmd!r}: use train, evaluate or export", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

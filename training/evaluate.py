@@ -1,0 +1,324 @@
+"""Measure a registered colorizer on held-out photos: ``python -m training evaluate --model NAME``.
+
+Metrics (all against the colour original, with the greyscale photo as the baseline beside them):
+  psnr / psnr_grey          RGB PSNR in dB, mean over photos (identical images are capped at 100)
+  ssim / ssim_grey          skimage SSIM on RGB, mean over photos
+  colourfulness_ratio       Hasler & Suesstrunk (2003) colourfulness: mean over the set of the
+                            output's, divided by the mean of the originals' (a ratio of means:
+                            a per-photo ratio explodes on nearly grey originals)
+  L_kept_psnr               PSNR of the output's lightness vs the input's (0-100 scale)
+  max_ab_outside_mask       with --mask random: the largest |ab| where the mask is 0 (must be 0)
+
+Runs any model through ``models.registry.create`` and ``ColorizeRequest`` at a work size (long
+side, default 256). The app's compositing (ab x mask) is done inline because training may not
+import app.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+
+PSNR_CAP = 100.0
+GREY_CHROMA = 2.0  # mean |ab| under this: the "colour" photo is really greyscale (2 in coco80)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+
+def psnr(x: np.ndarray, y: np.ndarray, data_range: float = 1.0) -> float:
+    """PSNR in dB; identical images give PSNR_CAP instead of infinity (so means stay finite)."""
+    mse = float(np.mean((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2))
+    if mse <= 0.0:
+        return PSNR_CAP
+    return min(PSNR_CAP, 10.0 * math.log10(data_range**2 / mse))
+
+
+def colourfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness M of an sRGB image (floats in [0, 1], (H, W, 3)).
+
+    Computed on the 0-255 scale of the paper, so values are comparable to its table
+    (about 15 "slightly colourful" to 100+ "extremely colourful"); grey gives exactly 0.
+    """
+    rgb = np.asarray(rgb, np.float64) * 255.0
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def ssim(x: np.ndarray, y: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    h, w = x.shape[:2]
+    win = min(7, h, w)
+    win -= 1 - win % 2  # odd
+    return float(structural_similarity(x, y, channel_axis=-1, data_range=1.0, win_size=max(3, win)))
+
+
+def mean_chroma(ab: np.ndarray) -> float:
+    return float(np.mean(np.hypot(ab[..., 0], ab[..., 1])))
+
+
+# --- held-out sets ----------------------------------------------------------------------------
+
+
+def fit_work_size(rgb: np.ndarray, work_size: int) -> np.ndarray:
+    """The photo at the work size (long side at most ``work_size``; never upscaled), float [0, 1]."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = min(1.0, work_size / max(h, w))
+    if s < 1.0:
+        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return np.asarray(rgb, np.float32) / 255.0
+
+
+def iter_set(data: Path, name: str, limit: Optional[int]) -> Iterator[tuple[str, np.ndarray]]:
+    """(photo name, uint8 RGB) for one held-out set."""
+    if name == "tinyimagenet":
+        from training.data import TinyImageNet
+
+        ds = TinyImageNet(data, "val", limit=limit)
+        for i in range(len(ds)):
+            yield ds.members[i][1], ds.read_uint8(i)
+        return
+    from PIL import Image
+
+    from training.data import list_images
+
+    # bsds500 is not a test set: it is what post-training calibration may look at.
+    folder = data / "bsds500" / "images" / "train" if name == "bsds500" else data / "photos" / name
+    paths = list_images(folder)
+    for p in paths[:limit] if limit else paths:
+        with Image.open(p) as im:
+            yield p.name, np.asarray(im.convert("RGB"), np.uint8)
+
+
+SETS = ("tinyimagenet", "documerica", "coco80")
+
+
+def eval_mask(h: int, w: int, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """float32 {0, 1}: the whole photo, or a random painted-style mask with both sides present."""
+    if kind == "whole":
+        return np.ones((h, w), np.float32)
+    from training.masks import sample_mask
+
+    for _ in range(50):
+        m = sample_mask(h, w, rng)
+        if 0 < m.sum() < m.size:
+            return m.astype(np.float32)
+    m = np.zeros((h, w), np.float32)
+    m[: h // 2] = 1.0
+    return m
+
+
+def eval_hints(ab: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """k hints sampled from the true ab (h, w, 2): (hint_ab (h, w, 2), hint_mask (h, w))."""
+    h, w = ab.shape[:2]
+    if k <= 0:
+        return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
+    import torch
+
+    from training.hints import sample_hints
+
+    hab, hm = sample_hints(torch.from_numpy(np.ascontiguousarray(ab.transpose(2, 0, 1))), rng, n_points=k)
+    return hab.numpy().transpose(1, 2, 0).astype(np.float32), hm[0].numpy().astype(np.float32)
+
+
+def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, work_size: int = 256,
+                 hints: int = 0, mask: str = "whole", seed: int = 0) -> dict:
+    """Metrics of one held-out set (see the module docstring)."""
+    from models.colour import lab_to_rgb, rgb_to_L, rgb_to_lab
+    from models.types import ColorizeRequest
+
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[float]] = {k: [] for k in ("psnr", "psnr_grey", "ssim", "ssim_grey", "cf_out", "cf_orig", "L_kept")}
+    skipped, outside, seconds = [], 0.0, 0.0
+    for photo, rgb8 in iter_set(data, name, limit):
+        rgb = fit_work_size(rgb8, work_size)
+        lab = rgb_to_lab(rgb)
+        L, ab = lab[..., 0], lab[..., 1:]
+        if mean_chroma(ab) < GREY_CHROMA:
+            skipped.append(photo)  # a greyscale photo has no colour truth to compare with
+            continue
+        h, w = L.shape
+        m = eval_mask(h, w, mask, rng)
+        hint_ab, hint_mask = eval_hints(ab, hints, rng)
+        req = ColorizeRequest(L=L.astype(np.float32), mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=model.name)
+        t = time.perf_counter()
+        pred = np.asarray(model.predict(req), np.float32)
+        seconds += time.perf_counter() - t
+        out_ab = pred * m[..., None]  # the app's composite: colour inside the mask only
+        outside = max(outside, float(np.abs(out_ab[m == 0]).max(initial=0.0)))
+        out = lab_to_rgb(L, out_ab)
+        # The reference is the original composited the same way: outside the mask it stays grey.
+        truth = rgb if mask == "whole" else lab_to_rgb(L, ab * m[..., None])
+        grey = lab_to_rgb(L, np.zeros_like(ab))
+        rows["psnr"].append(psnr(out, truth))
+        rows["psnr_grey"].append(psnr(grey, truth))
+        rows["ssim"].append(ssim(out, truth))
+        rows["ssim_grey"].append(ssim(grey, truth))
+        rows["cf_out"].append(colourfulness(out))
+        rows["cf_orig"].append(colourfulness(truth))
+        rows["L_kept"].append(psnr(rgb_to_L(out), L, data_range=100.0))
+    n = len(rows["psnr"])
+    if n == 0:
+        return {"photos": 0, "skipped_greyscale": skipped}
+    mean = {k: float(np.mean(v)) for k, v in rows.items()}
+    res = {
+        "photos": n,
+        "psnr": round(mean["psnr"], 3),
+        "psnr_grey": round(mean["psnr_grey"], 3),
+        "psnr_gain": round(mean["psnr"] - mean["psnr_grey"], 3),
+        "ssim": round(mean["ssim"], 4),
+        "ssim_grey": round(mean["ssim_grey"], 4),
+        "colourfulness": round(mean["cf_out"], 2),
+        "colourfulness_original": round(mean["cf_orig"], 2),
+        "colourfulness_ratio": round(mean["cf_out"] / max(1e-9, mean["cf_orig"]), 4),
+        "L_kept_psnr": round(mean["L_kept"], 2),
+        "ms_per_photo": round(1000.0 * seconds / n, 1),
+        "skipped_greyscale": skipped,
+    }
+    if mask != "whole":
+        res["max_ab_outside_mask"] = outside
+    return res
+
+
+def before_after_grid(model, data: Path, out: Path, *, work_size: int = 256, cell: int = 224,
+                      historical: int = 6, held_out: int = 4) -> Path:
+    """A PNG for the model card: rows of [grey input | model output | colour original].
+
+    The first rows are genuine black-and-white photos (historical-bw, no original: that cell
+    stays white), then held-out colour photos (documerica). The model runs at the work size and
+    its ab is upsampled edge-aware to the cell, as the app does.
+    """
+    import os
+
+    from PIL import Image
+
+    from models.colour import lab_to_rgb, rgb_to_lab
+    from models.types import ColorizeRequest
+    from models.upsample import upsample_ab
+    from training.data import fit_long_side, list_images
+
+    def load(p: Path) -> np.ndarray:
+        with Image.open(p) as im:
+            return np.asarray(im.convert("RGB"), np.uint8)
+
+    photos = [(load(p), False) for p in list_images(data / "historical-bw")[:: max(1, 94 // max(1, historical))][:historical]]
+    photos += [(load(p), True) for p in list_images(data / "photos" / "documerica")[:: 25][:held_out]]
+    rows = []
+    for rgb8, has_truth in photos:
+        full = fit_long_side(rgb8, cell).astype(np.float32) / 255.0
+        lab = rgb_to_lab(full)
+        work = fit_work_size(rgb8, work_size)
+        L_work = rgb_to_lab(work)[..., 0]
+        ab = upsample_ab(np.asarray(model.predict(ColorizeRequest.whole_photo(L_work)), np.float32), lab[..., 0])
+        cells = [lab_to_rgb(lab[..., 0], np.zeros_like(ab)), lab_to_rgb(lab[..., 0], ab), full if has_truth else np.ones_like(full)]
+        row = np.ones((cell, 3 * cell + 8, 3), np.float32)
+        for i, c in enumerate(cells):
+            h, w = c.shape[:2]
+            y0, x0 = (cell - h) // 2, i * (cell + 4) + (cell - w) // 2
+            row[y0 : y0 + h, x0 : x0 + w] = c
+        rows.append(row)
+    grid = np.concatenate([np.pad(r, ((2, 2), (0, 0), (0, 0)), constant_values=1.0) for r in rows], axis=0)
+    out = Path(out)
+    tmp = out.with_name(f".{out.stem}.tmp.png")
+    Image.fromarray((np.clip(grid, 0, 1) * 255 + 0.5).astype(np.uint8)).save(tmp)
+    os.replace(tmp, out)
+    return out
+
+
+def _model_with_weights(name: str, weights: Optional[str], device: str):
+    """A registered model; with --weights, that file instead of the installed one.
+
+    The registry finds weights by name, so the given file (and its sidecar) is linked into a
+    temporary models folder under that name and the search is pointed there first.
+    """
+    import os
+    import tempfile
+
+    from models.registry import create
+
+    if not weights:
+        return create(name, device)
+    src = Path(weights).resolve()
+    side = src.with_suffix(".json")
+    if not src.is_file() or not side.is_file():
+        raise SystemExit(f"evaluate: {src} or its {side.name} is missing: pass a .safetensors file with its sidecar.")
+    tmp = Path(tempfile.mkdtemp(prefix="huebrush-eval-"))
+    (tmp / f"{name}.safetensors").symlink_to(src)
+    (tmp / f"{name}.json").symlink_to(side)
+    old = os.environ.get("HUEBRUSH_MODELS_DIR")
+    os.environ["HUEBRUSH_MODELS_DIR"] = str(tmp)
+    try:
+        return create(name, device)
+    finally:
+        if old is None:
+            os.environ.pop("HUEBRUSH_MODELS_DIR", None)
+        else:
+            os.environ["HUEBRUSH_MODELS_DIR"] = old
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="a registered model name (maskgan, iizuka, hints)")
+    p.add_argument("--weights", help="a .safetensors file (with its .json) instead of the installed weights")
+    p.add_argument("--data", required=True, help="the shared datasets folder")
+    p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {', '.join(SETS)}")
+    p.add_argument("--limit", type=int, help="at most N photos per set")
+    p.add_argument("--hints", type=int, default=0, help="K hints sampled from the true colours")
+    p.add_argument("--mask", choices=["whole", "random"], default="whole")
+    p.add_argument("--work-size", type=int, default=256, help="long side the model runs at")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", help="also write the JSON here")
+    p.add_argument("--grid", help="also draw a before/after PNG (historical-bw + documerica) here")
+    return p
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    data = Path(args.data)
+    if not data.is_dir():
+        raise SystemExit(f"evaluate: data folder {data} does not exist: pass the shared datasets folder.")
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    unknown = [s for s in sets if s not in SETS + ("bsds500",)]
+    if unknown:
+        raise SystemExit(f"evaluate: unknown set(s) {', '.join(unknown)}: choose from {', '.join(SETS)}.")
+    model = _model_with_weights(args.model, args.weights, args.device)
+    report = {
+        "model": args.model,
+        "weights": args.weights,
+        "work_size": args.work_size,
+        "hints": args.hints,
+        "mask": args.mask,
+        "seed": args.seed,
+        "colourfulness_ratio_is": "ratio of means (mean output / mean original over the set)",
+        "sets": {},
+    }
+    for s in sets:
+        report["sets"][s] = evaluate_set(model, data, s, limit=args.limit, work_size=args.work_size,
+                                         hints=args.hints, mask=args.mask, seed=args.seed)
+    if args.grid:
+        report["grid"] = str(before_after_grid(model, data, Path(args.grid), work_size=args.work_size))
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        import os
+
+        out = Path(args.json)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text + "\n")
+        os.replace(tmp, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
