@@ -116,7 +116,14 @@ def lab_to_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
     ``L`` has shape (...), ``ab`` (..., 2). Where ab == 0 the result is exactly neutral.
     """
     lin = lab_to_linear_rgb(L, ab)
-    lin = gamut_map_keep_L(lin, L_to_Y(L))
+    Y = L_to_Y(L)
+    lin = gamut_map_keep_L(lin, Y)
+    # The matrices do not map white exactly, so grey would be off by an ulp between channels;
+    # pixels outside the mask must be exactly R = G = B.
+    ab = np.asarray(ab)
+    neutral = (ab[..., 0] == 0) & (ab[..., 1] == 0)
+    if neutral.any():
+        lin = np.where(neutral[..., None], np.clip(Y, 0.0, 1.0)[..., None], lin)
     return linear_to_srgb(lin)
 
 

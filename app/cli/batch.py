@@ -95,16 +95,17 @@ def build_job(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.batch_dist import finish_ranks, start_ranks
+    from app.core.batch_dist import finish_ranks, ranks_from_env, start_ranks
     from app.core.batch_report import rank_report_path
 
     job = build_job(args)
     plan = job.plan()
+    if args.dry_run:
+        env = ranks_from_env()
+        _print_plan(plan.shard(env.rank, env.world_size) if env.world_size > 1 else plan)
+        return 0
     dist = start_ranks(timeout_s=args.merge_timeout)
     mine = plan.shard(dist.rank, dist.world_size) if dist.world_size > 1 else plan
-    if args.dry_run:
-        _print_plan(mine)
-        return 0
     report_path = args.report or job.output_dir / "huebrush-batch-report.json"
     my_report = rank_report_path(report_path, dist.rank) if dist.world_size > 1 else report_path
 

@@ -33,13 +33,22 @@ def _env_int(name: str, default: int) -> int:
         raise BatchError(f"The environment variable {name}={os.environ[name]!r} is not a whole number; fix the launcher settings.") from None
 
 
-def start_ranks(timeout_s: float = 24 * 3600) -> Ranks:
-    """Read the rank from the environment; join a gloo group when the launcher offers one."""
+def ranks_from_env() -> Ranks:
+    """This process's rank and the number of ranks, as the launcher set them (1 rank without one)."""
     rank, world = _env_int("RANK", 0), _env_int("WORLD_SIZE", 1)
     if world <= 1:
         return Ranks()
     if not 0 <= rank < world:
         raise BatchError(f"RANK={rank} is outside WORLD_SIZE={world}; fix the launcher settings.")
+    return Ranks(rank, world)
+
+
+def start_ranks(timeout_s: float = 24 * 3600) -> Ranks:
+    """Read the rank from the environment; join a gloo group when the launcher offers one."""
+    base = ranks_from_env()
+    if base.world_size <= 1:
+        return base
+    rank, world = base.rank, base.world_size
     run_id = os.environ.get("HUEBRUSH_RUN_ID") or os.environ.get("TORCHELASTIC_RUN_ID", "")
     run_id = "" if run_id == "none" else run_id  # torchrun's default id is the same for every run
     ranks = Ranks(rank, world, run_id)

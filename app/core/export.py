@@ -167,9 +167,7 @@ def export_result(
 ) -> Path:
     """Write the result to ``path`` (format from its extension) atomically; raise ExportError."""
     path = Path(path)
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg or .jpeg.")
+    fmt = _format_of(path)
     if bit_depth not in (8, 16):
         raise ExportError(f"Cannot write {path} with {bit_depth} bits per channel; choose 8 or 16.")
     if fmt == "JPEG" and bit_depth == 16:
@@ -177,13 +175,7 @@ def export_result(
     if not 1 <= int(quality) <= 100:
         raise ExportError(f"JPEG quality {quality} for {path} is out of range; choose 1-100.")
     _check_shapes(L, ab, alpha)
-    for p in protect:
-        if _same_file(path, Path(p)):
-            raise ExportError(f"Refusing to write over the input photo {path}; choose another output name.")
-    if path.is_dir():
-        raise ExportError(f"{path} is a folder; give a file name for the export.")
-    if path.exists() and not overwrite:
-        raise ExportError(f"{path} already exists; choose another name or allow overwriting (--overwrite).")
+    check_output_path(path, overwrite=overwrite, protect=protect)
     icc = icc_profile if _icc_fits_rgb(icc_profile) else None  # e.g. a grey photo's Gray profile
     pixels = _quantised(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
     if fmt == "PNG":
@@ -194,6 +186,32 @@ def export_result(
         write = lambda fh: _write_jpeg(fh, pixels, icc, exif, int(quality))  # noqa: E731
     _atomic_write(path, write)
     return path
+
+
+def check_output_path(
+    path: str | os.PathLike, *, overwrite: bool = True, protect: Iterable[str | os.PathLike] = ()
+) -> Path:
+    """Everything about an output path that can be refused before any work is done."""
+    path = Path(path)
+    _format_of(path)
+    for p in protect:
+        if _same_file(path, Path(p)):
+            raise ExportError(f"Refusing to write over the input photo {path}; choose another output name.")
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; give a file name for the export.")
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path} already exists; choose another name or allow overwriting (--overwrite).")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"The folder {folder} does not exist; create it or choose another folder for {path.name}.")
+    return path
+
+
+def _format_of(path: Path) -> str:
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg or .jpeg.")
+    return fmt
 
 
 # ---------------------------------------------------------------- writers
@@ -328,4 +346,4 @@ def _check_shapes(L: np.ndarray, ab: np.ndarray, alpha: np.ndarray | None) -> No
         raise ValueError(f"alpha must be (H, W) = {L.shape}; got {alpha.shape}")
 
 
-__all__ = ["default_bit_depth", "export_result", "result_rgb"]
+__all__ = ["check_output_path", "default_bit_depth", "export_result", "result_rgb"]

@@ -1,0 +1,150 @@
+"""`huebrush colorize INPUT -o OUTPUT`: one photo, headless, through the same pipeline as the window."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "colorize",
+        help="colourize one photo and export it",
+        description="Colourize INPUT inside the mask (the whole photo without one) and write OUTPUT "
+        "(.png, .tif/.tiff or .jpg/.jpeg). Outside the mask the original grey is kept exactly.",
+    )
+    p.add_argument("input", help="the black-and-white photo")
+    p.add_argument("-o", "--output", required=True, help="where to write the result")
+    p.add_argument("--model", help="colorizer to use (see `huebrush models list`); default: maskgan, else hints")
+    p.add_argument("--mask", metavar="MASK.png", help="where colour goes: non-zero pixels (same size as the photo)")
+    p.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
+                   help="a colour at pixel X,Y of the photo; repeat for more")
+    p.add_argument("--hints", metavar="FILE.json", help='hints as [{"points": [[x, y]], "color": "#RRGGBB", "radius": 6}]')
+    p.add_argument("--saturation", type=float, help="colour strength 0-2 (default 1)")
+    p.add_argument("--feather", type=float, metavar="PX", help="soft mask edge in pixels (default 4)")
+    p.add_argument("--work-size", type=int, metavar="PX", help="long side the model runs at (default 512)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where the model runs (default auto)")
+    p.add_argument("--bit-depth", type=int, choices=(8, 16), help="bits per channel (default: as the input; JPEG: 8)")
+    p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (never the input)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.core.errors import HuebrushError
+    from app.core.document import load_image
+    from app.core.export import check_output_path, default_bit_depth, export_result
+
+    t0 = time.perf_counter()
+    out = check_output_path(args.output, overwrite=args.overwrite, protect=(args.input,))
+    if args.saturation is not None and not 0.0 <= args.saturation <= 2.0:
+        raise HuebrushError(f"Saturation {args.saturation} is out of range; choose a value from 0 to 2.")
+    if args.work_size is not None and args.work_size < 32:
+        raise HuebrushError(f"Work size {args.work_size} px is too small; choose at least 32 (512 is typical).")
+    if args.bit_depth == 16 and out.suffix.lower() in (".jpg", ".jpeg"):
+        raise HuebrushError(f"JPEG holds only 8 bits per channel, so {out} cannot be 16-bit; use .png or .tif.")
+
+    doc = load_image(args.input)
+    mask = _load_mask(args.mask, doc.size)
+    hints = _load_hints(args, doc.size)
+    t_load = time.perf_counter()
+
+    model, fallback = _choose_model(args.model)
+    if model == "hints" and not hints:
+        print("huebrush: note: the hints model needs colour hints (--hint or --hints); "
+              "without them the result stays grey.", file=sys.stderr)
+    ab, model = _colorize(doc.L, mask, hints, args, model, fallback)
+    t_model = time.perf_counter()
+
+    depth = args.bit_depth or default_bit_depth(doc, out)
+    export_result(out, doc.L, ab, bit_depth=depth, quality=args.quality, icc_profile=doc.icc_profile,
+                  exif=doc.exif, alpha=doc.alpha, overwrite=args.overwrite, protect=(args.input,))
+    t_end = time.perf_counter()
+    h, w = doc.size
+    print(f"{out}")
+    print(f"wrote {w} x {h} px, {depth}-bit {out.suffix.lstrip('.').upper()}, model {model}, "
+          f"in {t_end - t0:.2f} s (load {t_load - t0:.2f} s, colorize {t_model - t_load:.2f} s, "
+          f"export {t_end - t_model:.2f} s)")
+    return 0
+
+
+def _load_mask(path: str | None, shape: tuple[int, int]):
+    if not path:
+        return None
+    from app.core.mask import Mask
+
+    data = Mask.load_png(path, shape).data
+    if not data.any():
+        print(f"huebrush: note: the mask {path} is empty, so the result stays grey.", file=sys.stderr)
+    return data.copy()
+
+
+def _load_hints(args: argparse.Namespace, shape: tuple[int, int]) -> list:
+    from app.core.errors import HuebrushError
+    from app.core.hints import load_hints_file, parse_hint_arg
+
+    hints = [parse_hint_arg(text) for text in args.hint]
+    if args.hints:
+        hints += load_hints_file(args.hints)
+    h, w = shape
+    for hint in hints:
+        for x, y in hint.points:
+            if not (0 <= x < w and 0 <= y < h):
+                raise HuebrushError(f"Hint at ({x:g}, {y:g}) lies outside the photo ({w} x {h} px); "
+                                    "give pixel coordinates inside it.")
+    return hints
+
+
+def _choose_model(name: str | None) -> tuple[str, bool]:
+    """-> (model, may fall back to hints). An explicit --model never falls back silently."""
+    from models import registry
+    from models.types import ModelError
+
+    names = registry.names()
+    if name:
+        if name not in names:
+            raise ModelError(f"Unknown model '{name}'; choose one of {', '.join(sorted(names))} "
+                             "(see `huebrush models list`).")
+        return name, False
+    if "maskgan" in names:
+        return "maskgan", True
+    return "hints", False
+
+
+def _colorize(L, mask, hints, args: argparse.Namespace, model: str, fallback: bool):
+    from models.types import ModelError
+
+    try:
+        return _run_pipeline(L, mask, hints, args, model), model
+    except ModelError as e:
+        if not fallback:
+            raise ModelError(_one_sentence(f"Model '{model}' could not run: {e}")) from None
+        print(f"huebrush: note: {_one_sentence(str(e))} Using the hints model instead.", file=sys.stderr)
+        return _run_pipeline(L, mask, hints, args, "hints"), "hints"
+
+
+def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str):
+    from app.core.pipeline import Settings, colorize_array
+
+    overrides = {
+        key: value
+        for key, value in (("saturation", args.saturation), ("feather", args.feather),
+                           ("work_size", args.work_size), ("device", args.device))
+        if value is not None
+    }
+    settings = Settings(model=model, **overrides)
+    return colorize_array(L, mask, hints, settings, engine=_engine())
+
+
+def _engine():
+    try:
+        from models.engine import get_engine
+    except ImportError:  # no engine module yet: the pipeline then makes its own
+        return None
+    return get_engine()  # the device travels in Settings, per request
+
+
+def _one_sentence(text: str) -> str:
+    line = " ".join(text.split())
+    return line if line.endswith((".", "!", "?")) else line + "."
+

@@ -1,0 +1,80 @@
+"""Compositing: colour inside the mask, the exact original grey outside."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.composite import Compositor, composite_ab, feather_weights
+from app.core.mask import Mask
+from models.colour import L_to_grey, lab_to_rgb
+
+
+def _scene(h=64, w=80, seed=0):
+    rng = np.random.default_rng(seed)
+    L = rng.uniform(5, 95, (h, w)).astype(np.float32)
+    ab = rng.uniform(-60, 60, (h, w, 2)).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[10:50, 15:60] = True
+    return L, ab, mask
+
+
+def test_outside_the_mask_ab_is_exactly_zero_and_rgb_exactly_neutral():
+    L, ab, mask = _scene()
+    out = composite_ab(ab, mask, feather_px=6, saturation=1.7)
+    assert np.all(out[~mask] == 0)
+    rgb = lab_to_rgb(L, out)
+    outside = rgb[~mask]
+    assert np.array_equal(outside[:, 0], outside[:, 1]) and np.array_equal(outside[:, 1], outside[:, 2])
+    # and that grey is the original grey, up to rounding
+    assert np.abs(outside[:, 0] - L_to_grey(L[~mask])).max() < 1e-5
+    assert np.abs(rgb[mask].max(axis=-1) - rgb[mask].min(axis=-1)).max() > 0.1  # colour inside
+
+
+def test_feather_fades_inward_over_the_radius():
+    mask = np.zeros((40, 100), bool)
+    mask[:, 50:] = True
+    w = feather_weights(mask, 10)
+    assert np.all(w[:, :50] == 0)
+    row = w[20]
+    assert 0 < row[50] < 0.1 and np.all(np.diff(row[50:62]) >= 0) and row[62] == 1.0
+    assert np.array_equal(feather_weights(mask, 0), mask.astype(np.float32))
+    # the photo's border is not an edge of the mask
+    assert np.all(feather_weights(np.ones((20, 20), bool), 5) == 1)
+
+
+def test_saturation_scales_chroma_and_is_clamped():
+    L, ab, mask = _scene()
+    inner = (slice(30, 31), slice(35, 36))
+    one = composite_ab(ab, mask, 2, 1.0)
+    assert np.allclose(one[inner], ab[inner])
+    assert np.allclose(composite_ab(ab, mask, 2, 0.5)[inner], 0.5 * ab[inner])
+    assert np.allclose(composite_ab(ab, mask, 2, 5.0)[inner], 2.0 * ab[inner])
+    assert not composite_ab(ab, mask, 2, 0.0).any()
+
+
+def test_no_mask_means_the_whole_photo():
+    _, ab, _ = _scene()
+    assert np.allclose(composite_ab(ab, None, 4, 1.0), ab)
+
+
+def test_nan_from_a_model_does_not_leak_outside_the_mask():
+    _, ab, mask = _scene()
+    ab[0, 0] = np.nan
+    assert np.all(composite_ab(ab, mask, 3, 1.0)[~mask] == 0)
+
+
+@pytest.mark.parametrize("feather", [0.0, 3.0, 12.5])
+def test_incremental_recomposite_matches_a_full_one(feather):
+    L, ab, _ = _scene(120, 160, seed=1)
+    m = Mask(120, 160)
+    m.stroke([(40, 40), (100, 70)], 15)
+    comp = Compositor(ab, m.data, feather, 1.3)
+    boxes = []
+    m.on_change.append(boxes.append)
+    for stroke, erase in [([(60, 60), (140, 100)], False), ([(80, 60)], True), ([(5, 5), (20, 110)], False)]:
+        m.stroke(stroke, 9, erase=erase)
+        comp.update(m.data, boxes[-1])
+        assert np.array_equal(comp.ab, composite_ab(ab, m.data, feather, 1.3))
+    m.undo()
+    comp.update(m.data, boxes[-1])
+    assert np.array_equal(comp.ab, composite_ab(ab, m.data, feather, 1.3))

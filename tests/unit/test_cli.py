@@ -1,0 +1,150 @@
+"""`huebrush info` and `huebrush colorize` through app.cli.main, as a user runs them."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from app.cli import main
+from models.colour import hex_to_rgb, rgb_to_ab, rgb_to_lab
+
+
+def _grey_photo(path, h: int = 96, w: int = 128) -> None:
+    grey = np.full((h, w), 150, np.uint8)
+    grey[:, w // 2 :] = 110  # a lightness edge down the middle
+    Image.fromarray(grey).save(path)
+
+
+def _needs_engine() -> None:
+    pytest.importorskip("models.engine", reason="the inference engine (models/engine.py) is not built yet")
+
+
+# ---------------------------------------------------------------- info
+
+def test_info_prints_size_mode_depth_and_checksum(tmp_path, capsys):
+    p = tmp_path / "scan.tif"
+    tifffile.imwrite(p, np.zeros((30, 50), np.uint16))
+    assert main(["info", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "50 x 30" in out and "bit depth:    16" in out and "TIFF" in out
+    import hashlib
+
+    assert hashlib.sha256(p.read_bytes()).hexdigest() in out
+
+
+def test_info_json_reports_profile_and_orientation(tmp_path, capsys):
+    from PIL import ImageCms
+
+    p = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (40, 20), (90, 90, 90)).save(p, exif=exif.tobytes(), icc_profile=icc)
+    assert main(["info", "--json", str(p)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["width"], info["height"]) == (20, 40)  # shown upright
+    assert info["exif_orientation"] == 6 and info["bit_depth"] == 8 and info["format"] == "JPEG"
+    assert info["icc_profile"] == "sRGB built-in"
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image at all\n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00"])
+def test_info_on_a_bad_file_prints_one_line_and_fails(tmp_path, capsys, content):
+    p = tmp_path / "bad.png"
+    p.write_bytes(content)
+    assert main(["info", str(p)]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("huebrush: ") and str(p) in err
+    assert "\n" not in err and "Traceback" not in captured.err + captured.out
+
+
+# ---------------------------------------------------------------- colorize
+
+def _hue_deg(a: float, b: float) -> float:
+    return math.degrees(math.atan2(b, a))
+
+
+def test_colorize_with_a_hint_colours_near_it_and_keeps_grey_outside_the_mask(tmp_path, capsys):
+    _needs_engine()
+    src = tmp_path / "photo.png"
+    _grey_photo(src)
+    mask = np.zeros((96, 128), np.uint8)
+    mask[:, :40] = 255  # colour only on the left
+    mask_path = tmp_path / "mask.png"
+    Image.fromarray(mask).save(mask_path)
+    out = tmp_path / "out.png"
+    code = main(["colorize", str(src), "-o", str(out), "--model", "hints", "--hint", "20,48,#3366cc",
+                 "--mask", str(mask_path), "--feather", "2", "--work-size", "128", "--device", "cpu"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert str(out) in captured.out
+    rgb = np.asarray(Image.open(out).convert("RGB")).astype(np.float32) / 255.0
+    lab = rgb_to_lab(rgb[40:56, 12:28])
+    a, b = float(lab[..., 1].mean()), float(lab[..., 2].mean())
+    ha, hb = rgb_to_ab(hex_to_rgb("#3366cc"))
+    assert math.hypot(a, b) > 5  # really coloured
+    assert abs(_hue_deg(a, b) - _hue_deg(ha, hb)) < 20
+    outside = (np.asarray(Image.open(out).convert("RGB"))[:, 48:]).astype(int)
+    assert np.array_equal(outside[..., 0], outside[..., 1]) and np.array_equal(outside[..., 1], outside[..., 2])
+    # outside the mask the photo's own grey comes back
+    assert np.abs(outside[..., 0] - np.asarray(Image.open(src))[:, 48:]).max() <= 1
+
+
+def test_colorize_keeps_16_bits_for_a_16bit_tiff(tmp_path, capsys):
+    _needs_engine()
+    src = tmp_path / "scan.tif"
+    tifffile.imwrite(src, np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (48, 1)))
+    out = tmp_path / "scan_colour.tif"
+    assert main(["colorize", str(src), "-o", str(out), "--model", "hints", "--hint", "10,10,#cc8844",
+                 "--work-size", "64", "--device", "cpu"]) == 0, capsys.readouterr().err
+    assert tifffile.imread(out).dtype == np.uint16
+
+
+def test_colorize_refuses_to_overwrite_the_input(tmp_path, capsys):
+    src = tmp_path / "photo.png"
+    _grey_photo(src)
+    before = src.read_bytes()
+    assert main(["colorize", str(src), "-o", str(src), "--overwrite", "--model", "hints"]) == 1
+    err = capsys.readouterr().err
+    assert "input" in err and "\n" not in err.strip()
+    assert src.read_bytes() == before
+
+
+def test_colorize_keeps_an_existing_output_without_overwrite(tmp_path, capsys):
+    src = tmp_path / "photo.png"
+    _grey_photo(src)
+    out = tmp_path / "out.png"
+    out.write_bytes(b"old")
+    assert main(["colorize", str(src), "-o", str(out), "--model", "hints"]) == 1
+    assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == b"old"
+
+
+def test_colorize_unknown_model_is_one_sentence(tmp_path, capsys):
+    src = tmp_path / "photo.png"
+    _grey_photo(src)
+    assert main(["colorize", str(src), "-o", str(tmp_path / "o.png"), "--model", "no-such-model"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "no-such-model" in err and "hints" in err and "\n" not in err
+
+
+def test_colorize_bad_hint_and_hint_outside_the_photo(tmp_path, capsys):
+    src = tmp_path / "photo.png"
+    _grey_photo(src)
+    assert main(["colorize", str(src), "-o", str(tmp_path / "o.png"), "--model", "hints", "--hint", "5,5"]) == 1
+    assert "X,Y,#RRGGBB" in capsys.readouterr().err
+    assert main(["colorize", str(src), "-o", str(tmp_path / "o.png"), "--model", "hints",
+                 "--hint", "500,5,#ff0000"]) == 1
+    assert "outside the photo" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_colorize_corrupt_input_prints_one_line(tmp_path, capsys):
+    src = tmp_path / "photo.jpg"
+    src.write_text("this is not a photo")
+    assert main(["colorize", str(src), "-o", str(tmp_path / "o.png"), "--model", "hints"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
