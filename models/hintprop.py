@@ -22,8 +22,11 @@ from .types import CancelCheck, Cancelled, ColorizeRequest
 _OFFSETS = ((0, 1), (1, -1), (1, 0), (1, 1))
 _MIN_VAR = 2e-6  # (L/100)^2: flat regions still pass colour between identical pixels
 _VAR_SCALE = 0.6  # Levin's reference code widens the local variance the same way
+# Cap on the variance: at a strong edge the local variance is as large as the edge, which
+# would make crossing it only ~e^-4 less likely; capping sigma at 5 L makes it block.
+_MAX_VAR = 0.05**2
 _LAMBDA = 1e-7
-_DIRECT_LIMIT = 12_000  # unknowns solved directly (SuperLU) rather than coarse to fine
+_DIRECT_LIMIT = 45_000  # unknowns solved directly (SuperLU) rather than coarse to fine
 _CG_ITERS = 60
 _CG_RTOL = 1e-6
 
@@ -42,7 +45,7 @@ def affinity_edges(L: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.nd
     """(i, j, w): flat indices of neighbouring masked pixels and their affinity in (0, 1]."""
     h, w = L.shape
     Y = np.asarray(L, np.float64) / 100.0
-    var = np.maximum(_VAR_SCALE * local_variance(Y), _MIN_VAR)
+    var = np.clip(_VAR_SCALE * local_variance(Y), _MIN_VAR, _MAX_VAR)
     idx = np.arange(h * w).reshape(h, w)
     I, J, Wt = [], [], []
     for dy, dx in _OFFSETS:

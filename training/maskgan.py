@@ -257,7 +257,7 @@ def train_maskgan(args: argparse.Namespace) -> Path:
             rate = (state["photos"] - photos_log) / max(time.time() - t_log, 1e-6)
             log.write(event="train", step=state["step"], seconds=round(state["seconds"], 1), lr=lr,
                       phase="gan" if adversarial else "g", photos_per_s=round(rate, 1),
-                      **{k: round(float(v), 5) for k, v in losses.items()})
+                      **{k: round(float(v.detach()), 5) for k, v in losses.items()})
             if bar is not None:
                 bar.set_postfix(loss=f"{float(total):.4f}", ph="gan" if adversarial else "g", ips=f"{rate:.0f}")
             t_log, photos_log = time.time(), state["photos"]

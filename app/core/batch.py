@@ -8,13 +8,11 @@ at most a few photos are in memory at once, so memory stays flat over archives o
 from __future__ import annotations
 
 import dataclasses
-import errno
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import cv2
 import numpy as np
 
 from .batch_plan import (
@@ -25,7 +23,6 @@ from .batch_plan import (
     Plan,
     PlannedPhoto,
     check_template,
-    is_writable_dir,
     next_free,
     output_ext,
     render_name,
@@ -36,11 +33,6 @@ from .batch_report import BatchReport, PhotoRecord
 
 __all__ = ["BatchJob", "BatchProgress", "BatchError", "Plan", "PlannedPhoto", "BatchReport", "PhotoRecord"]
 
-# errno values that mean "nothing more can be written here": the batch stops instead of failing
-# every remaining photo with the same message.
-_FATAL_ERRNO = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", -1)}
-
-
 @dataclass(frozen=True)
 class BatchProgress:
     done: int  # photos handled so far (done, failed or skipped at run time)
@@ -49,21 +41,6 @@ class BatchProgress:
     record: PhotoRecord | None  # the photo that just finished, if any
     elapsed: float
     eta: float | None  # seconds left, once one photo has finished
-
-
-@dataclass
-class _Prepared:
-    item: PlannedPhoto
-    L: np.ndarray
-    alpha: np.ndarray | None
-    mask: np.ndarray | None
-    settings: Any
-    request: Any
-    bit_depth: int
-    icc: bytes | None
-    exif: bytes | None
-    t0: float
-    mask_source: str
 
 
 @dataclass
@@ -199,34 +176,3 @@ def _as_check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[
     if hasattr(cancel, "is_set"):
         return cancel.is_set  # type: ignore[union-attr]
     return cancel  # type: ignore[return-value]
-
-
-def fatal_reason(exc: BaseException, folder: Path) -> str | None:
-    """One sentence when an export error means no later photo can be written either."""
-    e: BaseException | None = exc
-    seen = 0
-    while e is not None and seen < 5:
-        if isinstance(e, OSError) and e.errno in _FATAL_ERRNO:
-            if e.errno == errno.EROFS:
-                return f"The output folder {folder} is read-only: choose another output folder."
-            return f"The disk holding {folder} is full: free some space or choose another output folder, then run again with skip existing to resume."
-        e = e.__cause__ or e.__context__
-        seen += 1
-    text = str(exc).lower()
-    if "no space" in text or "disk is full" in text or "disk full" in text:
-        return f"The disk holding {folder} is full: free some space or choose another output folder, then run again with skip existing to resume."
-    if folder.is_dir() and not is_writable_dir(folder):
-        return f"The output folder {folder} is read-only: choose another output folder or fix its permissions."
-    return None
-
-
-def resize_long_side(a: np.ndarray, long_side: int | None, nearest: bool = False) -> np.ndarray:
-    """Shrink (never enlarge) so the long side is at most long_side."""
-    h, w = a.shape[:2]
-    if not long_side or max(h, w) <= long_side:
-        return a
-    s = long_side / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    if nearest:
-        return cv2.resize(a.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    return cv2.resize(a, size, interpolation=cv2.INTER_AREA)

@@ -4,22 +4,42 @@ Kept apart from batch.py (the options and the plan) so each module stays readabl
 """
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import cv2
 import numpy as np
 
-from .batch import BatchJob, BatchProgress, _Prepared, fatal_reason, resize_long_side
+from .batch import BatchJob, BatchProgress
 from .batch_plan import PlannedPhoto, is_writable_dir, next_free
 from .batch_project import scale_hint, scale_mask
 from .batch_report import BatchReport, PhotoRecord, write_report
 from .errors import HuebrushError
 
 _REPORT_EVERY_S = 5.0
+# errno values that mean "nothing more can be written here": the batch stops instead of failing
+# every remaining photo with the same message.
+_FATAL_ERRNO = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", -1)}
+
+
+@dataclass
+class _Prepared:
+    item: PlannedPhoto
+    L: np.ndarray
+    alpha: np.ndarray | None
+    mask: np.ndarray | None
+    settings: Any
+    request: Any
+    bit_depth: int
+    icc: bytes | None
+    exif: bytes | None
+    t0: float
 
 
 class _Inline:
@@ -62,7 +82,7 @@ class BatchRunner:
 
     # ----- the loop -------------------------------------------------------------------------
     def run(self) -> BatchReport:
-        job, report = self.job, self.report
+        job = self.job
         if self.todo:
             try:
                 job.output_dir.mkdir(parents=True, exist_ok=True)
@@ -130,9 +150,17 @@ class BatchRunner:
         self.report.error = self.fatal or ""
         self.report.seconds = round(time.perf_counter() - self.t_start, 3)
         self.report.photos.sort(key=lambda r: r.input)
-        if self.report_path:
-            write_report(self.report_path, self.report)
+        if self.report_path and not self._write_report():
+            note = f"The report {self.report_path} could not be written; the photos' outcomes are only shown here."
+            self.report.error = f"{self.report.error} {note}".strip()
         return self.report
+
+    def _write_report(self) -> bool:
+        try:
+            write_report(self.report_path, self.report)  # type: ignore[arg-type]
+            return True
+        except OSError:  # a read-only or full output folder: the batch result still stands
+            return False
 
     def _add(self, record: PhotoRecord) -> None:
         self.report.photos.append(record)
@@ -142,7 +170,7 @@ class BatchRunner:
         if self.report_path and now - self._last_report > _REPORT_EVERY_S:
             # A report of the photos so far, so a killed run still says what it did.
             self._last_report = now
-            write_report(self.report_path, self.report)
+            self._write_report()
 
     def _emit(self, current: str | None, record: PhotoRecord | None) -> None:
         if self.progress is None:
@@ -177,7 +205,7 @@ class BatchRunner:
             depth = 8 if Path(item.output).suffix.lower() in (".jpg", ".jpeg") else (self.job.bit_depth or doc.bit_depth)
             keep = self.job.keep_metadata
             return _Prepared(item, L, alpha, mask, settings, request, depth, doc.icc_profile if keep else None,
-                             doc.exif if keep else None, t0, item.mask_source)
+                             doc.exif if keep else None, t0)
         except Exception as e:
             return self._failed(item, e, t0, model)
 
@@ -215,7 +243,7 @@ class BatchRunner:
             if out.exists():
                 if self.job.existing == "skip":  # appeared since planning (another run)
                     return PhotoRecord(str(item.source), "skipped", "output exists (skip existing)", str(out),
-                                       round(time.perf_counter() - p.t0, 3), p.mask_source, p.settings.model)
+                                       round(time.perf_counter() - p.t0, 3), p.item.mask_source, p.settings.model)
                 if self.job.existing == "number":
                     out = next_free(out, set())
             written = export_result(
@@ -223,7 +251,7 @@ class BatchRunner:
                 alpha=p.alpha, overwrite=self.job.existing == "overwrite", protect=(item.source,),
             )
             return PhotoRecord(str(item.source), "done", "", str(written), round(time.perf_counter() - p.t0, 3),
-                               p.mask_source, p.settings.model, note)
+                               p.item.mask_source, p.settings.model, note)
         except Exception as e:
             if self.fatal is None:
                 self.fatal = fatal_reason(e, out.parent)
@@ -268,3 +296,34 @@ def _remove_stale_parts(todo: list[PlannedPhoto]) -> None:
                     os.unlink(e.path)
                 except OSError:
                     pass
+
+
+def fatal_reason(exc: BaseException, folder: Path) -> str | None:
+    """One sentence when an export error means no later photo can be written either."""
+    e: BaseException | None = exc
+    seen = 0
+    while e is not None and seen < 5:
+        if isinstance(e, OSError) and e.errno in _FATAL_ERRNO:
+            if e.errno == errno.EROFS:
+                return f"The output folder {folder} is read-only: choose another output folder."
+            return f"The disk holding {folder} is full: free some space or choose another output folder, then run again with skip existing to resume."
+        e = e.__cause__ or e.__context__
+        seen += 1
+    text = str(exc).lower()
+    if "no space" in text or "disk is full" in text or "disk full" in text:
+        return f"The disk holding {folder} is full: free some space or choose another output folder, then run again with skip existing to resume."
+    if folder.is_dir() and not is_writable_dir(folder):
+        return f"The output folder {folder} is read-only: choose another output folder or fix its permissions."
+    return None
+
+
+def resize_long_side(a: np.ndarray, long_side: int | None, nearest: bool = False) -> np.ndarray:
+    """Shrink (never enlarge) so the long side is at most long_side."""
+    h, w = a.shape[:2]
+    if not long_side or max(h, w) <= long_side:
+        return a
+    s = long_side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    if nearest:
+        return cv2.resize(a.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    return cv2.resize(a, size, interpolation=cv2.INTER_AREA)

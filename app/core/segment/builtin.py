@@ -29,7 +29,8 @@ from .types import CancelCheck, ProgressCallback, Prompts, SegmentCancelled, Seg
 # Logistic model of "these two neighbouring superpixels belong to different human segments",
 # over superpixels.PAIR_FEATURES (bias first). Fitted by bench/segment_fit_boundaries.py on
 # BSDS500 train photos 20-199, lightness only; photos 0-19 were kept apart for tuning.
-BOUNDARY_COEF = (-1.3692, 0.7574, 0.0497, 0.8598, 0.2222, 0.1562, 0.6815, 1.4197, -0.2052, -0.5515)
+BOUNDARY_COEF = (-1.1886, 0.943, 0.1786, 0.4146, -0.0356, 0.1152, 0.4269, 1.4846, -0.1666, -0.6271,
+                 0.7629, -0.2903, 0.4336)
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,10 @@ class BuiltinParams:
     work_pixels: int = 200_000
     n_segments: int = 2500
     compactness: float = 0.08
-    edge_beta: float = 6.0  # how strongly an edge between superpixels stops the label
+    edge_beta: float = 3.0  # how strongly an edge between superpixels stops the label
     feature_beta: float = 0.15  # how strongly an appearance difference does
     length_power: float = 1.0  # neighbours with longer shared borders couple more
-    appearance_gamma: float = 0.02  # weight of the appearance prior vs the graph
+    appearance_gamma: float = 0.1  # weight of the appearance prior vs the graph
     appearance_sigma: float = 1.0
     border_weight: float = 0.05  # background pull on border superpixels with include clicks only
     keep_connected: bool = True  # drop islands not touching an include click
@@ -230,11 +231,30 @@ class BuiltinSegmenter:
         df, db = d[0, :n], d[1, :n]
         if fg.size == 0:
             return np.zeros(n)
+        margin = db - df
+        if p.appearance_gamma > 0:
+            # similar-looking regions lean towards the clicks they resemble
+            bg_samples = bg[bg_off == 0] if np.any(bg_off == 0) else bg
+            kf, kb = self._densities(fg, bg_samples)
+            margin = margin + p.appearance_gamma * (np.log(kf + 1e-6) - np.log(kb + 1e-6))
         # soft answer for the guided-filter refinement: 0.5 where the two fronts meet
-        x = 1.0 / (1.0 + np.exp(np.clip((df - db) * 8.0, -50, 50)))
+        x = 1.0 / (1.0 + np.exp(np.clip(-margin * 8.0, -50, 50)))
         x[fg] = 1.0
         x[np.setdiff1d(bg[bg_off == 0], fg)] = 0.0
         return x
+
+    def _densities(self, fg: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g, p = self._graph, self.params
+        assert g is not None
+        f = g.features
+
+        def density(idx: np.ndarray) -> np.ndarray:
+            if idx.size == 0:
+                return np.full(g.n, 1e-3)
+            d2 = ((f[:, None, :] - f[None, idx, :]) ** 2).sum(axis=2)
+            return np.exp(-d2 / (2 * p.appearance_sigma ** 2)).mean(axis=1)
+
+        return density(fg), density(bg)
 
     def _appearance(self, fg: np.ndarray, bg: np.ndarray) -> np.ndarray:
         """P(object) per superpixel from kernel densities of the seeds' features."""

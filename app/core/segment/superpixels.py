@@ -30,7 +30,7 @@ class SuperpixelGraph:
 
 
 PAIR_FEATURES = ("edge_s1", "edge_s2", "edge_s4", "d_mean", "d_std", "d_texture", "hist_chi2",
-                 "log_length", "log_min_size")
+                 "log_length", "log_min_size", "d_wide_mean", "d_wide_std", "d_wide_grad")
 
 
 def _gradient(g: np.ndarray, sigma: float) -> np.ndarray:
@@ -114,8 +114,16 @@ def build_graph(gray: np.ndarray, work_pixels: int = 200_000, n_segments: int = 
     hist = np.bincount((labels.astype(np.int64) * 12 + bins).ravel(), minlength=n * 12).reshape(n, 12)
     hist = hist / size[:, None]
     chi2 = 0.5 * np.sum((hist[i] - hist[j]) ** 2 / (hist[i] + hist[j] + 1e-6), axis=1)
+    # Textured regions (grass, snow, foliage) only look uniform at a wider scale.
+    wide = 6.0 * np.sqrt(h * w / 150_000.0)
+    wmean = cv2.GaussianBlur(g, (0, 0), wide)
+    wstd = np.sqrt(np.maximum(cv2.GaussianBlur(g * g, (0, 0), wide) - wmean * wmean, 0.0))
+    wgrad = cv2.GaussianBlur(_gradient(g, 1.0), (0, 0), wide)
+    wide_f = [_node_means(labels, n, v, size) for v in (wmean / 0.12, wstd / 0.05, wgrad / 0.1)]
     pf = np.stack(scales + [np.abs(feats[i, 0] - feats[j, 0]), np.abs(feats[i, 1] - feats[j, 1]),
                             np.abs(feats[i, 2] - feats[j, 2]), chi2, np.log(length),
-                            np.log(np.minimum(size[i], size[j]))], axis=1).astype(np.float32)
+                            np.log(np.minimum(size[i], size[j]))]
+                  + [np.abs(v[i] - v[j]) for v in wide_f], axis=1).astype(np.float32)
+    feats = np.concatenate([feats[:, :3], np.stack(wide_f, axis=1)], axis=1).astype(np.float32)
     return SuperpixelGraph((H, W), scale, g, labels, n, feats, centroid.astype(np.float32),
                            size, border, pairs, edge_mean, length, pf)

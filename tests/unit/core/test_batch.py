@@ -4,14 +4,16 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
+import subprocess
 import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from app.core import batch_worker
 from app.core.batch import BatchJob
 from app.core.batch_plan import BatchError
 from app.core.batch_report import BatchReport, PhotoRecord, merge_reports, read_report
@@ -208,18 +210,53 @@ def test_existing_outputs_numbered_or_overwritten(photos, tmp_path):
     assert rep.photos[0].outcome == "done" and _rgb(out / "p0_colour.png").shape == (48, 64, 3)
 
 
+def _make_read_only(folder: Path) -> Callable[[], None] | None:
+    """Make a folder unwritable even for root (chmod, else the immutable flag); None if impossible."""
+    folder.chmod(0o555)
+    if not os.access(folder, os.W_OK):
+        return lambda: folder.chmod(0o755)
+    folder.chmod(0o755)
+    if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        return lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)
+    return None
+
+
 def test_read_only_output_folder_stops_the_batch_with_one_sentence(photos, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    out.chmod(0o555)
+    undo = _make_read_only(out)
+    if undo is None:
+        pytest.skip("cannot make a folder read-only here (root without chattr)")
     try:
-        if os.access(out, os.W_OK):
-            pytest.skip("running as a user who can write to read-only folders (root)")
-        report = _job(photos, out).run()
+        report = _job(photos, out).run(report_path=out / "report.json")
     finally:
-        out.chmod(0o755)
+        undo()
     assert report.state == "stopped" and "read-only" in report.error and str(out) in report.error
+    assert "report.json could not be written" in report.error  # said, not crashed
     assert report.counts()["cancelled"] == 5 and _FakeColorizer.photos == 0
+    assert not list(out.iterdir())
+
+
+def test_output_folder_turning_read_only_mid_batch_stops_it(photos, tmp_path):
+    out = tmp_path / "out"
+    undo: list = []
+
+    def progress(p):
+        if p.record is not None and p.record.outcome == "done" and not undo:
+            fix = _make_read_only(out)
+            if fix is None:
+                pytest.skip("cannot make a folder read-only here (root without chattr)")
+            undo.append(fix)
+
+    try:
+        report = _job(photos, out, io_workers=0).run(progress)
+    finally:
+        for fix in undo:
+            fix()
+    c = report.counts()
+    assert report.state == "stopped" and "read-only" in report.error
+    assert c["done"] == 1 and c["failed"] == 1 and c["cancelled"] == 3
+    assert [p.name for p in out.iterdir()] == ["p0_colour.png"]
 
 
 def test_disk_full_stops_the_batch_and_keeps_what_was_written(photos, tmp_path, monkeypatch):

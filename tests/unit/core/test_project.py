@@ -1,0 +1,126 @@
+""".huebrush project files: round trip, safety and a moved or changed photo."""
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+from app.core.errors import ProjectError
+from app.core.hints import Hint
+from app.core.pipeline import Settings
+from app.core.project import Project, file_sha256, load_project, save_project
+
+
+@pytest.fixture
+def photo(tmp_path):
+    p = tmp_path / "photos" / "street.png"
+    p.parent.mkdir()
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 40), dtype=np.uint8)).save(p)
+    return p
+
+
+def _project(photo):
+    mask = np.zeros((30, 40), bool)
+    mask[5:20, 10:30] = True
+    return Project(
+        source_path=photo,
+        settings=Settings(model="hints", saturation=1.3, feather=2.0, work_size=256),
+        hints=[Hint.at(12, 8, "#aa2200", 4), Hint(((1, 1), (9, 9)), (0.1, 0.2, 0.9), 3)],
+        mask=mask,
+    )
+
+
+def test_round_trip_keeps_everything_and_never_touches_the_photo(tmp_path, photo):
+    before = photo.read_bytes()
+    path = save_project(tmp_path / "work.huebrush", _project(photo))
+    assert not list(tmp_path.glob(".*.part"))  # no temp file left behind
+    back = load_project(path)
+    assert back.source_path.resolve() == photo.resolve() and back.source_status == "ok" and not back.warnings
+    assert back.source_sha256 == file_sha256(photo)
+    assert back.settings == _project(photo).settings
+    assert [(h.points, h.hex, h.radius) for h in back.hints] == [(h.points, h.hex, h.radius) for h in _project(photo).hints]
+    assert np.array_equal(back.mask, _project(photo).mask)
+    assert photo.read_bytes() == before
+    with zipfile.ZipFile(path) as z:
+        m = json.loads(z.read("manifest.json"))
+        assert m["source"]["relative"] == "photos/street.png" and m["version"] == 1
+
+
+def test_moved_photo_is_found_beside_the_project(tmp_path, photo):
+    proj_dir = tmp_path / "elsewhere"
+    proj_dir.mkdir()
+    path = save_project(proj_dir / "p.huebrush", _project(photo))
+    shutil.move(photo, proj_dir / "street.png")
+    back = load_project(path)
+    assert back.source_status == "moved" and back.source_path == proj_dir / "street.png"
+    assert "moved" in back.warnings[0]
+
+
+def test_changed_and_missing_photo_are_reported(tmp_path, photo):
+    path = save_project(tmp_path / "p.huebrush", _project(photo))
+    photo.write_bytes(photo.read_bytes() + b"edited")
+    back = load_project(path)
+    assert back.source_status == "changed" and "changed" in back.warnings[0]
+    photo.unlink()
+    back = load_project(path)
+    assert back.source_status == "missing" and back.source_path is None and "not found" in back.warnings[0]
+
+
+def _write_zip(path, members):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def _manifest(**over):
+    m = {"format": "huebrush-project", "version": 1, "settings": {}, "hints": [], "source": None, "size": None}
+    m.update(over)
+    return json.dumps(m)
+
+
+@pytest.mark.parametrize("evil", ["../evil.txt", "/etc/evil", "sub/../../evil", "extra.bin"])
+def test_zip_slip_and_unexpected_members_are_refused(tmp_path, evil):
+    p = tmp_path / "evil.huebrush"
+    _write_zip(p, {"manifest.json": _manifest(), evil: b"x"})
+    with pytest.raises(ProjectError, match="evil.huebrush"):
+        load_project(p)
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_newer_version_and_damaged_files_give_clear_errors(tmp_path):
+    p = tmp_path / "new.huebrush"
+    _write_zip(p, {"manifest.json": _manifest(version=99)})
+    with pytest.raises(ProjectError, match="newer Huebrush"):
+        load_project(p)
+    _write_zip(p, {"manifest.json": "{broken"})
+    with pytest.raises(ProjectError, match="unreadable manifest"):
+        load_project(p)
+    _write_zip(p, {"manifest.json": _manifest(format="something-else")})
+    with pytest.raises(ProjectError, match="not a Huebrush project"):
+        load_project(p)
+    (tmp_path / "plain.huebrush").write_text("hello")
+    with pytest.raises(ProjectError, match="plain.huebrush"):
+        load_project(tmp_path / "plain.huebrush")
+    with pytest.raises(ProjectError, match="does not exist"):
+        load_project(tmp_path / "nope.huebrush")
+
+
+def test_mask_of_the_wrong_size_is_refused(tmp_path, photo):
+    path = save_project(tmp_path / "p.huebrush", _project(photo))
+    with zipfile.ZipFile(path) as z:
+        m = json.loads(z.read("manifest.json"))
+        mask = z.read("mask.png")
+    m["size"] = [10, 10]
+    _write_zip(path, {"manifest.json": json.dumps(m), "mask.png": mask})
+    with pytest.raises(ProjectError, match="does not match"):
+        load_project(path)
+
+
+def test_refuses_to_save_over_the_photo(photo):
+    with pytest.raises(ProjectError, match="over its own photo"):
+        save_project(photo, _project(photo))
