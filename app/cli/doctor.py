@@ -73,7 +73,7 @@ def _sam_checkpoints() -> list[dict]:
     from app.core.segment.checkpoints import list_checkpoints
 
     return [
-        {"file": str(c.path), "model": c.model_type, "sha256_known": c.known}
+        {"file": str(c.path), "model": f"{c.family} {c.model}", "official_hash": c.official}
         for c in list_checkpoints()
     ]
 
@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     print("Segment Anything checkpoints:" + ("" if sam else " none (the built-in segmenter is used)"))
     if isinstance(sam, list):
         for c in sam:
-            print(f"  {c['file']} ({c['model']}, official hash: {c['sha256_known']})")
+            official = {True: "matches the official file", False: "differs from the official file", None: "no official hash known"}
+            print(f"  {c['file']} ({c['model']}, {official[c['official_hash']]})")
     else:
         print(f"  {sam}")
     return 0

@@ -14,7 +14,6 @@ import io
 import os
 import stat
 import threading
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -159,8 +158,7 @@ def _open_pil(path: Path, max_pixels: int) -> Image.Image:
     (under a lock: it is a process-wide setting) because `_check_pixels` applies our limit,
     with the real dimensions in the message, before anything is decoded."""
     Image.init()  # registers MPO, WebP, ... so the `formats` allow-list can name them
-    with _pil_limit_lock, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with _pil_limit_lock:  # with the guard off Pillow neither warns nor raises about size
         old = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
@@ -289,34 +287,38 @@ def _decode_png16_with_cv2(path: Path):
 # ---------------------------------------------------------------- TIFF (tifffile, Pillow as fallback)
 
 def _load_tiff(path: Path, max_pixels: int) -> Document:
+    """tifffile first (16-bit RGB, extra samples, float); Pillow/OpenCV for what it cannot decode."""
     import tifffile
 
+    arr, icc, orientation, photometric, axes = None, None, 1, 1, ""
+    tiff_error: Exception | None = None
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages.first
             _check_pixels(path, int(page.imagewidth), int(page.imagelength), max_pixels)
             photometric = int(page.photometric)
             tags = page.tags
-            icc = tags[34675].value if 34675 in tags else None
+            icc = bytes(tags[34675].value) if 34675 in tags else None
             orientation = int(tags[274].value) if 274 in tags else 1
-            simple = photometric in (0, 1, 2) and page.dtype is not None and page.dtype.kind in "uf"
-            arr = page.asarray() if simple else None
             axes = page.axes
-    except ImageLoadError:
+            if photometric in (0, 1, 2) and page.dtype is not None and page.dtype.kind in "uf":
+                arr = page.asarray()
+    except (ImageLoadError, MemoryError):
         raise
-    except (KeyError, ValueError, NotImplementedError, tifffile.TiffFileError) as e:
-        if "imagecodecs" not in str(e):
-            raise ValueError(str(e)) from e
-        arr = None  # a compression tifffile cannot decode here (LZW, JPEG): let Pillow/OpenCV try
+    except Exception as e:  # noqa: BLE001 - e.g. LZW/JPEG need imagecodecs here; Pillow may still manage
+        tiff_error = e
     exif = None
     try:
         with _open_pil(path, max_pixels) as im:
-            exif, orientation = _exif_of(im)
+            _check_pixels(path, im.width, im.height, max_pixels)
+            exif, pil_orientation = _exif_of(im)
             if arr is None:
-                return _tiff_via_pillow_or_cv2(path, im, icc, exif, orientation)
-    except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError):
+                return _tiff_via_pillow_or_cv2(path, im, icc, exif, pil_orientation)
+    except (ImageLoadError, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001 - Pillow is only the fallback here
         if arr is None:
-            raise
+            raise tiff_error or ValueError("neither tifffile nor Pillow can decode this TIFF") from None
     if not 1 <= orientation <= 8:
         orientation = 1
     if "S" in axes:
@@ -324,8 +326,6 @@ def _load_tiff(path: Path, max_pixels: int) -> Document:
     arr = arr.reshape(arr.shape[-3:] if "S" in axes else arr.shape[-2:])  # drop singleton leading axes
     L, alpha, bits, mode = _tiff_array_to_L(arr, photometric)
     L, alpha = _orient(L, orientation), _orient(alpha, orientation)
-    if icc is not None and not isinstance(icc, bytes):
-        icc = bytes(icc)
     return Document(path, L, bits, alpha, icc, exif, mode, "TIFF", "", orientation)
 
 

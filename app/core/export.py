@@ -262,14 +262,13 @@ _TIFF_TEXT_TAGS = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 
 def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
     import tifffile
 
-    tags, software, when = [], "Huebrush", None
+    tags, when = [], None
     if exif:
         # TIFF keeps the descriptive IFD0 fields; the EXIF sub-IFD (exposure data) is not carried.
         ifd0 = _exif_ifd0(exif)
         for code in _TIFF_TEXT_TAGS:
             if isinstance(ifd0.get(code), str) and ifd0[code]:
                 tags.append((code, "s", 0, ifd0[code], True))
-        software = ifd0.get(0x0131) if isinstance(ifd0.get(0x0131), str) else software
         when = ifd0.get(0x0132) if isinstance(ifd0.get(0x0132), str) else None
     tifffile.imwrite(
         fh,
@@ -277,7 +276,7 @@ def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes
         photometric="rgb",
         extrasamples=("unassalpha",) if pixels.shape[-1] == 4 else None,
         iccprofile=icc,
-        software=software,
+        software="Huebrush",  # the program that made this file, not the scanner's
         datetime=when,
         metadata=None,
         extratags=tags,

@@ -49,6 +49,26 @@ def test_result_rgb_matches_the_reference_conversion():
     np.testing.assert_allclose(result_rgb(L, ab), lab_to_rgb(L, ab), atol=2e-5)
 
 
+@pytest.mark.parametrize("depth,suffix", [(16, "tif"), (16, "png"), (8, "png")])
+def test_exported_colours_match_the_reference_within_one_level(tmp_path, depth, suffix):
+    rng = np.random.default_rng(1)
+    L = rng.random((48, 64), dtype=np.float32) * 100
+    ab = (rng.standard_normal((48, 64, 2)) * 30).astype(np.float32)
+    ab[:, :16] = 0
+    out = export_result(tmp_path / f"c.{suffix}", L, ab, bit_depth=depth)
+    written = tifffile.imread(out) if suffix == "tif" else _read_png_any_depth(out)
+    scale = 65535 if depth == 16 else 255
+    expected = np.floor(lab_to_rgb(L, ab) * scale + 0.5)
+    assert written.dtype == (np.uint16 if depth == 16 else np.uint8)
+    assert np.abs(written.astype(np.int64) - expected).max() <= 1
+
+
+def _read_png_any_depth(path) -> np.ndarray:
+    import cv2
+
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)[..., ::-1]
+
+
 def test_result_rgb_is_exactly_neutral_where_ab_is_zero_and_keeps_L():
     L, ab = _scene()
     rgb = result_rgb(L, ab)
