@@ -4,6 +4,8 @@
 
 - photos per minute of the whole batch (decode, model, chroma upsampling, composite, PNG encode);
 - peak RSS after photo 50 and after the last photo (goal: grows by less than 100 MB);
+- milliseconds per stage (load, request, model, upsample+composite, export) and the PNG
+  encode at zlib level 3 (export's) vs level 1;
 - every photo gets the same edit (a feathered ellipse mask and two hints), so the model,
   the guided upsampling and the composite all do real work;
 - before/after in one run: the same photos sequentially (io_workers=0, the baseline) and with
@@ -122,6 +124,41 @@ def run_batch(photos: list[Path], out: Path, model: str, io_workers: int, engine
             "first_failure": report.failures[0].reason if report.failures else None, **seen}
 
 
+def stage_profile(photos: list[Path], model: str, engine, out: Path) -> dict:
+    """Milliseconds per stage for one photo at a time (medians), and what PNG level 1 would save."""
+    import cv2
+
+    from app.core.document import load_image
+    from app.core.export import export_result
+    from app.core.pipeline import Settings, finish, make_request
+
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings(model=model)
+    mask = np.zeros((H, W), bool)
+    mask[H // 5: -H // 5, W // 5: -W // 5] = True
+    rows: dict[str, list[float]] = {k: [] for k in ("load", "request", "model", "finish", "export", "png_level3", "png_level1")}
+    for p in photos:
+        t = [time.perf_counter()]
+        doc = load_image(p)
+        t.append(time.perf_counter())
+        req = make_request(doc.L, mask, [], settings)
+        t.append(time.perf_counter())
+        ab = engine.colorize(req).ab
+        t.append(time.perf_counter())
+        ab_full = finish(doc.L, ab, mask, settings)
+        t.append(time.perf_counter())
+        export_result(out / "x.png", doc.L, ab_full, bit_depth=8)
+        t.append(time.perf_counter())
+        for k, a, b in zip(("load", "request", "model", "finish", "export"), t, t[1:]):
+            rows[k].append((b - a) * 1000)
+        px = cv2.imread(str(out / "x.png"), cv2.IMREAD_UNCHANGED)
+        for lvl in (3, 1):
+            t0 = time.perf_counter()
+            cv2.imencode(".png", px, [cv2.IMWRITE_PNG_COMPRESSION, lvl])
+            rows[f"png_level{lvl}"].append((time.perf_counter() - t0) * 1000)
+    return {k: round(float(np.median(v)), 1) for k, v in rows.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=500)
@@ -148,6 +185,7 @@ def main() -> None:
             result["torch_threads"] = torch.get_num_threads()
         except ImportError:
             pass
+        result["stage_ms_median"] = stage_profile(link_photos(sources, tmp / "prof", 5), model, engine, tmp / "prof_out")
         if args.compare:
             photos = link_photos(sources, tmp / "cmp", args.compare)
             run_batch(photos[:2], tmp / "warm", model, 0, engine)  # model loaded, caches warm

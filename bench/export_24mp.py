@@ -6,7 +6,7 @@ Lab -> sRGB conversion (models.colour.lab_to_rgb, block by block, vs app.core.ex
 vs OpenCV's cvtColor) measured in the same run, after the peak-memory reading. CPU seconds
 are printed beside wall seconds because a shared machine inflates the wall clock.
 
-    python bench/export_24mp.py [--width 6000 --height 4000] [--keep DIR]
+    python bench/export_24mp.py [--width 6000 --height 4000] [--repeat N] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=6000)
     ap.add_argument("--height", type=int, default=4000)
     ap.add_argument("--keep", help="write the files here instead of a temporary folder")
+    ap.add_argument("--repeat", type=int, default=1, help="run the pipeline N times, report each stage's best")
     ap.add_argument("--make", help=argparse.SUPPRESS)  # child process: only write the TIFF
     args = ap.parse_args()
     if args.make:
@@ -88,21 +89,27 @@ def main() -> None:
     def timed(name: str, fn):
         t, c = time.perf_counter(), time.process_time()
         value = fn()
-        stages[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+        wall, used = time.perf_counter() - t, time.process_time() - c
+        # best of --repeat runs: on a shared machine the minimum is the least disturbed
+        stages[name], cpu[name] = min(stages.get(name, wall), wall), min(cpu.get(name, used), used)
         return value
 
-    doc = timed("load", lambda: load_image(src))
-    ab_full = timed("upsample_chroma", lambda: upsample_ab(ab_small, doc.L))
-    ab = timed("composite", lambda: composite_ab(ab_full, mask, 4.0, 1.0))
-    del ab_full
-    timed("export_16bit_tiff", lambda: export_result(out, doc.L, ab, bit_depth=16, icc_profile=doc.icc_profile,
-                                                     exif=doc.exif, protect=(src,)))
+    for _ in range(max(1, args.repeat)):
+        doc = timed("load", lambda: load_image(src))
+        ab_full = timed("upsample_chroma", lambda: upsample_ab(ab_small, doc.L))
+        ab = timed("composite", lambda: composite_ab(ab_full, mask, 4.0, 1.0))
+        del ab_full
+        timed("export_16bit_tiff", lambda: export_result(out, doc.L, ab, bit_depth=16, icc_profile=doc.icc_profile,
+                                                         exif=doc.exif, protect=(src,)))
+        if _ + 1 < max(1, args.repeat):
+            del doc, ab  # so the peak reflects one photo in flight, not two
     total = sum(stages.values())
     peak = peak_rss_mb()
 
     result = {
         "image": f"{args.width}x{args.height} 16-bit grey TIFF",
         "cpu_count": os.cpu_count(),
+        "repeat": args.repeat,
         "seconds": {k: round(v, 3) for k, v in stages.items()},
         "total_seconds": round(total, 3),
         "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},

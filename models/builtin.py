@@ -19,3 +19,39 @@ register(
     ),
     _hints,
 )
+
+
+def _maskgan(device: str):
+    from .maskgan import load_maskgan
+
+    return load_maskgan(None, device)
+
+
+register(
+    ModelInfo(
+        name="maskgan",
+        title="Mask-conditioned GAN (default)",
+        description="A U-Net with an ImageNet-pretrained EfficientNet-Lite0 encoder that colours inside your mask "
+        "and follows your colour hints. Trained on Tiny ImageNet.",
+        needs_weights=True,
+    ),
+    _maskgan,
+)
+
+
+def _iizuka(device: str):
+    from .iizuka import load_iizuka
+
+    return load_iizuka(None, device)
+
+
+register(
+    ModelInfo(
+        name="iizuka",
+        title="Iizuka et al. 2016 (Let there be Color!)",
+        description="Global and local features fused for automatic colorization; a reference photo can set the "
+        "global style. Ignores hints.",
+        needs_weights=True,
+    ),
+    _iizuka,
+)

@@ -89,7 +89,6 @@ def read_meta(path: str | os.PathLike) -> dict:
 
 def load_weights(path: str | os.PathLike, expected_arch: str) -> tuple[dict, dict]:
     """Check and load weights: ``(state_dict (float32 tensors), meta)``; ModelError if anything is off."""
-    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load
 
@@ -118,11 +117,26 @@ def bundled_weights_dir() -> Path:
     return Path(str(resources.files("resources").joinpath("weights")))
 
 
-def _search_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
-    dirs = [Path(d) for d in extra_dirs]
+def user_models_dir() -> Path:
+    """The user's models folder (not created here).
+
+    Mirrors app.core.paths.user_models_dir (models may not import app): HUEBRUSH_MODELS_DIR,
+    else HUEBRUSH_DATA_DIR/models, else the platform's user data folder / models.
+    """
     env = os.environ.get("HUEBRUSH_MODELS_DIR")
     if env:
-        dirs.append(Path(env))
+        return Path(env)
+    data = os.environ.get("HUEBRUSH_DATA_DIR")
+    if not data:
+        import platformdirs
+
+        data = platformdirs.user_data_dir("Huebrush", appauthor=False)
+    return Path(data) / "models"
+
+
+def _search_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    dirs = [Path(d) for d in extra_dirs]
+    dirs.append(user_models_dir())
     dirs.append(bundled_weights_dir())
     seen, out = set(), []
     for d in dirs:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 # sRGB primaries, D65 white (IEC 61966-2-1).
-_RGB_TO_XYZ = np.array(
+RGB_TO_XYZ = np.array(
     [
         [0.4124564, 0.3575761, 0.1804375],
         [0.2126729, 0.7151522, 0.0721750],
@@ -19,9 +19,9 @@ _RGB_TO_XYZ = np.array(
     ],
     dtype=np.float64,
 )
-_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
-_WHITE = _RGB_TO_XYZ.sum(axis=1)  # D65 white point, Y = 1
-_LUMA = _RGB_TO_XYZ[1]  # linear-RGB weights giving Y (and therefore L)
+XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
+WHITE_D65 = RGB_TO_XYZ.sum(axis=1)  # D65 white point, Y = 1
+LUMA = RGB_TO_XYZ[1]  # linear-RGB weights giving Y (and therefore L)
 _EPS = (6.0 / 29.0) ** 3
 _KAPPA = 3.0 * (6.0 / 29.0) ** 2
 
@@ -59,7 +59,7 @@ def L_to_Y(L: np.ndarray) -> np.ndarray:
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in [0, 1], shape (..., 3) -> Lab float32 (..., 3)."""
     lin = srgb_to_linear(rgb)
-    xyz = lin @ (_RGB_TO_XYZ / _WHITE[:, None]).T.astype(np.float32)
+    xyz = lin @ (RGB_TO_XYZ / WHITE_D65[:, None]).T.astype(np.float32)
     fx, fy, fz = (_f(xyz[..., i]) for i in range(3))
     lab = np.empty(xyz.shape, dtype=np.float32)
     lab[..., 0] = 116.0 * fy - 16.0
@@ -71,7 +71,7 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 def rgb_to_L(rgb: np.ndarray) -> np.ndarray:
     """Lightness only (cheaper than a full conversion): sRGB (..., 3) -> L (...)."""
     lin = srgb_to_linear(rgb)
-    return Y_to_L(lin @ _LUMA.astype(np.float32))
+    return Y_to_L(lin @ LUMA.astype(np.float32))
 
 
 def grey_to_L(grey: np.ndarray) -> np.ndarray:
@@ -91,8 +91,8 @@ def lab_to_linear_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
     fy = (L + 16.0) / 116.0
     fx = fy + ab[..., 0] / 500.0
     fz = fy - ab[..., 1] / 200.0
-    xyz = np.stack([_f_inv(fx), _f_inv(fy), _f_inv(fz)], axis=-1) * _WHITE.astype(np.float32)
-    return (xyz @ _XYZ_TO_RGB.T.astype(np.float32)).astype(np.float32)
+    xyz = np.stack([_f_inv(fx), _f_inv(fy), _f_inv(fz)], axis=-1) * WHITE_D65.astype(np.float32)
+    return (xyz @ XYZ_TO_RGB.T.astype(np.float32)).astype(np.float32)
 
 
 def gamut_map_keep_L(lin: np.ndarray, Y: np.ndarray) -> np.ndarray:

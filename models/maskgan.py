@@ -122,7 +122,7 @@ class MaskGANColorizer:
 
         check()
         dev = torch.device(self.device)
-        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32)).to(dev)  # noqa: E731
+        t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
         L = t(request.L)[None, None]
         mask = t(request.mask)[None, None]
         hint_ab = t(request.hint_ab).permute(2, 0, 1)[None]

@@ -5,7 +5,7 @@ access through the zip's central directory), and each DataLoader worker opens it
 handles lazily because a ``zipfile.ZipFile`` must not be shared across processes.
 
 Splits: ``train`` is every training image except a fixed hold-out of ``HOLDOUT`` images (the
-last members of the last shard, by name) that the trainer uses to pick checkpoints and to
+last members of the last shard, by name; at most a fifth of that shard) that the trainer uses to pick checkpoints and to
 calibrate; ``holdout`` is those images; ``val`` is the official val subset, which we only ever
 measure on (never train, select or calibrate on it).
 """
@@ -62,7 +62,8 @@ class TinyImageNet(Dataset):
         if split != "val":
             # The hold-out is the tail of the last shard, sorted by name: stable across runs.
             last = len(shards) - 1
-            tail = sorted(n for s, n in members if s == last)[-HOLDOUT:]
+            names = sorted(n for s, n in members if s == last)
+            tail = names[-min(HOLDOUT, len(names) // 5) :] if len(names) >= 5 else []
             held = set(tail)
             if split == "holdout":
                 members = [(last, n) for n in tail]

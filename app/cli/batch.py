@@ -39,16 +39,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ex = p.add_mutually_exclusive_group()
     ex.add_argument("--skip-existing", dest="existing", action="store_const", const="skip",
                     help="leave existing outputs alone (the default; resumes an interrupted batch)")
-    ex.add_argument("--overwrite", dest="existing", action="store_const", const="overwrite")
+    ex.add_argument("--overwrite", dest="existing", action="store_const", const="overwrite",
+                    help="replace existing outputs (never an input photo)")
     ex.add_argument("--number", dest="existing", action="store_const", const="number", help="write NAME_2.png etc.")
     p.add_argument("--no-metadata", action="store_true", help="do not copy ICC profile and EXIF")
     p.add_argument("--io-workers", type=int, default=2, metavar="N", help="decode/encode threads (default 2; 0 = none)")
     p.add_argument("--report", type=Path, metavar="FILE", help="JSON report (default OUTDIR/huebrush-batch-report.json)")
     p.add_argument("--model", default=None, help="override every photo's model")
-    p.add_argument("--saturation", type=float, default=None, metavar="S")
-    p.add_argument("--feather", type=float, default=None, metavar="PX")
-    p.add_argument("--work-size", type=int, default=None, metavar="PX")
-    p.add_argument("--device", default=None, metavar="auto|cpu|cuda|mps")
+    p.add_argument("--saturation", type=float, default=None, metavar="S", help="override: 0 grey .. 1 as predicted .. 2")
+    p.add_argument("--feather", type=float, default=None, metavar="PX", help="override: soft mask edge in pixels")
+    p.add_argument("--work-size", type=int, default=None, metavar="PX", help="override: long side the model runs at")
+    p.add_argument("--device", default=None, metavar="auto|cpu|cuda|mps", help="where the model runs (default auto)")
     p.add_argument("--dry-run", action="store_true", help="only say what would be done and skipped")
     p.add_argument("--merge-timeout", type=float, default=24 * 3600, metavar="S",
                    help="with several ranks: how long rank 0 waits for the others (default one day)")

@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         raise HuebrushError(f"Saturation {args.saturation} is out of range; choose a value from 0 to 2.")
     if args.work_size is not None and args.work_size < 32:
         raise HuebrushError(f"Work size {args.work_size} px is too small; choose at least 32 (512 is typical).")
+    if not 1 <= args.quality <= 100:
+        raise HuebrushError(f"JPEG quality {args.quality} is out of range; choose 1-100.")
     if args.bit_depth == 16 and out.suffix.lower() in (".jpg", ".jpeg"):
         raise HuebrushError(f"JPEG holds only 8 bits per channel, so {out} cannot be 16-bit; use .png or .tif.")
 
@@ -50,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     t_load = time.perf_counter()
 
     model, fallback = _choose_model(args.model)
+    ab, model = _colorize(doc.L, mask, hints, args, model, fallback)
     if model == "hints" and not hints:
         print("huebrush: note: the hints model needs colour hints (--hint or --hints); "
               "without them the result stays grey.", file=sys.stderr)
-    ab, model = _colorize(doc.L, mask, hints, args, model, fallback)
     t_model = time.perf_counter()
 
     depth = args.bit_depth or default_bit_depth(doc, out)
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     t_end = time.perf_counter()
     h, w = doc.size
     print(f"{out}")
-    print(f"wrote {w} x {h} px, {depth}-bit {out.suffix.lstrip('.').upper()}, model {model}, "
+    kind = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(out.suffix.lower(), "PNG")
+    print(f"wrote {w} x {h} px, {depth}-bit {kind}, model {model}, "
           f"in {t_end - t0:.2f} s (load {t_load - t0:.2f} s, colorize {t_model - t_load:.2f} s, "
           f"export {t_end - t_model:.2f} s)")
     return 0

@@ -63,8 +63,7 @@ def icc_description(icc: bytes | None) -> str | None:
                 (n,) = struct.unpack_from(">I", body, 8)
                 return body[12 : 12 + n].split(b"\x00")[0].decode("latin-1").strip()
             if kind == b"mluc":
-                _, rec_size = struct.unpack_from(">II", body, 8)
-                length, start = struct.unpack_from(">II", body, 16 + 4)
+                length, start = struct.unpack_from(">II", body, 20)  # first record: length, offset
                 return body[start : start + length].decode("utf-16-be").strip()
     except (struct.error, UnicodeDecodeError):
         pass

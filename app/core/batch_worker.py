@@ -194,7 +194,6 @@ class BatchRunner:
             model = settings.model
             L, alpha = doc.L, doc.alpha
             if self.job.long_side and max(L.shape) > self.job.long_side:
-                sy, sx = None, None
                 L_small = resize_long_side(L, self.job.long_side)
                 sy, sx = L_small.shape[0] / L.shape[0], L_small.shape[1] / L.shape[1]
                 hints = tuple(scale_hint(h, sx, sy) for h in hints)

@@ -14,6 +14,7 @@ import io
 import os
 import stat
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +23,8 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from app.core.errors import ImageLoadError
+from models.colour import LUMA as _LUMA_ROW
 from models.colour import Y_to_L, grey_to_L, srgb_to_linear
-
-try:  # the lead's colour module keeps the luma row private; fall back to the sRGB standard
-    from models.colour import _LUMA as _LUMA_ROW
-except ImportError:  # pragma: no cover
-    _LUMA_ROW = np.array([0.2126729, 0.7151522, 0.0721750])
 
 DEFAULT_MAX_PIXELS = 250_000_000
 # Only decoders we trust with a user's file (Pillow's EPS plugin would run Ghostscript).
@@ -77,6 +74,9 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
     _check_readable_file(path)
     with open(path, "rb") as f:
         head = f.read(32)
+    # hashlib releases the GIL: the checksum of a 24 MP file overlaps with decoding it.
+    hasher = ThreadPoolExecutor(max_workers=1)
+    digest = hasher.submit(_sha256, path)
     try:
         if head.startswith(_TIFF_MAGIC):
             doc = _load_tiff(path, max_pixels)
@@ -88,7 +88,12 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
         raise ImageLoadError(f"Not enough memory to open {path}; close other programs or use a smaller copy.") from None
     except Exception as e:  # noqa: BLE001 - decoders raise anything on hostile bytes; none may crash us
         raise _decode_error(path, e) from None
-    doc.sha256 = _sha256(path)
+    finally:
+        hasher.shutdown(wait=True)
+    try:
+        doc.sha256 = digest.result()
+    except OSError as e:
+        raise ImageLoadError(f"{path} could not be read to the end ({e.strerror or e}); check the file.") from None
     return doc
 
 
@@ -248,7 +253,8 @@ def _exif_of(im: Image.Image) -> tuple[bytes | None, int]:
         keep = {0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298, 0x8769, 0x8825}
         clean = Image.Exif()
         for tag in keep & set(exif):
-            clean[tag] = exif[tag]
+            # sub-IFDs (EXIF, GPS) are copied as contents: their offsets mean nothing elsewhere
+            clean[tag] = exif.get_ifd(tag) if tag in (0x8769, 0x8825) else exif[tag]
         exif = clean
     if not len(exif):
         return None, orientation
@@ -353,7 +359,8 @@ def _tiff_array_to_L(arr: np.ndarray, photometric: int):
         if photometric == 0:  # min-is-white: 0 means white
             grey = (1.0 - _to_unit(grey)) if grey.dtype.kind == "f" else np.iinfo(grey.dtype).max - grey
         L, mode = _grey_to_L(grey), ("LA" if alpha is not None else "L")
-    return L, alpha, bits, mode + suffix
+    mode += suffix
+    return L, alpha, bits, {"L;16": "I;16", "L;F": "F"}.get(mode, mode)  # Pillow's names for grey
 
 
 def _tiff_via_pillow_or_cv2(path: Path, im: Image.Image, icc, exif, orientation: int) -> Document:

@@ -2,8 +2,10 @@
 
 The Lab -> sRGB conversion here is the same maths as `models.colour.lab_to_rgb` (gamut mapped
 so that L is kept, exactly neutral where ab == 0) rewritten for speed on 24 MP photos: pixels
-without colour take the cheap grey path, the rest are gathered and converted in row blocks so
-no 24 MP float temporaries pile up. Files are written atomically and never over the input.
+without colour take the cheap grey path, the rest are converted in row blocks (shared by a few
+threads) so no 24 MP float temporaries pile up, and integer output goes through lookup tables
+that stay within one level of the exact curve. Files are written atomically and never over
+the input.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import errno
 import os
 import struct
 import tempfile
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
@@ -20,14 +24,15 @@ import numpy as np
 
 from app.core.errors import ExportError
 # The same constants as models.colour, so both conversions agree to float rounding.
-from models.colour import _WHITE, _XYZ_TO_RGB, gamut_map_keep_L
+from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
 
 _FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _BLOCK_PIXELS = 1 << 18  # ~0.25 MP per block keeps temporaries in cache and memory bounded
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
 _DELTA = 6.0 / 29.0
 _KAPPA = 3.0 * _DELTA**2
 # Lab (f-space) -> linear RGB with the D65 white folded into the matrix columns.
-_M = (np.asarray(_XYZ_TO_RGB, dtype=np.float64) * np.asarray(_WHITE, dtype=np.float64)[None, :]).astype(np.float32)
+_M = (np.asarray(XYZ_TO_RGB, dtype=np.float64) * np.asarray(WHITE_D65, dtype=np.float64)[None, :]).astype(np.float32)
 
 
 def _read_umask() -> int:
@@ -124,10 +129,14 @@ def _lookup(values: np.ndarray, lut: np.ndarray, top: float, clip: bool = True) 
 
 
 def _convert_into(out: np.ndarray, L: np.ndarray, ab: np.ndarray, grey, colour) -> None:
-    """Fill out[..., :3] block by block: grey(L) where ab == 0, colour(linear rgb) elsewhere."""
+    """Fill out[..., :3] block by block: grey(L) where ab == 0, colour(linear rgb) elsewhere.
+
+    Blocks are independent and numpy/OpenCV release the GIL, so a few threads share them.
+    """
     h, w = L.shape
     step = max(1, _BLOCK_PIXELS // max(w, 1))
-    for y0 in range(0, h, step):
+
+    def one(y0: int) -> None:
         y1 = min(h, y0 + step)
         Lb, abb, o = L[y0:y1], ab[y0:y1], out[y0:y1, :, :3]
         neutral = (abb[..., 0] == 0) & (abb[..., 1] == 0)
@@ -141,6 +150,28 @@ def _convert_into(out: np.ndarray, L: np.ndarray, ab: np.ndarray, grey, colour) 
             o[...] = colour(_linear_pixels(Lb, abb)).reshape(o.shape)
             if n_neutral:
                 o[neutral] = grey(Lb[neutral])[:, None]
+
+    starts = range(0, h, step)
+    workers = min(_WORKERS, len(starts))
+    if workers <= 1:
+        for y0 in starts:
+            one(y0)
+        return
+    for _ in _pool().map(one, starts):
+        pass  # re-raises the first error
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One shared pool: previews call this many times a second, so threads are not re-made."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="huebrush-rgb")
+        return _POOL
 
 
 def result_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
@@ -196,7 +227,10 @@ def export_result(
     _check_shapes(L, ab, alpha)
     check_output_path(path, overwrite=overwrite, protect=protect)
     icc = icc_profile if _icc_fits_rgb(icc_profile) else None  # e.g. a grey photo's Gray profile
-    pixels = _quantised(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
+    try:
+        pixels = _quantised(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
+    except MemoryError:
+        raise ExportError(f"Not enough memory to export {path}; close other programs and try again.") from None
     if fmt == "PNG":
         write = lambda fh: _write_png(fh, pixels, icc, exif)  # noqa: E731
     elif fmt == "TIFF":
@@ -242,14 +276,16 @@ def _write_png(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes 
     ok, data = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:
         raise OSError(errno.EIO, "the PNG encoder failed")
-    data = data.tobytes()
+    data = memoryview(data.reshape(-1))  # written in pieces: no second copy of a 100 MB PNG
     extra = b""
     if icc:
         extra += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
     if exif:
         extra += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
     ihdr_end = 8 + 8 + 13 + 4  # signature, IHDR length+type, IHDR data, CRC: metadata goes before IDAT
-    fh.write(data[:ihdr_end] + extra + data[ihdr_end:])
+    fh.write(data[:ihdr_end])
+    fh.write(extra)
+    fh.write(data[ihdr_end:])
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:

@@ -131,7 +131,8 @@ class Canvas(QWidget):
     # ---- painting -----------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(48, 48, 50))
+        self._paint_rect = QRectF(event.rect())  # draw only what Qt asked for (cursor, brush dabs)
+        p.fillRect(event.rect(), QColor(48, 48, 50))
         st = self.state
         if st is None:
             p.setPen(QColor(200, 200, 200))
@@ -179,11 +180,12 @@ class Canvas(QWidget):
     def _visible(self, level_scale: int, shape) -> tuple[int, int, int, int] | None:
         """The visible part of the photo in the level's pixels (x0, y0, x1, y1)."""
         H, W = shape
-        tl = self.to_image(QPointF(0, 0))
-        br = self.to_image(QPointF(self.width(), self.height()))
+        r = getattr(self, "_paint_rect", None) or QRectF(self.rect())
+        tl = self.to_image(r.topLeft())
+        br = self.to_image(r.bottomRight())
         s = level_scale
-        x0, y0 = max(0, int(math.floor(tl.x() / s))), max(0, int(math.floor(tl.y() / s)))
-        x1, y1 = min(W, int(math.ceil(br.x() / s)) + 1), min(H, int(math.ceil(br.y() / s)) + 1)
+        x0, y0 = max(0, int(math.floor(tl.x() / s)) - 1), max(0, int(math.floor(tl.y() / s)) - 1)
+        x1, y1 = min(W, int(math.ceil(br.x() / s)) + 2), min(H, int(math.ceil(br.y() / s)) + 2)
         return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
     def _draw_pyramid(self, p: QPainter, pyramid, grey: bool) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtGui import QUndoStack
 
 from app.ui.compositor import Compositor, Rect, compose_rgb8
 from app.ui.pyramid import Pyramid
-from app.ui.qtimage import float_rgb_to_u8
 
 UNDO_LIMIT = 100  # equals the Mask's own history limit so both stacks stay in step
 def bbox_to_rect(bbox: Any, shape: tuple[int, int]) -> Rect:
@@ -36,9 +35,8 @@ class DocumentState(QObject):
 
     def __init__(self, document, settings, *, mask=None, hints=(), project_path: Path | None = None,
                  reference_L: np.ndarray | None = None, reference_path: str | None = None,
-                 initial_grey: np.ndarray | None = None) -> None:
+                 initial_grey: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
-        from app.core.export import result_rgb
         from app.core.mask import Mask
 
         self.document = document
@@ -63,11 +61,14 @@ class DocumentState(QObject):
         self.changed_since_autosave = False
         self.view = None  # (zoom, origin) the canvas restores when switching back
 
-        grey = initial_grey  # computed by the loading task so a 24 MP photo opens without a stall
-        if grey is None:
-            grey = float_rgb_to_u8(result_rgb(document.L, np.zeros((H, W, 2), np.float32)))
-        self.before = Pyramid(np.ascontiguousarray(grey[:, :, 0]))
-        self.compositor = Compositor(self._compose, (H, W), grey)
+        # (grey, grey RGB): made by the loading task so a 24 MP photo opens without a stall
+        if initial_grey is None:
+            from app.ui.file_ops import _grey_display
+
+            initial_grey = _grey_display(document.L)
+        grey, grey_rgb = initial_grey
+        self.before = Pyramid(grey)
+        self.compositor = Compositor(self._compose, (H, W), grey_rgb)
         self.compositor.updated.connect(self.display_updated)
         self.mask.on_change.append(self._on_mask_change)
 

@@ -344,9 +344,9 @@ class FileOps:
         mod.open_batch_dialog(self)
 
 
-def _grey_display(L: np.ndarray) -> np.ndarray:
-    """The untouched photo as 8-bit RGB (what the canvas shows before any colour)."""
-    from app.core.export import result_rgb
-    from app.ui.qtimage import float_rgb_to_u8
+def _grey_display(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The untouched photo as 8-bit grey and as RGB (what the canvas shows before any colour)."""
+    from app.ui.compositor import grey8
 
-    return float_rgb_to_u8(result_rgb(L, np.zeros(L.shape + (2,), np.float32)))
+    g = grey8(L)
+    return g, np.repeat(g[:, :, None], 3, axis=2)

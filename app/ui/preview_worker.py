@@ -69,7 +69,7 @@ def friendly_error(e: BaseException) -> str:
 def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutcome:
     """Everything heavy for one preview; runs on the worker thread (also usable directly)."""
     from app.core.pipeline import make_request
-    from app.ui.compositor import compose_rgb8
+    from app.ui.compositor import compose_full
     from app.ui.pyramid import Pyramid
     from models.types import Cancelled
     from models.upsample import upsample_ab
@@ -84,8 +84,7 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
     ab_up = np.asarray(upsample_ab(result.ab, job.L), np.float32)
     if cancel():
         raise Cancelled()
-    H, W = job.L.shape
-    rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation, (0, 0, W, H))
+    rgb8 = compose_full(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation)
     pyramid = Pyramid(rgb8)
     return PreviewOutcome(job, request.id, np.asarray(result.ab), ab_up, pyramid,
                           time.perf_counter() - t0, result.device, result.message)
@@ -220,7 +219,7 @@ class PreviewScheduler(QObject):
             return
         job = PreviewJob(
             job_id=self.executor.new_job_id(), state=st, version=st.version, L=st.document.L,
-            mask=st.mask_for_model(), display_mask=st.mask.data.copy(), hints=tuple(st.hints),
+            mask=st.mask_for_model(), display_mask=st.mask.data.copy(),  # copies: painting goes on hints=tuple(st.hints),
             settings=st.settings, reference_L=st.reference_L, display_key=st.display_key(),
         )
         self.executor.submit(job)

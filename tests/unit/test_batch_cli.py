@@ -33,7 +33,8 @@ def _photos(folder: Path, n: int, size=(40, 30)) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
-        g = (np.arange(size[0] * size[1]).reshape(size[1], size[0]) * (i + 3) % 251).astype(np.uint8)
+        # mid greys only: pure black or white pixels cannot carry colour, which would muddle the checks
+        g = (60 + np.arange(size[0] * size[1]).reshape(size[1], size[0]) * (i + 3) % 131).astype(np.uint8)
         p = folder / f"photo{i:02d}.png"
         Image.fromarray(g, "L").save(p)
         paths.append(p)
@@ -115,3 +116,20 @@ def test_two_torchrun_ranks_do_every_photo_exactly_once(tmp_path):
     assert sorted(p["input"] for p in merged["photos"]) == sorted(str(p) for p in photos)
     assert all(p["outcome"] == "done" for p in merged["photos"])
     assert sorted(p.name for p in out.glob("*_colour.png")) == [f"photo{i:02d}_colour.png" for i in range(7)]
+
+
+def test_shared_mask_applies_to_every_photo_scaled(tmp_path):
+    src = tmp_path / "in"
+    _photos(src, 2, size=(40, 30))
+    Image.fromarray((60 + np.arange(80 * 60).reshape(60, 80) % 131).astype(np.uint8)).save(src / "big.png")
+    m = np.zeros((15, 20), np.uint8)
+    m[:, 10:] = 255  # right half of a small reference frame
+    Image.fromarray(m).save(tmp_path / "shared.png")
+    out = tmp_path / "out"
+    code = main(["batch", str(src), "-o", str(out), "--model", FAKE, "--shared-mask", str(tmp_path / "shared.png"),
+                 "--feather", "0", "--work-size", "64"])
+    assert code == 0
+    for name, w in (("photo00", 40), ("big", 80)):
+        with Image.open(out / f"{name}_colour.png") as im:
+            chroma = np.ptp(np.asarray(im.convert("RGB")).astype(int), -1)
+        assert (chroma[:, : w // 2 - 1] == 0).all() and (chroma[:, w // 2 + 1:] > 10).all()

@@ -98,7 +98,8 @@ class BuiltinSegmenter:
         if prompts.is_empty:
             mask = np.zeros((H, W), dtype=bool)
             return SegmentResult((mask,), (0.0,), 0, self.name, time.perf_counter() - t0, prompts)
-        prob = self._geodesic(prompts) if self.params.method == "geodesic" else self._solve(prompts)
+        method = {"geodesic": self._geodesic, "watershed": self._watershed}.get(self.params.method, self._solve)
+        prob = method(prompts)
         small = prob[g.labels]
         small = self._split_conflicts(small, prompts)
         mask = self._to_full(small, prompts)
@@ -241,6 +242,78 @@ class BuiltinSegmenter:
         x = 1.0 / (1.0 + np.exp(np.clip(-margin * 8.0, -50, 50)))
         x[fg] = 1.0
         x[np.setdiff1d(bg[bg_off == 0], fg)] = 0.0
+        return x
+
+    def _seed_nodes(self, prompts: Prompts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(object seeds, hard background seeds, soft background seeds) as superpixel ids."""
+        g = self._graph
+        assert g is not None
+        last: dict[int, int] = {}
+        # the later of two clicks on one superpixel wins (the user is correcting)
+        for nd, v in [(int(n), 1) for n in self._node_of(prompts.include)] + \
+                     [(int(n), 0) for n in self._node_of(prompts.exclude)]:
+            last[nd] = v
+        fg = np.asarray([k for k, v in last.items() if v == 1], dtype=np.int64)
+        bg = np.asarray([k for k, v in last.items() if v == 0], dtype=np.int64)
+        soft = np.zeros(0, dtype=np.int64)
+        if prompts.box is not None:
+            x0, y0, x1, y1 = (v * g.scale for v in prompts.box)
+            cx, cy = g.centroid[:, 0], g.centroid[:, 1]
+            outside = np.flatnonzero((cx < x0) | (cx > x1) | (cy < y0) | (cy > y1))
+            bg = np.union1d(bg, np.setdiff1d(outside, fg))
+            if fg.size == 0:
+                fg = self._node_of((((x0 + x1) / 2 / g.scale, (y0 + y1) / 2 / g.scale),))
+        else:
+            soft = np.setdiff1d(np.flatnonzero(g.border), np.union1d(fg, bg))
+        return fg, bg, soft
+
+    def _watershed(self, prompts: Prompts) -> np.ndarray:
+        """Seeded minimum-spanning-forest cut (power watershed, q -> infinity): neighbours are
+        joined weakest outline first; a region joins a click's label unless it is only
+        reachable across an outline stronger than the one separating it from the other label.
+        The photo's border is background joined at strength ``border_offset``."""
+        g, p = self._graph, self.params
+        assert g is not None
+        n = g.n
+        fg, bg, soft = self._seed_nodes(prompts)
+        if fg.size == 0:
+            return np.zeros(n)
+        b = self._boundary()
+        if p.appearance_gamma > 0:
+            kf, kb = self._densities(fg, bg if bg.size else soft)
+        FG, BG = n, n + 1
+        ea = np.concatenate([g.pairs[:, 0], soft])
+        eb = np.concatenate([g.pairs[:, 1], np.full(soft.size, BG)])
+        ew = np.concatenate([b, np.full(soft.size, p.border_offset)])
+        parent = np.arange(n + 2)
+        label = np.full(n + 2, -1)
+        label[FG], label[BG] = 1, 0
+        for nd in fg:
+            parent[nd] = FG
+        for nd in bg:
+            parent[nd] = BG
+
+        def find(x: int) -> int:
+            root = x
+            while parent[root] != root:
+                root = parent[root]
+            while parent[x] != root:
+                parent[x], x = root, parent[x]
+            return root
+
+        for k in np.argsort(ew, kind="stable"):
+            ra, rb = find(int(ea[k])), find(int(eb[k]))
+            if ra == rb:
+                continue
+            la, lb = label[ra], label[rb]
+            if la >= 0 and lb >= 0 and la != lb:
+                continue  # the cut between object and background runs along this outline
+            if la < 0:
+                parent[ra] = rb
+            else:
+                parent[rb] = ra
+        roots = np.array([find(i) for i in range(n)])
+        x = (label[roots] == 1).astype(np.float64)
         return x
 
     def _densities(self, fg: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

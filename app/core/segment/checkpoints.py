@@ -130,7 +130,8 @@ def recognise(state: dict[str, Any], source: str = "the file") -> CheckpointInfo
     window = next(((r.shape[0] + 1) // 2 for r in rel if r.shape[0] != 2 * grid - 1), 14)
     enc = {"encoder_embed_dim": int(embed), "encoder_depth": depth, "encoder_num_heads": int(embed // head_dim),
            "encoder_global_attn_indexes": global_idx, "patch_size": int(patch), "image_size": int(grid * patch),
-           "window_size": int(window), "out_chans": int(state["image_encoder.neck.0.weight"].shape[0])}
+           "window_size": int(window),
+           "mlp_ratio": float(state["image_encoder.blocks.0.mlp.lin1.weight"].shape[0] / embed), "out_chans": int(state["image_encoder.neck.0.weight"].shape[0])}
     model = _OFFICIAL_VIT.get((int(embed), depth), "vit_custom")
     if model != "vit_custom" and enc["image_size"] != 1024:
         model = "vit_custom"

@@ -37,7 +37,7 @@ def build_model(info_family: str, config: dict[str, Any]) -> Any:
     grid = c["image_size"] // c["patch_size"]
     return Sam(
         image_encoder=ImageEncoderViT(
-            depth=c["encoder_depth"], embed_dim=c["encoder_embed_dim"], img_size=c["image_size"], mlp_ratio=4,
+            depth=c["encoder_depth"], embed_dim=c["encoder_embed_dim"], img_size=c["image_size"], mlp_ratio=c.get("mlp_ratio", 4.0),
             norm_layer=partial(torch.nn.LayerNorm, eps=1e-6), num_heads=c["encoder_num_heads"],
             patch_size=c["patch_size"], qkv_bias=True, use_rel_pos=True,
             global_attn_indexes=tuple(c["encoder_global_attn_indexes"]), window_size=c["window_size"],

@@ -54,7 +54,8 @@ def _count():
 def _settings(**kw):
     from app.core.pipeline import Settings
 
-    return Settings(model=FAKE, device="cpu", work_size=64, feather=0.0, **kw)
+    kw = {"model": FAKE, "device": "cpu", "work_size": 64, "feather": 0.0, **kw}
+    return Settings(**kw)
 
 
 def _photo(path: Path, w: int = 64, h: int = 48, seed: int = 0) -> Path:
@@ -437,3 +438,44 @@ def test_project_for_a_differently_shaped_photo_fails_that_photo_only(photos, tm
     rec = _by_name(report)
     assert rec["p0.png"].outcome == "failed" and "p0.huebrush" in rec["p0.png"].reason and "64x48" in rec["p0.png"].reason
     assert report.counts()["done"] == 4 and report.state == "finished"
+
+
+def test_rank_zero_waits_for_the_other_ranks_reports_of_the_same_run(tmp_path):
+    from app.core.batch_dist import Ranks, finish_ranks
+    from app.core.batch_report import rank_report_path, write_report
+
+    path = tmp_path / "report.json"
+    mine = BatchReport(state="finished", photos=[PhotoRecord("/a.png", "done")], run_id="run-7")
+    stale = BatchReport(state="finished", photos=[PhotoRecord("/old.png", "done")], run_id="run-6")
+    write_report(rank_report_path(path, 1), stale)  # left over from an earlier run
+    fresh = BatchReport(state="cancelled", rank=1, photos=[PhotoRecord("/b.png", "cancelled")], run_id="run-7")
+    timer = threading.Timer(0.7, write_report, (rank_report_path(path, 1), fresh))
+    timer.start()
+    merged = finish_ranks(Ranks(0, 2, "run-7"), path, mine, timeout_s=20)
+    timer.join()
+    assert [p.input for p in merged.photos] == ["/a.png", "/b.png"] and merged.state == "cancelled"
+    assert read_report(path).counts() == {"done": 1, "skipped": 0, "failed": 0, "cancelled": 1}
+    assert finish_ranks(Ranks(1, 2, "run-7"), path, fresh) is None  # only rank 0 merges
+    with pytest.raises(BatchError, match="did not arrive"):
+        finish_ranks(Ranks(0, 2, "run-8"), path, mine, timeout_s=0.6)
+
+
+class _HungryColorizer(_FakeColorizer):
+    """Runs out of memory above 40 px, like a GPU too small for the work size."""
+
+    name = "batch-test-hungry"
+
+    def predict(self, request, cancel=None):
+        if max(request.L.shape) > 40:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return super().predict(request, cancel)
+
+
+register(ModelInfo("batch-test-hungry", "hungry", "test colorizer", False), lambda device: _HungryColorizer())
+
+
+def test_out_of_memory_falls_back_as_the_engine_does_and_the_report_says_so(photos, tmp_path):
+    report = _job([photos / "p0.png", photos / "p1.png"], tmp_path / "out", settings=_settings(model="batch-test-hungry")).run()
+    assert report.counts()["done"] == 2
+    assert all("memory" in r.note and "smaller work size" in r.note for r in report.photos)
+    assert (np.ptp(_rgb(tmp_path / "out" / "p0_colour.png"), -1) > 10).all()

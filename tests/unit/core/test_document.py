@@ -363,3 +363,65 @@ def test_unreadable_file(tmp_path):
         _assert_one_line(e.value, p, "permission")
     finally:
         p.chmod(0o644)
+
+
+def test_tiff_orientation_alpha_and_profile(tmp_path):
+    rgba = np.zeros((20, 40, 4), np.uint16)
+    rgba[..., :3] = 30000
+    rgba[:5, :5, :3] = 65535  # bright stored top-left corner
+    rgba[..., 3] = 65535
+    rgba[:, :20, 3] = 0
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    p = tmp_path / "turned.tif"
+    tifffile.imwrite(p, rgba, photometric="rgb", extrasamples=("unassalpha",), iccprofile=icc,
+                     extratags=[(274, "H", 1, 6, True)])
+    doc = load_image(p)
+    assert doc.size == (40, 20) and doc.orientation == 6 and doc.bit_depth == 16
+    assert doc.icc_profile == icc
+    assert doc.L[:5, -5:].min() > 99  # stored top-left shows top-right after a clockwise turn
+    assert doc.alpha is not None and doc.alpha[:20].max() == 0 and doc.alpha[20:].min() == 1
+
+
+def test_min_is_white_tiff_is_not_inverted(tmp_path):
+    a = np.zeros((4, 4), np.uint8)  # 0 means white in a min-is-white scan
+    p = tmp_path / "miniswhite.tif"
+    tifffile.imwrite(p, a, photometric="miniswhite")
+    assert load_image(p).L.min() > 99
+
+
+def test_permission_denied_message_even_as_root(tmp_path, monkeypatch):
+    # Root reads any file, so the refusal is simulated at the open() the loader makes.
+    import builtins
+
+    p = tmp_path / "locked.png"
+    Image.new("L", (4, 4)).save(p)
+    real_open = builtins.open
+
+    def guarded(file, *a, **k):
+        if str(file) == str(p):
+            raise PermissionError(13, "Permission denied", str(p))
+        return real_open(file, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    with pytest.raises(ImageLoadError) as e:
+        load_image(p)
+    _assert_one_line(e.value, p, "permission")
+
+
+def test_16bit_grey_alpha_png_keeps_depth_and_alpha(tmp_path):
+    # Pillow would reduce a 16-bit grey+alpha PNG to 8 bits; write one by hand.
+    h, w = 4, 300
+    grey = np.tile(np.linspace(0, 65535, w).astype(np.uint16), (h, 1))
+    alpha = np.full((h, w), 30000, np.uint16)
+    rows = np.dstack([grey, alpha]).astype(">u2")
+    raw = b"".join(b"\x00" + rows[y].tobytes() for y in range(h))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    p = tmp_path / "la16.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 4, 0, 0, 0))
+                  + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    doc = load_image(p)
+    assert doc.bit_depth == 16 and len(np.unique(doc.L)) == w
+    np.testing.assert_allclose(doc.alpha, 30000 / 65535, atol=1e-6)

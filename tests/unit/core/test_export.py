@@ -279,3 +279,32 @@ def test_written_file_gets_normal_permissions(tmp_path):
     L, ab = _scene()
     out = export_result(tmp_path / "out.png", L, ab)
     assert out.stat().st_mode & 0o777 == 0o666 & ~export._UMASK
+
+
+def test_read_only_folder_message_even_as_root(tmp_path, monkeypatch):
+    # Root can write into a chmod 555 folder, so the refusal is simulated where it happens.
+    import tempfile
+
+    def refuse(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    L, ab = _scene()
+    with pytest.raises(ExportError, match="read-only") as e:
+        export_result(tmp_path / "out.png", L, ab)
+    assert str(tmp_path / "out.png") in str(e.value) and "\n" not in str(e.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_exif_of_a_tiff_keeps_its_exif_sub_ifd_but_not_strip_tags(tmp_path):
+    exif = Image.Exif()
+    exif[0x010F] = "ScanCam"
+    exif.get_ifd(0x8769)[0x9003] = "1950:06:01 12:00:00"  # DateTimeOriginal
+    src = tmp_path / "scan.tif"
+    Image.new("L", (8, 6), 90).save(src, exif=exif.tobytes())
+    doc = load_image(src)
+    out = export_result(tmp_path / "out.jpg", doc.L, np.zeros(doc.size + (2,), np.float32), exif=doc.exif)
+    written = Image.open(out).getexif()
+    assert written.get(0x010F) == "ScanCam"
+    assert written.get_ifd(0x8769).get(0x9003) == "1950:06:01 12:00:00"
+    assert 0x0111 not in written and 0x0100 not in written  # no StripOffsets / ImageWidth from the TIFF

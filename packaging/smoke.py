@@ -1,0 +1,122 @@
+"""Smoke test of an installed or frozen Huebrush, shared by build.sh and test_wheel.sh.
+
+    python packaging/smoke.py HUEBRUSH_COMMAND [--json-out FILE]
+
+Runs the command the way a user would, from an empty folder with its own settings folders:
+`--version`, `doctor --json`, then `colorize` of a generated black-and-white photo with two
+colour hints (default model), and once more with each bundled network whose weights the install
+reports, so a frozen build that lost torch or the weights fails here and not on a user's desk.
+Checks the outputs are colour photos of the right size. Needs numpy and Pillow in the Python
+that runs it (not in the command under test). Prints one JSON line with the timings.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+H, W = 240, 320
+# (x, y, colour): sky blue at the top left, grass green at the bottom right
+HINTS = ((40, 30, "#4a7fd0"), (300, 220, "#3f8f3a"))
+
+
+def make_sample(path: Path) -> None:
+    """A grey photo: a gradient sky over a textured darker ground."""
+    y = np.linspace(0, 1, H)[:, None]
+    x = np.linspace(0, 9, W)[None, :]
+    img = np.where(y < 0.55, 200 - 60 * y, 90 + 12 * np.sin(x) + 20 * y)
+    Image.fromarray(np.broadcast_to(img, (H, W)).astype(np.uint8), "L").save(path)
+
+
+def mean_chroma(path: Path) -> float:
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    if rgb.shape != (H, W, 3):
+        raise SystemExit(f"smoke test failed: {path} is {rgb.shape[1]}x{rgb.shape[0]}, expected {W}x{H}")
+    return float((rgb.max(-1) - rgb.min(-1)).mean())
+
+
+def run(cmd: list[str], cwd: Path, env: dict, timeout: float = 900) -> tuple[str, float]:
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"smoke test failed: `{shlex.join(cmd)}` exited {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p.stdout, dt
+
+
+def bundled_models(doctor: dict) -> list[str]:
+    """Model names of the weights the install ships (files are NAME.safetensors)."""
+    weights = doctor.get("weights")
+    if not isinstance(weights, list):
+        raise SystemExit(f"smoke test failed: doctor could not list the weights: {weights}")
+    return sorted({Path(w["file"]).stem for w in weights})
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("command", help="how to start Huebrush, e.g. 'packaging/dist/huebrush/huebrush'")
+    ap.add_argument("--json-out", help="also write the timings JSON here")
+    args = ap.parse_args(argv)
+    cmd = shlex.split(args.command)
+    cmd[0] = str(Path(cmd[0]).resolve()) if os.sep in cmd[0] else cmd[0]
+    report: dict = {"command": args.command}
+
+    with tempfile.TemporaryDirectory(prefix="huebrush-smoke-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+        # fresh settings / user models / cache: only what the install itself ships is seen
+        for name in ("CONFIG", "DATA", "CACHE"):
+            env[f"HUEBRUSH_{name}_DIR"] = str(work / name.lower())
+        env.pop("HUEBRUSH_MODELS_DIR", None)
+        env.pop("PYTHONPATH", None)  # the checkout must not leak into the install under test
+
+        out, report["version_s"] = run(cmd + ["--version"], work, env)
+        report["version"] = out.strip()
+        if not report["version"].startswith("huebrush "):
+            raise SystemExit(f"smoke test failed: --version printed {out!r}")
+
+        out, report["doctor_s"] = run(cmd + ["doctor", "--json"], work, env)
+        doctor = json.loads(out)
+        report["device"] = doctor.get("device", {}).get("device") if isinstance(doctor.get("device"), dict) else None
+        if report["device"] is None:
+            raise SystemExit(f"smoke test failed: doctor found no device: {doctor.get('device')}")
+        bad = [w["file"] for w in doctor["weights"] if not w.get("verified")] if isinstance(doctor.get("weights"), list) else []
+        if bad:
+            raise SystemExit(f"smoke test failed: weights whose checksum does not verify: {bad}")
+        report["models_with_weights"] = bundled_models(doctor)
+
+        sample = work / "sample.png"
+        make_sample(sample)
+        hint_args = [a for x, y, c in HINTS for a in ("--hint", f"{x},{y},{c}")]
+        report["colorize"] = {}
+        for model in [None] + report["models_with_weights"]:
+            label = model or "default"
+            dest = work / f"sample_{label}.png"
+            extra = ["--model", model] if model else []
+            _, dt = run(cmd + ["colorize", str(sample), "-o", str(dest)] + hint_args + extra, work, env)
+            chroma = mean_chroma(dest)
+            if chroma <= 3:
+                raise SystemExit(f"smoke test failed: model {label} wrote a grey image (mean chroma {chroma:.1f})")
+            report["colorize"][label] = {"seconds": round(dt, 2), "mean_chroma": round(chroma, 1)}
+
+    for k, v in list(report.items()):
+        if k.endswith("_s"):
+            report[k] = round(v, 2)
+    line = json.dumps(report)
+    print(line)
+    if args.json_out:
+        Path(args.json_out).write_text(line + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The maskgan network and its colorizer (tiny inputs, CPU)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models import checkpoint
+from models.checkpoint import save_weights
+from models.encoder import IN_CHANNELS, LiteEncoder
+from models.maskgan import AB_SCALE, ARCH, MaskGANGenerator, PatchDiscriminator, default_config, load_maskgan, normalise_inputs
+from models.types import Cancelled, ColorizeRequest, ModelError
+
+
+@pytest.fixture(scope="module")
+def net() -> MaskGANGenerator:
+    torch.manual_seed(0)
+    g = MaskGANGenerator(pretrained=False).eval()
+    with torch.no_grad():  # a non-trivial head so outputs are not all ~0
+        g.head.weight.normal_(0, 0.3)
+    return g
+
+
+@pytest.mark.parametrize("hw", [(37, 50), (64, 64), (33, 97)])
+def test_any_size_in_gives_same_size_out(net, hw):
+    x = normalise_inputs(torch.rand(1, 1, *hw) * 100, torch.ones(1, 1, *hw), torch.zeros(1, 2, *hw), torch.zeros(1, 1, *hw))
+    with torch.no_grad():
+        ab = net(x)
+    assert ab.shape == (1, 2, *hw)
+    assert ab.abs().max() <= AB_SCALE
+
+
+def test_stem_starts_from_the_pretrained_rgb_filters():
+    from models.encoder import pretrained_path
+
+    enc = LiteEncoder(pretrained=True)
+
+    rgb = torch.load(pretrained_path(), map_location="cpu", weights_only=True)["_conv_stem.weight"]
+    assert enc.stem.weight.shape[1] == IN_CHANNELS
+    torch.testing.assert_close(enc.stem.weight[:, 0], rgb.sum(dim=1))
+    assert torch.count_nonzero(enc.stem.weight[:, 1:]) == 0  # mask and hints start switched off
+
+
+def test_generator_fits_the_size_budget(net):
+    n = sum(p.numel() for p in net.state_dict().values())
+    assert n * 2 < 30e6  # fp16 bytes
+
+
+def test_discriminator_scores_patches():
+    d = PatchDiscriminator()
+    out = d(torch.rand(2, 1, 64, 64) * 100, torch.ones(2, 1, 64, 64), torch.zeros(2, 2, 64, 64))
+    assert out.shape[0] == 2 and out.shape[1] == 1 and out.shape[2] > 1
+
+
+def _export(tmp_path, net, gain=1.0):
+    cfg = default_config()
+    cfg["chroma_gain"] = gain
+    return save_weights(tmp_path / "maskgan.safetensors", net.state_dict(), {"architecture": ARCH, "config": cfg})
+
+
+def test_colorizer_matches_the_network_and_applies_the_gain(tmp_path, net):
+    path = _export(tmp_path, net, gain=1.5)
+    col = load_maskgan(path, "cpu")
+    rng = np.random.default_rng(0)
+    L = (rng.random((40, 56)) * 100).astype(np.float32)
+    req = ColorizeRequest.whole_photo(L)
+    ab = col.predict(req)
+    assert ab.shape == (40, 56, 2) and ab.dtype == np.float32
+    x = normalise_inputs(torch.from_numpy(L)[None, None], torch.ones(1, 1, 40, 56), torch.zeros(1, 2, 40, 56), torch.zeros(1, 1, 40, 56))
+    with torch.no_grad():
+        ref = net(x)[0].permute(1, 2, 0).numpy() * 1.5
+    np.testing.assert_allclose(ab, ref, atol=0.5)  # fp16 weights
+
+
+def test_hints_change_the_input(tmp_path, net):
+    col = load_maskgan(_export(tmp_path, net), "cpu")
+    L = np.full((32, 32), 50, np.float32)
+    plain = col.predict(ColorizeRequest.whole_photo(L))
+    hint_ab = np.zeros((32, 32, 2), np.float32)
+    hint_mask = np.zeros((32, 32), np.float32)
+    hint_ab[10:14, 10:14] = (60, -40)
+    hint_mask[10:14, 10:14] = 1
+    # the untrained stem ignores hints (zero filters) but the decoder sees the raw inputs
+    hinted = col.predict(ColorizeRequest(L=L, mask=np.ones((32, 32), np.float32), hint_ab=hint_ab, hint_mask=hint_mask))
+    assert np.abs(hinted - plain).max() > 0
+
+
+def test_cancel_before_running_raises(tmp_path, net):
+    col = load_maskgan(_export(tmp_path, net), "cpu")
+    with pytest.raises(Cancelled):
+        col.predict(ColorizeRequest.whole_photo(np.zeros((16, 16), np.float32)), cancel=lambda: True)
+
+
+def test_no_weights_anywhere_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint, "bundled_weights_dir", lambda: tmp_path / "none")
+    monkeypatch.setenv("HUEBRUSH_MODELS_DIR", str(tmp_path / "empty"))
+    with pytest.raises(ModelError, match="No maskgan weights found"):
+        load_maskgan(None, "cpu")
+
+
+def test_weights_of_another_network_are_refused(tmp_path):
+    path = save_weights(tmp_path / "maskgan.safetensors", {"w": torch.zeros(3)}, {"architecture": ARCH})
+    with pytest.raises(ModelError, match="does not fit the maskgan network"):
+        load_maskgan(path, "cpu")
+
+
+BUNDLED = checkpoint.bundled_weights_dir() / "maskgan.safetensors"
+
+
+@pytest.mark.skipif(not BUNDLED.is_file(), reason="no bundled maskgan weights yet")
+def test_bundled_weights_colour_inside_the_mask_only():
+    from models.colour import rgb_to_lab
+
+    col = load_maskgan(BUNDLED, "cpu")
+    assert BUNDLED.stat().st_size < 30e6
+    # a natural-looking scene: blue sky over green grass
+    rgb = np.zeros((96, 96, 3), np.float32)
+    rgb[:48] = (0.35, 0.55, 0.9)
+    rgb[48:] = (0.25, 0.6, 0.2)
+    L = rgb_to_lab(rgb)[..., 0]
+    whole = col.predict(ColorizeRequest.whole_photo(L))
+    assert np.hypot(whole[..., 0], whole[..., 1]).mean() > 3.0  # it colours
+    empty = ColorizeRequest(L=L, mask=np.zeros_like(L), hint_ab=np.zeros((96, 96, 2), np.float32), hint_mask=np.zeros_like(L))
+    assert np.hypot(*np.moveaxis(col.predict(empty), -1, 0)).mean() < 3.0  # trained: nothing outside the mask
