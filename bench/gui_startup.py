@@ -1,6 +1,7 @@
 """Cold start to a shown main window, in a fresh process (offscreen). Prints JSON.
 
-Each run starts a new Python, builds the QApplication and the window, shows it and reports
+Each run starts a new Python through the `huebrush` entry point (no sub-command), builds the
+QApplication and the window, shows it and reports
 the time the first paint finished, and whether torch had been imported by then (it must
 not be: the networks load in a background thread after the window is up).
 """
@@ -18,19 +19,30 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import sys, time, json
-from app.ui.main import create_window
-app, win = create_window([], warm_up=True, recover=False)
-app.processEvents()
-win.repaint()
-torch_at_show = "torch" in sys.modules
-print(json.dumps({"shown": time.time(), "torch_at_show": torch_at_show}), flush=True)
-import threading
-t = time.time()
-while any(th.name == "model-import" for th in threading.enumerate()) and time.time() - t < 120:
-    app.processEvents(); time.sleep(0.02)
-print(json.dumps({"models_ready": time.time(), "engine_loaded": "models.engine" in sys.modules,
-                  "torch_loaded": "torch" in sys.modules}), flush=True)
+import sys, time, json, threading
+import app.ui.main as gm
+
+
+def measured_run_gui(paths):
+    # run_gui's steps, entered through the real `huebrush` command line (app.cli.main), with the
+    # model warm-up started by hand right after the first paint so its end can be timed too
+    app, win = gm.create_window(paths, warm_up=False, recover=False)
+    app.processEvents()
+    win.repaint()
+    print(json.dumps({"shown": time.time(), "torch_at_show": "torch" in sys.modules}), flush=True)
+    th = threading.Thread(target=gm._warm_up_models, name="model-import", daemon=True)
+    th.start()
+    while th.is_alive():
+        app.processEvents()
+        time.sleep(0.02)
+    print(json.dumps({"models_ready": time.time(), "engine_loaded": "models.engine" in sys.modules,
+                      "torch_loaded": "torch" in sys.modules}), flush=True)
+    return 0
+
+
+gm.run_gui = measured_run_gui
+from app.cli import main
+main([])
 """
 
 
@@ -43,7 +55,7 @@ def one_run(env: dict) -> dict:
     proc.wait(timeout=180)
     return {"window_s": first["shown"] - t0, "torch_imported_before_window": first["torch_at_show"],
             "models_loaded_s": (second.get("models_ready", float("nan")) - t0),
-            "engine_loaded": second.get("engine_loaded", False)}
+            "engine_loaded": second.get("engine_loaded", False) and second.get("torch_loaded", False)}
 
 
 def main() -> int:
@@ -57,7 +69,7 @@ def main() -> int:
         "cold_start_to_window_s_median": round(statistics.median(r["window_s"] for r in results), 3),
         "cold_start_to_window_s_max": round(max(r["window_s"] for r in results), 3),
         "torch_imported_before_window": any(r["torch_imported_before_window"] for r in results),
-        "engine_imported_in_background": all(r["engine_loaded"] for r in results),
+        "torch_and_engine_imported_in_background": all(r["engine_loaded"] for r in results),
         "models_loaded_in_background_s_median": round(statistics.median(r["models_loaded_s"] for r in results), 3),
         "goal_window_s": 3.0,
         "cpu_count": os.cpu_count(),

@@ -276,6 +276,7 @@ def train_maskgan(args: argparse.Namespace) -> Path:
             export_maskgan(out / "best.pt", Path(args.export), data_desc=_data_desc(args))
     if bar is not None:
         bar.close()
+    ddp.barrier()  # the other ranks wait for rank 0's last validation and export
     ddp.cleanup()
     return out
 

@@ -105,11 +105,18 @@ class BatchJob:
         # When the masks folder is the photo folder, name_mask.png files are masks, not photos.
         if self.masks_dir and self.masks_dir.resolve() in input_dirs:
             pairs = [(p, b) for p, b in pairs if not (p.stem.endswith("_mask") and p.parent.resolve() == self.masks_dir.resolve())]
+        def output_of(src: Path, base: Path) -> Path:
+            rel = src.parent.relative_to(base) if src.is_relative_to(base) else Path()
+            return self.output_dir / rel / render_name(self.name_template, src, output_ext(self.format, src))
+
+        # With the outputs written beside the photos, an earlier run's results are not new photos
+        # (and ranks starting at different moments must all see the same list).
+        outputs = {output_of(src, base).resolve() for src, base in pairs}
+        pairs = [(src, base) for src, base in pairs if src.resolve() not in outputs or output_of(src, base).resolve() == src.resolve()]
         taken: set[Path] = set()
         items: list[PlannedPhoto] = []
         for i, (src, base) in enumerate(pairs):
-            rel = src.parent.relative_to(base) if src.is_relative_to(base) else Path()
-            out = self.output_dir / rel / render_name(self.name_template, src, output_ext(self.format, src))
+            out = output_of(src, base)
             mask_source, mask_path, why = resolve_mask_source(src, self.mask_sources, self.projects_dir, self.masks_dir, has_shared)
             if out in taken:  # two inputs (a.png, a.jpg) render to the same name: number the later one
                 out = next_free(out, taken, on_disk=False)

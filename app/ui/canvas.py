@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
-from app.ui.qtimage import grey8_to_qimage, rgb8_to_qimage, rgba8_to_qimage
+from app.ui.qtimage import grey8_view, rgb8_view, rgba8_to_qimage
 from app.ui.tools import create_tools
 
 MIN_ZOOM, MAX_ZOOM = 1 / 64, 32.0
-OVERLAY_RGBA = (255, 40, 90, 96)  # the mask overlay: translucent red-pink
+OVERLAY_RGBA = (255, 40, 90, 48)  # the mask overlay: a light red-pink tint...
+EDGE_RGBA = (255, 60, 110, 255)  # ...and a crisp edge, so the colours inside stay readable
 
 
 class Canvas(QWidget):
@@ -154,7 +156,11 @@ class Canvas(QWidget):
         else:
             self._draw_pyramid(p, st.compositor.pyramid, grey=False)
         if self.show_mask and not self.compare:
+            p.save()
+            if self.split:  # the "before" half stays the untouched original
+                p.setClipRect(QRectF(split_px, 0, self.width() - split_px, self.height()))
             self._draw_mask(p)
+            p.restore()
         self.tool.paint_overlay(p)
         if self.tool is not self.tools.get("hint"):
             self.tools["hint"].paint_overlay(p)  # hints stay visible with every tool
@@ -196,8 +202,9 @@ class Canvas(QWidget):
         if vis is None:
             return
         x0, y0, x1, y1 = vis
-        crop = level[y0:y1, x0:x1]
-        img = grey8_to_qimage(crop) if grey else rgb8_to_qimage(crop)
+        crop = np.ascontiguousarray(level[y0:y1, x0:x1])
+        # no copy into Qt: the QImage borrows `crop`, which outlives the synchronous drawImage
+        img = grey8_view(crop) if grey else rgb8_view(crop)
         self._draw_level_image(p, img, s, x0, y0, x1, y1)
 
     def _draw_level_image(self, p: QPainter, img, s: int, x0: int, y0: int, x1: int, y1: int) -> None:
@@ -220,6 +227,9 @@ class Canvas(QWidget):
             return
         rgba = np.zeros(sub.shape + (4,), np.uint8)
         rgba[sub] = OVERLAY_RGBA
+        u8 = sub.view(np.uint8)
+        edge = sub & ~cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE).view(bool)
+        rgba[edge] = EDGE_RGBA
         self._draw_level_image(p, rgba8_to_qimage(rgba), s, x0, y0, x0 + sub.shape[1], y0 + sub.shape[0])
 
     # ---- input --------------------------------------------------------------------------------

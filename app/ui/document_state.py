@@ -47,6 +47,7 @@ class DocumentState(QObject):
         self.project_path = project_path
         H, W = document.size
         self.mask = mask if mask is not None else Mask(H, W, history_limit=UNDO_LIMIT)
+        self._mask_untouched_empty = mask is None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -105,6 +106,7 @@ class DocumentState(QObject):
 
     # ---- edits ----------------------------------------------------------------------------
     def _on_mask_change(self, bbox: Any = None) -> None:
+        self._mask_untouched_empty = False
         self.version += 1
         self.changed_since_autosave = True
         self.compositor.invalidate(bbox_to_rect(bbox, self.shape))
@@ -122,13 +124,15 @@ class DocumentState(QObject):
         new = dataclasses.replace(self.settings, **changes)
         if new == self.settings:
             return
-        rerun = any(getattr(new, k) != getattr(self.settings, k) for k in ("model", "work_size", "device"))
+        old = self.settings
+        rerun = any(getattr(new, k) != getattr(old, k) for k in ("model", "work_size", "device"))
         self.settings = new
         self._settings_dirty = True
         self.changed_since_autosave = True
         self.dirty_changed.emit(True)
         self.settings_changed.emit()
-        self.compositor.invalidate()  # saturation and feather only need a recomposite
+        if (new.saturation, new.feather) != (old.saturation, old.feather):
+            self.compositor.invalidate()  # saturation and feather only need a recomposite
         if rerun:
             self.version += 1
             self.edited.emit()
@@ -141,10 +145,15 @@ class DocumentState(QObject):
         self.edited.emit()
 
     # ---- previews -------------------------------------------------------------------------
-    def mask_for_model(self) -> np.ndarray | None:
-        """An empty mask asks for the whole photo, so the first brush stroke reveals colour at once."""
-        data = self.mask.data
-        return data.copy() if data.any() else None
+    def mask_snapshot(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """(mask for the model, mask for the display), one copy shared by both.
+
+        An empty mask asks the model for the whole photo, so the first brush stroke reveals
+        colour at once."""
+        if self._mask_untouched_empty:  # a fresh photo: skip copying 24 MB of untouched zeros
+            return None, np.zeros(self.shape, bool)
+        data = self.mask.data.copy()
+        return (data if data.any() else None), data
 
     def apply_preview(self, version: int, ab_work: np.ndarray, ab_up: np.ndarray,
                       pyramid: Pyramid | None, display_key: tuple, seconds: float, device: str, message: str) -> None:

@@ -156,6 +156,8 @@ class FileOps:
             else:
                 self._remember_recent(path)
                 self.status.show_info(f"Opened project {path.name}.")
+            if loaded.warnings:  # moved or changed photo: worth a sentence, not a refusal
+                self.status.show_error(" ".join(loaded.warnings))
 
         return self.run_task(work, done, f"Opening {path.name}\u2026")
 
@@ -177,8 +179,9 @@ class FileOps:
         self.panel.show_settings(self.state.settings, path)
 
     # ---- saving -------------------------------------------------------------------------------
-    def save_project(self, ask: bool = False, path: Path | None = None) -> bool:
-        """Save the current photo's project; returns False when the user cancelled or it failed."""
+    def save_project(self, ask: bool = False, path: Path | None = None, wait: bool = False) -> bool:
+        """Save the current photo's project. The file is written in the background unless
+        ``wait`` (closing the window waits for it); returns False when cancelled or failed."""
         from app.ui import project_io
 
         st = self.state
@@ -192,17 +195,30 @@ class FileOps:
             if not chosen:
                 return False
             path = Path(chosen if chosen.endswith(".huebrush") else chosen + ".huebrush")
+        project = project_io.snapshot(st)
+        key = (st.version, st.settings, st.undo_stack.index())
+
+        def done(_result=None) -> None:
+            if key == (st.version, st.settings, st.undo_stack.index()):
+                st.mark_saved(path)
+            else:  # edited while the file was written: saved, but not everything
+                st.project_path = path
+            self.strip.refresh(st, thumbnail=False)
+            self._update_title()
+            self._remember_recent(path)
+            self.status.show_info(f"Saved {path.name}.")
+
+        if not wait:
+            self.run_task(lambda task: project_io.write(path, project), done, f"Saving {path.name}\u2026")
+            return True
         try:
-            project_io.save(path, st)  # small (mask PNG + JSON): quick enough for the GUI thread
+            project_io.write(path, project)
         except Exception as e:  # noqa: BLE001 - shown as one sentence
             from app.ui.preview_worker import friendly_error
 
             self.show_error(friendly_error(e))
             return False
-        st.mark_saved(path)
-        self.strip.refresh(st, thumbnail=False)
-        self._remember_recent(path)
-        self.status.show_info(f"Saved {path.name}.")
+        done()
         return True
 
     # ---- export ---------------------------------------------------------------------------------
@@ -264,7 +280,7 @@ class FileOps:
         if answer == "save":
             for s in dirty:
                 self.set_current(s)
-                if not self.save_project():
+                if not self.save_project(wait=True):
                     return False
         return True
 
@@ -276,26 +292,41 @@ class FileOps:
             st.autosave_key = uuid.uuid4().hex[:12]
         return autosave_dir() / f"{st.autosave_key}.huebrush"
 
-    def autosave_now(self) -> int:
-        """Save every photo edited since its last autosave; returns how many were written."""
+    def autosave_now(self, wait: bool = False) -> int:
+        """Save every photo edited since its last autosave (in the background unless ``wait``);
+        returns how many were started."""
         from app.ui import project_io
 
         n = 0
         for st in self.states:
             if not st.changed_since_autosave or st.document.path is None:
                 continue
-            try:
-                project_io.save(self._autosave_path(st), st, original_project=st.project_path)
-                st.changed_since_autosave = False
-                n += 1
-            except Exception as e:  # noqa: BLE001 - autosave must never interrupt editing
-                log.warning("autosave failed: %s", e)
-                self.status.show_error(f"Autosave failed ({e}); save your project with Ctrl+S.")
+            target, project, original = self._autosave_path(st), project_io.snapshot(st), st.project_path
+            st.changed_since_autosave = False
+            n += 1
+            if wait:
+                self._autosave_write(target, project, original)
+            else:
+                task = Task(lambda _t, a=(target, project, original): project_io.write(a[0], a[1], original_project=a[2]), self)
+                self._tasks.add(task)
+                task.failed.connect(lambda msg: self.status.show_error(f"Autosave failed: {msg} Save with Ctrl+S."))
+                task.finished.connect(lambda t=task: self._tasks.discard(t))
+                task.start()
         return n
+
+    def _autosave_write(self, target: Path, project, original) -> None:
+        from app.ui import project_io
+
+        try:
+            project_io.write(target, project, original_project=original)
+        except Exception as e:  # noqa: BLE001 - autosave must never interrupt editing
+            log.warning("autosave failed: %s", e)
 
     def forget_autosave(self, st) -> None:
         if hasattr(st, "autosave_key"):
-            self._autosave_path(st).unlink(missing_ok=True)
+            p = self._autosave_path(st)
+            p.unlink(missing_ok=True)
+            p.with_suffix(".json").unlink(missing_ok=True)
 
     def pending_autosaves(self) -> list[Path]:
         from app.core.paths import autosave_dir
@@ -317,10 +348,10 @@ class FileOps:
             for f in files:
                 task = self.open_project(f, recovered_from=f)
                 if task is not None:
-                    task.finished.connect(lambda f=f: f.unlink(missing_ok=True))
+                    task.finished.connect(lambda f=f: _remove_autosave(f))
         else:
             for f in files:
-                f.unlink(missing_ok=True)
+                _remove_autosave(f)
 
     # ---- dialogs -----------------------------------------------------------------------------------
     def settings_dialog(self) -> None:
@@ -342,6 +373,11 @@ class FileOps:
 
         mod = importlib.import_module(BATCH_DIALOG_MODULE)
         mod.open_batch_dialog(self)
+
+
+def _remove_autosave(f: Path) -> None:
+    f.unlink(missing_ok=True)
+    f.with_suffix(".json").unlink(missing_ok=True)
 
 
 def _grey_display(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 def _warm_up_models() -> None:
     """Import torch and the engine while the user looks at the window (first preview is faster)."""
     try:
+        import torch  # noqa: F401  (the slow part: several seconds on a small machine)
+
         import models.engine  # noqa: F401
     except Exception as e:  # noqa: BLE001 - a broken install shows up later as a preview error
         log.warning("background model import failed: %s", e)
@@ -48,6 +50,13 @@ def create_window(paths=(), *, warm_up: bool = True, recover: bool = True):
     app.setOrganizationName("Huebrush")
     app.setApplicationName("Huebrush")
     apply_theme(app)
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "huebrush-256.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     from app.ui.main_window import MainWindow
 
     win = MainWindow()

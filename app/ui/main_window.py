@@ -29,8 +29,9 @@ class Banner(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setStyleSheet("background:#5c1f1f; color:#ffe0e0;")
-        self.setAutoFillBackground(True)
+        self.setObjectName("banner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet("#banner { background:#6b2222; } QLabel { color:#ffe6e6; }")
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 4, 4, 4)
         self.label = QLabel()
@@ -76,6 +77,7 @@ class MainWindow(FileOps, QMainWindow):
         split.addWidget(centre)
         split.addWidget(self.panel)
         split.setStretchFactor(1, 1)
+        split.setSizes([230, 900, 280])
         split.setCollapsible(1, False)
         self.setCentralWidget(split)
         self.status = StatusBar()
@@ -103,6 +105,7 @@ class MainWindow(FileOps, QMainWindow):
         self._restore_geometry()
         self._refresh_models()
         self.panel.show_colour(self.hint_rgb, self.app_settings.recent_colours)
+        self.panel.show_settings(self.new_settings(), None)  # what a new photo will get
         self._update_enabled()
 
     # ---- photos ---------------------------------------------------------------------------------
@@ -151,6 +154,7 @@ class MainWindow(FileOps, QMainWindow):
 
     def _update_enabled(self) -> None:
         has = self.state is not None
+        self.panel.setEnabled(has)
         for name in ("save", "save_as", "export", "close", "fit", "actual", "zoom_in", "zoom_out"):
             if name in self.actions:
                 self.actions[name].setEnabled(has)

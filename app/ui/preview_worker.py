@@ -55,15 +55,21 @@ def default_engine():
 
 
 def friendly_error(e: BaseException) -> str:
-    """One sentence for the window's banner."""
+    """One sentence for the window's banner (one line, never a traceback)."""
     from app.core.errors import HuebrushError
     from models.types import ModelError
 
     if isinstance(e, (HuebrushError, ModelError)):
-        return str(e)
+        return _one_line(str(e))
     if isinstance(e, MemoryError) or "out of memory" in str(e).lower():
         return "Out of memory while colourizing: lower the work size in the settings panel and try again."
-    return f"The preview failed ({type(e).__name__}: {e}); try another model or a smaller work size."
+    detail = _one_line(str(e), 160)
+    return f"The preview failed ({type(e).__name__}: {detail}); try another model or a smaller work size."
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutcome:
@@ -90,12 +96,24 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
                           time.perf_counter() - t0, result.device, result.message)
 
 
+def _lower_thread_priority(step: int = 5) -> None:
+    """Let the GUI thread win the CPU on a busy small machine (Linux: per-thread nice)."""
+    import os
+
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
+    except (AttributeError, OSError):
+        pass  # other systems: the default priority is fine
+
+
 class _Worker(QThread):
     def __init__(self, executor: "PreviewExecutor") -> None:
         super().__init__()
         self._ex = executor
 
     def run(self) -> None:
+        _lower_thread_priority()
         ex = self._ex
         while True:
             with ex._cond:
@@ -166,7 +184,13 @@ class PreviewExecutor(QObject):
         except Cancelled:
             outcome = (job, None)
         except BaseException as e:  # noqa: BLE001 - any failure must reach the user as a sentence
-            log.exception("preview failed")
+            from app.core.errors import HuebrushError
+            from models.types import ModelError
+
+            if isinstance(e, (HuebrushError, ModelError)):
+                log.warning("preview: %s", e)  # expected (missing weights...): the banner says it
+            else:
+                log.exception("preview failed")
             outcome = (job, friendly_error(e))
         finally:
             self._running -= 1
@@ -217,9 +241,10 @@ class PreviewScheduler(QObject):
         st = self.state
         if st is None:
             return
+        model_mask, display_mask = st.mask_snapshot()  # a copy: painting goes on meanwhile
         job = PreviewJob(
             job_id=self.executor.new_job_id(), state=st, version=st.version, L=st.document.L,
-            mask=st.mask_for_model(), display_mask=st.mask.data.copy(),  # copies: painting goes on hints=tuple(st.hints),
+            mask=model_mask, display_mask=display_mask, hints=tuple(st.hints),
             settings=st.settings, reference_L=st.reference_L, display_key=st.display_key(),
         )
         self.executor.submit(job)

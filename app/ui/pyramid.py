@@ -1,8 +1,9 @@
 """A cached image pyramid so the canvas draws only the viewport at the level nearest the zoom.
 
-Level 0 is the full-size image; level k is 2**k times smaller. Updates come as rectangles in
-level-0 pixels (a brush stroke, a recomposited tile); each level recomputes only the matching
-region, aligned to 2**k so neighbouring updates never disagree at their borders.
+Level 0 is the full-size image; level k+1 is level k averaged over 2x2 blocks (an odd last
+row or column is repeated). Updates come as rectangles in level-0 pixels (a brush stroke, a
+recomposited tile); each level recomputes only the matching 2-aligned region from the level
+below, with the same operation as the full build, so partial updates never drift from it.
 """
 from __future__ import annotations
 
@@ -20,9 +21,8 @@ class Pyramid:
         self.levels: list[np.ndarray] = [np.ascontiguousarray(base)]
         h, w = base.shape[:2]
         while max(h, w) > MIN_SIDE:
-            h, w = math.ceil(h / 2), math.ceil(w / 2)
-            prev = self.levels[-1]
-            self.levels.append(_resize(prev, w, h))
+            self.levels.append(_half(self.levels[-1]))
+            h, w = self.levels[-1].shape[:2]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -38,22 +38,19 @@ class Pyramid:
     def update(self, x0: int, y0: int, x1: int, y1: int, pixels: np.ndarray) -> None:
         """Write level-0 pixels for [y0:y1, x0:x1] and refresh the coarser levels there."""
         self.levels[0][y0:y1, x0:x1] = pixels
-        H, W = self.shape
         for k in range(1, len(self.levels)):
-            s = 1 << k
-            # align outward to this level's pixel grid
-            ax0, ay0 = (x0 // s) * s, (y0 // s) * s
-            ax1, ay1 = min(W, -(-x1 // s) * s), min(H, -(-y1 // s) * s)
-            src = self.levels[0][ay0:ay1, ax0:ax1]
-            lh, lw = self.levels[k].shape[:2]
-            dx0, dy0 = ax0 // s, ay0 // s
-            dx1, dy1 = min(lw, -(-ax1 // s)), min(lh, -(-ay1 // s))
-            if dx1 > dx0 and dy1 > dy0:
-                self.levels[k][dy0:dy1, dx0:dx1] = _resize(src, dx1 - dx0, dy1 - dy0)
+            ph, pw = self.levels[k - 1].shape[:2]
+            x0, y0, x1, y1 = x0 // 2, y0 // 2, -(-x1 // 2), -(-y1 // 2)
+            src = self.levels[k - 1][2 * y0 : min(ph, 2 * y1), 2 * x0 : min(pw, 2 * x1)]
+            self.levels[k][y0:y1, x0:x1] = _half(src)
 
 
-def _resize(img: np.ndarray, w: int, h: int) -> np.ndarray:
-    out = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+def _half(img: np.ndarray) -> np.ndarray:
+    """2x2 block mean; an odd last row/column is repeated so every level is ceil(n / 2)."""
+    h, w = img.shape[:2]
+    if h % 2 or w % 2:
+        img = cv2.copyMakeBorder(img, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
+    out = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
     if img.ndim == 3 and out.ndim == 2:  # cv2 drops a single channel axis
         out = out[:, :, None]
     return out

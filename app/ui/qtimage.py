@@ -24,6 +24,18 @@ def rgba8_to_qimage(rgba: np.ndarray) -> QImage:
     return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
 
+def rgb8_view(rgb: np.ndarray) -> QImage:
+    """A QImage over a C-contiguous (h, w, 3) uint8 array without copying: keep the array
+    alive while the image is used (the canvas draws it at once and drops it)."""
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+
+
+def grey8_view(grey: np.ndarray) -> QImage:
+    h, w = grey.shape
+    return QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8)
+
+
 def qimage_to_rgb8(image: QImage) -> np.ndarray:
     """QImage -> (h, w, 3) uint8 copy (used by tests and the screenshot script)."""
     img = image.convertToFormat(QImage.Format.Format_RGB888)

@@ -1,6 +1,6 @@
-"""Render the README screenshot: `python -m app.ui.screenshot [OUT.png] [--photo PATH]`.
+"""Render the README screenshot: `python -m app.ui.screenshot [OUT.png] [--photo PATH] [--model NAME]`.
 
-Opens a genuine 1930s photo from ../shared/datasets/historical-bw, selects the sky and the field
+Opens a genuine 1935-45 photo from ../shared/datasets/historical-bw, selects the sky and the field
 as a restorer would (the built-in click-to-segment, or lasso outlines when it is missing),
 places colour hints, waits for the live preview and grabs the window. Runs offscreen with
 throw-away settings, so it never touches the user's own preferences or autosaves.
@@ -41,7 +41,10 @@ def _segment(L, include, exclude):
     return seg.segment(Prompts(include=tuple(include), exclude=tuple(exclude))).mask
 
 
-def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0) -> Path:
+def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0, model: str = "hints") -> Path:
+    """model: "hints" (weight-free, follows the hints placed below; the default so the picture
+    does not depend on how far the networks were trained) or a network name; a model that
+    fails (missing weights) falls back to "hints"."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     tmp = Path(tempfile.mkdtemp(prefix="huebrush-shot-"))
     for var in ("HUEBRUSH_CONFIG_DIR", "HUEBRUSH_DATA_DIR", "HUEBRUSH_CACHE_DIR"):
@@ -98,10 +101,9 @@ def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0) -> 
     )
     st.undo_stack.push(HintsCommand(st, (), hints, "Add hints"))
 
-    # maskgan when its weights are installed, otherwise the weight-free hint propagation
     failed: list[str] = []
     win.executor.preview_failed.connect(failed.append)
-    win.panel.model.setCurrentIndex(max(0, win.panel.model.findData("maskgan")))
+    win.panel.model.setCurrentIndex(max(0, win.panel.model.findData(model)))
     win.scheduler.submit_now()
     ok = _wait(app, lambda: (st.preview_version == st.version and not win.executor.busy) or failed, timeout)
     if failed or not ok:
@@ -115,6 +117,7 @@ def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0) -> 
     win.set_view("mask", False)  # true colours in the picture; the overlay is one key (M) away
     win.canvas.set_tool("hint")
     win.canvas.tools["hint"].selected_id = hints[1].id
+    win.set_hint_colour(hints[1].rgb)  # the picker shows the selected hint's colour
     win.canvas.fit()
     win.strip.refresh(st)
     win.status.show_info("Sky and field selected with click-to-segment; colour hints placed. Hold \\ to compare.")
@@ -133,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT)
     data = Path(os.environ.get("HUEBRUSH_DATA", REPO.parent / "shared" / "datasets"))
     ap.add_argument("--photo", type=Path, default=data / DEFAULT_PHOTO)
+    ap.add_argument("--model", default="hints", help="hints (default), maskgan or iizuka")
     args = ap.parse_args(argv)
-    print(render(args.out, args.photo))
+    print(render(args.out, args.photo, model=args.model))
     return 0
 
 

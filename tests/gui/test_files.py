@@ -19,7 +19,7 @@ def test_save_and_reopen_project(qtbot, window, photo, tmp_path):
     window.panel.saturation.setValue(130)
     mask = st.mask.data.copy()
     target = tmp_path / "street.huebrush"
-    assert window.save_project(path=target)
+    assert window.save_project(path=target, wait=True)
     assert target.exists() and not st.is_dirty and st.project_path == target
 
     window.close_current()
@@ -91,8 +91,8 @@ def test_autosave_and_recovery_after_a_crash(qtbot, window, photo):
 
     st = open_photo(qtbot, window, photo)
     paint_stroke(qtbot, window, STROKE)
-    assert window.autosave_now() == 1
-    assert window.autosave_now() == 0  # nothing new since
+    assert window.autosave_now(wait=True) == 1
+    assert window.autosave_now(wait=True) == 0  # nothing new since
     assert len(window.pending_autosaves()) == 1
     mask = st.mask.data.copy()
 
@@ -108,3 +108,19 @@ def test_autosave_and_recovery_after_a_crash(qtbot, window, photo):
     assert rec.is_dirty  # recovered work must be saved by the user
     qtbot.waitUntil(lambda: not other.pending_autosaves(), timeout=5_000)
     other.close()
+
+
+def test_ctrl_s_saves_in_the_background_then_marks_clean(qtbot, window, photo, tmp_path):
+    st = open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    st.project_path = tmp_path / "bg.huebrush"  # as if saved before: Ctrl+S asks nothing
+    assert window.save_project()
+    qtbot.waitUntil(lambda: not st.is_dirty, timeout=20_000)
+    assert (tmp_path / "bg.huebrush").exists() and "Saved bg.huebrush" in window.status.message.text()
+
+
+def test_background_autosave_writes_a_recoverable_file(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    assert window.autosave_now() == 1
+    qtbot.waitUntil(lambda: len(window.pending_autosaves()) == 1 and not window._tasks, timeout=20_000)

@@ -29,8 +29,8 @@ from .types import CancelCheck, ProgressCallback, Prompts, SegmentCancelled, Seg
 # Logistic model of "these two neighbouring superpixels belong to different human segments",
 # over superpixels.PAIR_FEATURES (bias first). Fitted by bench/segment_fit_boundaries.py on
 # BSDS500 train photos 20-199, lightness only; photos 0-19 were kept apart for tuning.
-BOUNDARY_COEF = (-1.1886, 0.943, 0.1786, 0.4146, -0.0356, 0.1152, 0.4269, 1.4846, -0.1666, -0.6271,
-                 0.7629, -0.2903, 0.4336)
+BOUNDARY_COEF = (-1.1707, 0.9478, 0.186, 0.4161, -0.0214, 0.1168, 0.4327, 1.4206, -0.1472, -0.6434,
+                 0.6318, -0.2985, 0.3952, 1.1404, 0.5321)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class BuiltinParams:
     refine_radius: int = 2
     method: str = "geodesic"  # "geodesic" (nearest click along the photo's edges) or "walker"
     boundary_power: float = 1.0  # > 1 lets weak outlines count for little, strong ones for a lot
+    boundary_floor: float = 0.0
+    background_everywhere: float = 0.0
     hop_cost: float = 0.05  # per-superpixel step, favours answers near the click
     border_offset: float = 1.0  # how far (in edge units) the border sits from the background
 
@@ -198,7 +200,10 @@ class BuiltinSegmenter:
         assert g is not None
         n = g.n
         i, j = g.pairs[:, 0], g.pairs[:, 1]
-        cost = p.edge_beta * self._boundary() ** p.boundary_power + p.hop_cost
+        # outlines weaker than boundary_floor (texture, grain) cost nothing to cross, so a label
+        # is not stopped by the sum of many small ones inside a textured region
+        b = np.clip((self._boundary() - p.boundary_floor) / (1.0 - p.boundary_floor), 0.0, 1.0)
+        cost = p.edge_beta * b ** p.boundary_power + p.hop_cost
         F, B = n, n + 1  # virtual sources: object and background
         src = [i, j]
         dst = [j, i]
@@ -224,6 +229,12 @@ class BuiltinSegmenter:
         else:
             border = np.flatnonzero(g.border)
             bg = np.concatenate([bg, border]); bg_off = np.concatenate([bg_off, np.full(border.size, p.border_offset)])
+        # what background looks like: exclude clicks plus the border (or outside the box)
+        bg_samples = np.unique(bg)
+        if p.background_everywhere > 0:
+            # anything farther than this from every include click is background
+            allnodes = np.arange(n)
+            bg = np.concatenate([bg, allnodes]); bg_off = np.concatenate([bg_off, np.full(n, p.background_everywhere)])
         src += [np.full(fg.size, F), np.full(bg.size, B)]
         dst += [fg, bg]
         wts += [np.full(fg.size, 1e-6), bg_off + 1e-6]
@@ -235,7 +246,6 @@ class BuiltinSegmenter:
         margin = db - df
         if p.appearance_gamma > 0:
             # similar-looking regions lean towards the clicks they resemble
-            bg_samples = bg[bg_off == 0] if np.any(bg_off == 0) else bg
             kf, kb = self._densities(fg, bg_samples)
             margin = margin + p.appearance_gamma * (np.log(kf + 1e-6) - np.log(kb + 1e-6))
         # soft answer for the guided-filter refinement: 0.5 where the two fronts meet

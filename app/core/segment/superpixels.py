@@ -30,7 +30,8 @@ class SuperpixelGraph:
 
 
 PAIR_FEATURES = ("edge_s1", "edge_s2", "edge_s4", "d_mean", "d_std", "d_texture", "hist_chi2",
-                 "log_length", "log_min_size", "d_wide_mean", "d_wide_std", "d_wide_grad")
+                 "log_length", "log_min_size", "d_wide_mean", "d_wide_std", "d_wide_grad",
+                 "wide_hist_chi2", "wide_grad_hist_chi2")
 
 
 def _gradient(g: np.ndarray, sigma: float) -> np.ndarray:
@@ -120,10 +121,21 @@ def build_graph(gray: np.ndarray, work_pixels: int = 200_000, n_segments: int = 
     wstd = np.sqrt(np.maximum(cv2.GaussianBlur(g * g, (0, 0), wide) - wmean * wmean, 0.0))
     wgrad = cv2.GaussianBlur(_gradient(g, 1.0), (0, 0), wide)
     wide_f = [_node_means(labels, n, v, size) for v in (wmean / 0.12, wstd / 0.05, wgrad / 0.1)]
+    # texture gradients (as in Pb): histograms of lightness and of edge strength over a wide
+    # window around each superpixel, compared across the shared boundary
+    g1 = _gradient(g, 1.0)
+    g1 = g1 / (float(np.percentile(g1, 98)) or 1.0)
+    wide_chi = []
+    for values in (g, np.clip(g1, 0, 0.999)):
+        hb = np.minimum((values * 8).astype(np.int64), 7)
+        hists = np.stack([_node_means(labels, n, cv2.GaussianBlur((hb == k).astype(np.float32), (0, 0), wide), size)
+                          for k in range(8)], axis=1)
+        hists = hists / np.maximum(hists.sum(axis=1, keepdims=True), 1e-6)
+        wide_chi.append(0.5 * np.sum((hists[i] - hists[j]) ** 2 / (hists[i] + hists[j] + 1e-6), axis=1))
     pf = np.stack(scales + [np.abs(feats[i, 0] - feats[j, 0]), np.abs(feats[i, 1] - feats[j, 1]),
                             np.abs(feats[i, 2] - feats[j, 2]), chi2, np.log(length),
                             np.log(np.minimum(size[i], size[j]))]
-                  + [np.abs(v[i] - v[j]) for v in wide_f], axis=1).astype(np.float32)
+                  + [np.abs(v[i] - v[j]) for v in wide_f] + wide_chi, axis=1).astype(np.float32)
     feats = np.concatenate([feats[:, :3], np.stack(wide_f, axis=1)], axis=1).astype(np.float32)
     return SuperpixelGraph((H, W), scale, g, labels, n, feats, centroid.astype(np.float32),
                            size, border, pairs, edge_mean, length, pf)

@@ -19,7 +19,7 @@ class PhotoStrip(QListWidget):
         self.setViewMode(QListWidget.ViewMode.ListMode)
         self.setUniformItemSizes(False)
         self.setMinimumWidth(THUMB + 40)
-        self.setMaximumWidth(THUMB + 120)
+        self.setMaximumWidth(THUMB + 180)
         self.setWordWrap(True)
         self.setToolTip("Open photos: each keeps its own mask, hints and settings.")
         self.currentRowChanged.connect(self._on_row)

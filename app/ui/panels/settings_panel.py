@@ -65,6 +65,7 @@ class SettingsPanel(QWidget):
         hl.addLayout(row)
         self.recent = QGridLayout()
         self.recent.setSpacing(3)
+        self.recent.setAlignment(Qt.AlignmentFlag.AlignLeft)
         hl.addLayout(self.recent)
         row2 = QHBoxLayout()
         self.apply_hint = QPushButton("Recolour selected")

@@ -479,3 +479,11 @@ def test_out_of_memory_falls_back_as_the_engine_does_and_the_report_says_so(phot
     assert report.counts()["done"] == 2
     assert all("memory" in r.note and "smaller work size" in r.note for r in report.photos)
     assert (np.ptp(_rgb(tmp_path / "out" / "p0_colour.png"), -1) > 10).all()
+
+
+def test_outputs_written_beside_the_photos_are_not_taken_for_new_photos(photos, tmp_path):
+    first = _job(photos, photos).run()
+    assert first.counts()["done"] == 5
+    plan = _job(photos, photos).plan()  # p0_colour.png etc. now sit in the photo folder
+    assert sorted(p.source.name for p in plan.items) == [f"p{i}.png" for i in range(5)]
+    assert not plan.todo

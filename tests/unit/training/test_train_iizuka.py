@@ -94,7 +94,7 @@ def test_train_resume_and_export(tmp_path, datasets_dir):
     from training.iizuka import calibrate_on_photos
 
     cal = tmp_path / "cal" / "iizuka.safetensors"
-    res = calibrate_on_photos(export, datasets_dir, cal, work_size=64, limit=2, sides=(None, 32))
+    res = calibrate_on_photos(export, datasets_dir, cal, work_size=64, limit=3, sides=(None, 32))
     col = load_iizuka(cal)
     assert (col.config.max_side, col.config.saturation) == (res["chosen"]["max_side"], res["chosen"]["saturation"])
     assert json.loads(cal.with_suffix(".json").read_text())["photo_calibration"]["chosen"] == res["chosen"]

@@ -1,0 +1,115 @@
+"""maskgan speed on this machine. Prints JSON.
+
+    python bench/model_speed.py [--work-size 512] [--repeat 5] [--threads 2] [--train-steps 8]
+
+- inference: milliseconds per photo at a ``work-size`` long side (4:3 photo, whole mask, no
+  hints) through the engine, median of ``repeat`` runs after one warm-up (goal: < 250 ms on a
+  2-core CPU at 512 px). Uses the bundled weights when present, else random weights (same cost).
+- training: photos per second of full training steps (generator forward + backward + AdamW,
+  64 px, batch 32, masks and hints sampled as in training), the generator-only and the
+  adversarial phase separately, median over ``train-steps`` steps after two warm-ups.
+The machine may be shared: the load average is reported beside the numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def inference_ms(work_size: int, repeat: int) -> dict:
+    import torch
+
+    from models.checkpoint import find_weights
+    from models.maskgan import MaskGANColorizer, MaskGANGenerator, default_config, load_maskgan
+    from models.types import ColorizeRequest
+
+    path = find_weights("maskgan")
+    if path is not None:
+        col = load_maskgan(path, "cpu")
+        source = str(path)
+    else:
+        col = MaskGANColorizer(MaskGANGenerator(pretrained=False), {"config": default_config()}, "cpu")
+        source = "random weights (no bundled file)"
+    h, w = round(work_size * 3 / 4), work_size
+    L = (np.random.default_rng(0).random((h, w)) * 100).astype(np.float32)
+    req = ColorizeRequest.whole_photo(L, model="maskgan")
+    col.predict(req)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        col.predict(req)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"work_size": [h, w], "ms_median": round(float(np.median(times)), 1), "ms_min": round(min(times), 1),
+            "weights": source, "torch_threads": torch.get_num_threads()}
+
+
+def training_rate(steps: int, batch: int = 32, size: int = 64) -> dict:
+    import torch
+
+    from models.maskgan import MaskGANGenerator, PatchDiscriminator, normalise_inputs
+    from training.data import lab_tensors, uint8_batch_to_rgb
+    from training.losses import generator_losses, lsgan_d_loss, lsgan_g_loss
+    from training.maskgan import make_conditions
+
+    rng = np.random.default_rng(0)
+    gen, disc = MaskGANGenerator(pretrained=False), PatchDiscriminator()
+    opt_g = torch.optim.AdamW(gen.parameters(), 1e-4)
+    opt_d = torch.optim.AdamW(disc.parameters(), 1e-4)
+    out = {}
+    for phase in ("generator", "adversarial"):
+        times = []
+        for i in range(steps + 2):
+            t = time.perf_counter()
+            u8 = (rng.random((batch, size, size, 3)) * 255).astype(np.uint8)
+            L, ab = lab_tensors(uint8_batch_to_rgb(u8))
+            mask, hab, hm = make_conditions(ab, rng, None)
+            pred = gen(normalise_inputs(L, mask, hab, hm))
+            loss = sum(generator_losses(pred, ab, mask, hab, hm).values())
+            if phase == "adversarial":
+                loss = loss + 0.01 * lsgan_g_loss(disc(L, mask, pred))
+            opt_g.zero_grad()
+            loss.backward()
+            opt_g.step()
+            if phase == "adversarial":
+                d = lsgan_d_loss(disc(L, mask, ab * mask), disc(L, mask, pred.detach()))
+                opt_d.zero_grad()
+                d.backward()
+                opt_d.step()
+            if i >= 2:
+                times.append(time.perf_counter() - t)
+        out[f"{phase}_photos_per_s"] = round(batch / float(np.median(times)), 1)
+    out.update(batch=batch, size=size)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work-size", type=int, default=512)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train-steps", type=int, default=8, help="0 skips the training measurement")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    result = {"device": "cpu", "cpu_count": os.cpu_count(), "load_average_before": os.getloadavg()}
+    with torch.inference_mode():
+        result["inference"] = inference_ms(args.work_size, args.repeat)
+    result["inference"]["goal_ms"] = 250
+    if args.train_steps:
+        result["training"] = training_rate(args.train_steps)
+    result["load_average_after"] = os.getloadavg()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The maskgan trainer on tiny configs: learning happens, runs are logged, resumed and exported."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from models.maskgan import MaskGANGenerator, load_maskgan, normalise_inputs
+from models.types import ColorizeRequest
+from training.__main__ import main as training_main
+from training.data import lab_tensors, uint8_batch_to_rgb
+from training.losses import generator_losses
+from training.maskgan import lr_at, make_conditions
+
+from ._fakedata import colourful_photo, make_fake_datasets
+
+
+def test_loss_falls_on_a_fixed_batch():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    u8 = np.stack([colourful_photo(rng, 32) for _ in range(8)])
+    L, ab = lab_tensors(uint8_batch_to_rgb(u8))
+    mask, hint_ab, hint_mask = make_conditions(ab, rng, None)
+    gen = MaskGANGenerator(pretrained=False)
+    opt = torch.optim.Adam(gen.parameters(), 2e-3)
+    x = normalise_inputs(L, mask, hint_ab, hint_mask)
+    history = []
+    for _ in range(30):
+        losses = generator_losses(gen(x), ab, mask, hint_ab, hint_mask)
+        total = losses["rec"] + 5 * losses["mask"] + losses["hint"]
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        history.append(losses["rec"].item())
+    assert np.mean(history[-5:]) < 0.6 * np.mean(history[:3])
+
+
+def test_mask_loss_only_counts_outside_the_mask():
+    ab = torch.full((1, 2, 8, 8), 40.0)
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :4] = 1
+    pred = ab * mask  # perfect inside, grey outside
+    losses = generator_losses(pred, ab, mask, torch.zeros_like(ab), torch.zeros_like(mask))
+    assert losses["rec"].item() == pytest.approx(0.0, abs=1e-6)
+    assert losses["mask"].item() == pytest.approx(0.0, abs=1e-6)
+    losses = generator_losses(ab.clone(), ab, mask, torch.zeros_like(ab), torch.zeros_like(mask))
+    assert losses["mask"].item() > 0.1  # colour leaking out of the mask is penalised
+
+
+def test_schedule_warms_up_decays_then_holds_for_the_gan_phase():
+    assert lr_at(0.0, 1e-3, 0.2) < lr_at(0.05, 1e-3, 0.2)
+    assert lr_at(0.1, 1e-3, 0.2) > lr_at(0.7, 1e-3, 0.2)
+    assert lr_at(0.85, 1e-3, 0.2) == lr_at(0.99, 1e-3, 0.2) == pytest.approx(1e-4)
+
+
+def _events(run):
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_tiny_run_logs_validates_exports_and_resumes(tmp_path):
+    data = make_fake_datasets(tmp_path / "data")
+    run = tmp_path / "run"
+    common = ["--model", "maskgan", "--data", str(data), "--out", str(run), "--batch", "4", "--size", "32",
+              "--val-count", "6", "--no-pretrained", "--bsds-every", "2", "--big-size", "48", "--quiet",
+              "--threads", "1", "--gan-frac", "0.5", "--val-steps", "2", "--seed", "3"]
+    assert training_main(["train", *common, "--steps", "4", "--export", str(run / "maskgan.safetensors")]) == 0
+    ev = _events(run)
+    kinds = [e["event"] for e in ev]
+    assert kinds[0] == "data" and kinds[-1] == "done" and kinds.count("val") >= 2
+    phases = {e["phase"] for e in ev if e["event"] == "train"}
+    assert "g" in phases
+    done = ev[-1]
+    assert done["step"] == 4 and done["photos"] > 0 and done["photos_per_s"] > 0
+    val = next(e for e in ev if e["event"] == "val")
+    assert {"grey_psnr", "psnr", "cf_ratio", "hints10_psnr", "gain"} <= set(val)
+    assert (run / "best.pt").is_file() and (run / "last.pt").is_file()
+    assert list(run.glob("grid_*.png"))
+    meta = json.loads((run / "maskgan.json").read_text())
+    assert meta["steps"] <= 4 and meta["architecture"].startswith("maskgan") and "hardware" in meta
+    col = load_maskgan(run / "maskgan.safetensors", "cpu")
+    ab = col.predict(ColorizeRequest.whole_photo(np.full((20, 24), 50, np.float32)))
+    assert ab.shape == (20, 24, 2)
+    # resume continues the step count from last.pt
+    assert training_main(["train", *common, "--steps", "6", "--resume", str(run / "last.pt")]) == 0
+    ev = _events(run)
+    assert any(e["event"] == "resume" for e in ev)
+    assert ev[-1]["event"] == "done" and ev[-1]["step"] == 6
