@@ -51,7 +51,8 @@ class StatusBar(QStatusBar):
         self.lightness.setText(f"x {x}, y {y}  L {L:.1f}" if x >= 0 else "")
 
     def set_model(self, model: str, device: str) -> None:
-        where = device.upper() if device else "\u2026"
+        names = {"cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Metal)", "auto": "auto device"}
+        where = names.get(device.lower(), device.upper()) if device else "\u2026"
         self.model.setText(f"{model} on {where}")
 
     def set_preview(self, state) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
@@ -98,4 +97,3 @@ def test_cli_without_subcommand_opens_the_window(monkeypatch, photo):
     monkeypatch.setattr(main_mod, "run_gui", lambda paths: seen.append(list(paths)) or 0)
     assert main([str(photo)]) == 0 and seen == [[str(photo)]]
     assert main([]) == 0 and seen[-1] == []
-    assert isinstance(Path(seen[0][0]), Path)

@@ -235,9 +235,14 @@ class BuiltinSegmenter:
             # anything farther than this from every include click is background
             allnodes = np.arange(n)
             bg = np.concatenate([bg, allnodes]); bg_off = np.concatenate([bg_off, np.full(n, p.background_everywhere)])
-        src += [np.full(fg.size, F), np.full(bg.size, B)]
-        dst += [fg, bg]
-        wts += [np.full(fg.size, 1e-6), bg_off + 1e-6]
+        # one edge per background node at its smallest offset (a sparse matrix would add duplicates)
+        best = np.full(n, np.inf)
+        np.minimum.at(best, bg, bg_off)
+        best[fg] = np.inf  # an include click is never background
+        bg_nodes = np.flatnonzero(np.isfinite(best))
+        src += [np.full(fg.size, F), np.full(bg_nodes.size, B)]
+        dst += [fg, bg_nodes]
+        wts += [np.full(fg.size, 1e-6), best[bg_nodes] + 1e-6]
         G = sp.csr_matrix((np.concatenate(wts), (np.concatenate(src), np.concatenate(dst))), shape=(n + 2, n + 2))
         d = dijkstra(G, directed=True, indices=[F, B])
         df, db = d[0, :n], d[1, :n]

@@ -50,7 +50,9 @@ class PhotoStrip(QListWidget):
             small = state.compositor.pyramid.levels[-1]
             pm = QPixmap.fromImage(rgb8_to_qimage(small)).scaled(
                 THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-            item.setIcon(QIcon(pm))
+            icon = QIcon(pm)
+            icon.addPixmap(pm, QIcon.Mode.Selected)  # no selection tint: the thumbnail's colour matters
+            item.setIcon(icon)
         path = state.project_path or state.document.path
         item.setToolTip(str(path) if path else state.title)
 
