@@ -84,21 +84,26 @@ def pick_model(requested: str, engine) -> tuple[str, str]:
         return "hints", f"{requested} unavailable ({type(e).__name__}: {e}); measured with hints"
 
 
-def run_batch(photos: list[Path], out: Path, model: str, io_workers: int, engine, marks=()) -> dict:
-    from app.core.batch import BatchJob
-    from app.core.pipeline import Settings
-
+def the_edit() -> tuple[np.ndarray, tuple]:
+    """A realistic edit: colour inside a large ellipse (feathered edge), two colour hints."""
     import cv2
 
     from app.core.hints import Hint
 
-    # A realistic edit: colour inside a large ellipse (feathered edge), two colour hints.
     mask = np.zeros((H, W), np.uint8)
     cv2.ellipse(mask, (W // 2, H // 2), (W * 2 // 5, H * 2 // 5), 0, 0, 360, 1, -1)
     hints = (Hint.at(W * 0.4, H * 0.5, "#b04030", 12), Hint.at(W * 0.6, H * 0.4, "#3060a0", 12))
+    return mask.astype(bool), hints
+
+
+def run_batch(photos: list[Path], out: Path, model: str, io_workers: int, engine, marks=()) -> dict:
+    from app.core.batch import BatchJob
+    from app.core.pipeline import Settings
+
+    mask, hints = the_edit()
     job = BatchJob(inputs=photos, output_dir=out, settings=Settings(model=model), format="png",
                    io_workers=io_workers, existing="overwrite", mask_sources=("shared",),
-                   shared_mask=mask.astype(bool), shared_hints=hints)
+                   shared_mask=mask, shared_hints=hints)
     seen: dict[str, float] = {}
     first_done: list[float] = []
 
@@ -134,14 +139,13 @@ def stage_profile(photos: list[Path], model: str, engine, out: Path) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     settings = Settings(model=model)
-    mask = np.zeros((H, W), bool)
-    mask[H // 5: -H // 5, W // 5: -W // 5] = True
+    mask, hints = the_edit()
     rows: dict[str, list[float]] = {k: [] for k in ("load", "request", "model", "finish", "export", "png_level3", "png_level1")}
     for p in photos:
         t = [time.perf_counter()]
         doc = load_image(p)
         t.append(time.perf_counter())
-        req = make_request(doc.L, mask, [], settings)
+        req = make_request(doc.L, mask, list(hints), settings)
         t.append(time.perf_counter())
         ab = engine.colorize(req).ab
         t.append(time.perf_counter())

@@ -100,7 +100,23 @@ class PatchDiscriminator(nn.Module):
 
 
 def default_config() -> dict:
-    return {"ab_scale": AB_SCALE, "decoder": list(DECODER), "in_channels": IN_CHANNELS, "chroma_gain": 1.0}
+    return {"ab_scale": AB_SCALE, "decoder": list(DECODER), "in_channels": IN_CHANNELS, "chroma_gain": 1.0,
+            "chroma_power": 0.0, "hint_input": True, "hint_residual": False}
+
+
+def apply_chroma_curve(ab: torch.Tensor, gain: float, power: float = 0.0, ref: float = 20.0) -> torch.Tensor:
+    """ab * gain * (|ab| / ref) ** power along the channel axis (dim -3), hue unchanged.
+
+    A network trained with an L1-type loss under-saturates (grey is its safe answer); this
+    calibrated curve restores colourfulness, boosting confident (strong) colours more when
+    ``power`` > 0. Chroma is capped at AB_SCALE.
+    """
+    if gain == 1.0 and power == 0.0:
+        return ab
+    c = ab.norm(dim=-3, keepdim=True)
+    scale = gain * (c / ref).clamp_min(1e-6).pow(power) if power else torch.full_like(c, gain)
+    new_c = (c * scale).clamp_max(AB_SCALE)
+    return ab * (new_c / c.clamp_min(1e-6))
 
 
 class MaskGANColorizer:
@@ -112,7 +128,11 @@ class MaskGANColorizer:
         self.net = net.to(device).eval()
         self.meta = meta
         self.device = device
-        self.gain = float(meta.get("config", {}).get("chroma_gain", 1.0))
+        cfg = meta.get("config", {})
+        self.gain = float(cfg.get("chroma_gain", 1.0))
+        self.power = float(cfg.get("chroma_power", 0.0))
+        self.hint_input = bool(cfg.get("hint_input", True))
+        self.hint_residual = bool(cfg.get("hint_residual", False))
         self._lock = threading.Lock()  # one forward at a time per loaded network
 
     def predict(self, request: ColorizeRequest, cancel: CancelCheck | None = None) -> np.ndarray:
@@ -125,9 +145,13 @@ class MaskGANColorizer:
         t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
         L = t(request.L)[None, None]
         mask = t(request.mask)[None, None]
-        hint_ab = t(request.hint_ab).permute(2, 0, 1)[None]
-        hint_mask = t(request.hint_mask)[None, None]
-        x = normalise_inputs(L, mask, hint_ab * hint_mask, hint_mask)
+        has_hints = bool(np.any(request.hint_mask > 0))
+        if has_hints and self.hint_input:
+            hint_mask = t(request.hint_mask)[None, None]
+            hint_ab = t(request.hint_ab).permute(2, 0, 1)[None] * hint_mask
+        else:
+            hint_mask, hint_ab = torch.zeros_like(L), torch.zeros_like(L).repeat(1, 2, 1, 1)
+        x = normalise_inputs(L, mask, hint_ab, hint_mask)
         check()
         with self._lock, torch.inference_mode():
             if dev.type == "cuda":
@@ -136,8 +160,25 @@ class MaskGANColorizer:
             else:
                 ab = self.net(x)
         check()
-        ab = (ab[0] * self.gain).clamp(-AB_SCALE * 1.2, AB_SCALE * 1.2)
-        return ab.permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        ab = apply_chroma_curve(ab[0].float(), self.gain, self.power)
+        out = ab.permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        if has_hints and self.hint_residual:
+            out = self._follow_hints(out, request, cancel)
+        return out
+
+    @staticmethod
+    def _follow_hints(ab: np.ndarray, request: ColorizeRequest, cancel: CancelCheck | None) -> np.ndarray:
+        """Honour the hints exactly: spread (hint - prediction) over similar lightness (Levin 2004).
+
+        The network places plausible colours everywhere; the hints say what the artist wants.
+        Propagating only the *difference* keeps the network's colours where no hint reaches
+        and bends them towards each hint along regions of similar lightness.
+        """
+        from .hintprop import propagate
+
+        hm = np.asarray(request.hint_mask, np.float32)
+        residual = (np.asarray(request.hint_ab, np.float32) - ab) * hm[..., None]
+        return ab + propagate(request.L, residual, hm, request.mask, cancel)
 
 
 def load_maskgan(path: str | Path | None = None, device: str = "cpu", extra_dirs=()) -> MaskGANColorizer:

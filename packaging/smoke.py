@@ -2,13 +2,15 @@
 
     python packaging/smoke.py HUEBRUSH_COMMAND [--json-out FILE]
 
-Runs the command the way a user would, from an empty folder with its own settings folders:
-`--version`, `doctor --json`, then `colorize` of a generated black-and-white photo with two
-colour hints (default model), and once more with each bundled network whose weights the install
-reports, so a frozen build that lost torch or the weights fails here and not on a user's desk.
-Checks the outputs are colour photos of the right size. When the install ships no maskgan weights
-(before training has exported them), an untrained stand-in is written to a user models folder so
-the torch / EfficientNet / safetensors path still runs (its output is checked for size only).
+Runs the command the way a user would, from an empty folder with its own settings folders, on a
+generated black-and-white photo (sky over ground): `--version`; `doctor --json`; `colorize` with
+two colour hints (default model) and again with each network whose weights the install ships;
+`segment` with a click on the ground, then a colorize inside that mask, which must leave the sky
+exactly grey. Outputs must be colour photos of the right size, so a frozen build that lost torch,
+Qt plugins, scikit-image or the weights fails here and not on a user's desk. When the install
+ships no maskgan weights (before training has exported them), an untrained stand-in is written
+to a user models folder so the torch / EfficientNet / safetensors path still runs (its output is
+checked for size only).
 Needs numpy and Pillow in the Python that runs it (not in the command under test), and the
 checkout's `models` package for the stand-in. Prints one JSON line with the timings.
 """
@@ -126,6 +128,26 @@ def main(argv: list[str] | None = None) -> int:
             if chroma <= 3:
                 raise SystemExit(f"smoke test failed: model {label} wrote a grey image (mean chroma {chroma:.1f})")
             report["colorize"][label] = {"seconds": round(dt, 2), "mean_chroma": round(chroma, 1)}
+
+        # Click-to-select (the built-in segmenter: scikit-image, OpenCV, SciPy) on the ground,
+        # then colour only there: the sky outside the mask must stay exactly grey.
+        mask = work / "ground_mask.png"
+        _, report["segment_s"] = run(cmd + ["segment", str(sample), "--point", "160,200", "--segmenter", "builtin",
+                                            "-o", str(mask)], work, env)
+        inside = np.asarray(Image.open(mask)) > 0
+        if inside.shape != (H, W) or not inside[200, 160] or inside.all():
+            raise SystemExit(f"smoke test failed: the mask of a click at 160,200 covers {inside.mean():.0%} "
+                             f"of the photo, clicked pixel {'in' if inside[200, 160] else 'NOT in'} it")
+        dest = work / "sample_masked.png"
+        _, dt = run(cmd + ["colorize", str(sample), "-o", str(dest), "--mask", str(mask), "--hint", "160,200,#3f8f3a"],
+                    work, env)
+        rgb = np.asarray(Image.open(dest).convert("RGB")).astype(int)
+        spread = rgb.max(-1) - rgb.min(-1)
+        if spread[~inside].max() > 1 or mean_chroma(dest) <= 1:
+            raise SystemExit(f"smoke test failed: masked colorize put colour outside the mask "
+                             f"(max {spread[~inside].max()}) or none inside")
+        report["colorize"]["default, ground mask"] = {"seconds": round(dt, 2),
+                                                      "mean_chroma_inside": round(float(spread[inside].mean()), 1)}
 
         if "maskgan" not in report["models_with_weights"]:
             stand_in = work / "stand-in-models"

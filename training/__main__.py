@@ -69,16 +69,28 @@ def train(argv: list[str]) -> int:
 
 
 def export(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m training export", description="Run checkpoint -> shipping weights.")
-    p.add_argument("checkpoint", help="best.pt of a maskgan run")
-    p.add_argument("output", help="NAME.safetensors (the .json sidecar is written beside it)")
+    p = argparse.ArgumentParser(prog="python -m training export", description="Run checkpoint(s) -> shipping weights.")
+    p.add_argument("checkpoints", nargs="+", help="best.pt / last.pt of a maskgan run (or a final.pt)")
+    p.add_argument("--out", required=True, help="NAME.safetensors (the .json sidecar is written beside it)")
+    p.add_argument("--data", default=None, help="with --calibrate: the shared datasets folder")
+    p.add_argument("--calibrate", type=int, default=0,
+                   help="calibrate the chroma curve and hint mode on N random TRAIN photos, keep the best checkpoint")
     p.add_argument("--metrics", default=None, help="a JSON file from 'python -m training evaluate' to record")
     args = p.parse_args(argv)
     from pathlib import Path
 
-    from .export import export_maskgan
+    from .export import export_maskgan, finalize
 
-    path = export_maskgan(Path(args.checkpoint), Path(args.output), metrics_file=args.metrics)
+    if args.calibrate:
+        if not args.data:
+            p.error("--calibrate needs --data")
+        path, report = finalize([Path(c) for c in args.checkpoints], Path(args.out), Path(args.data),
+                                n_calibrate=args.calibrate, metrics_file=args.metrics)
+        import json
+
+        print(json.dumps({k: v for k, v in report.items() if k != "chroma_table"}, indent=2, default=str))
+    else:
+        path = export_maskgan(Path(args.checkpoints[0]), Path(args.out), metrics_file=args.metrics)
     print(path)
     return 0
 

@@ -139,3 +139,17 @@ def _key(key, mods=Qt.KeyboardModifier.NoModifier):
     from PySide6.QtGui import QKeyEvent
 
     return QKeyEvent(QEvent.Type.KeyPress, key, mods)
+
+
+def test_segment_everything_then_click_regions_in_and_out(qtbot, window, photo):
+    st, tool = _start(qtbot, window, photo)
+    truth = _bright_rect(st.shape)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E)
+    qtbot.waitUntil(lambda: tool.regions is not None, timeout=20_000)
+    assert 2 <= tool.regions.max() <= 80
+    _click(qtbot, window, 120, 90)  # take the bright block's region
+    _click(qtbot, window, 300, 200)  # and a region of the background...
+    _click(qtbot, window, 300, 200, Qt.MouseButton.RightButton)  # ...then drop it again
+    assert _iou(tool.result.mask, truth) > 0.8
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert _iou(st.mask.data, truth) > 0.8 and tool.regions is None

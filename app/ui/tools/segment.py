@@ -2,6 +2,8 @@
 
 The candidate mask is shown live as an outline; Tab cycles SAM's alternatives; Enter adds it
 to the mask, Shift+Enter subtracts it, Esc discards it. Each accepted segment is one undo step.
+E proposes every region of the photo ("segment everything"); clicks then take regions in
+(left) or out (Alt/right) of the candidate.
 The per-photo precompute (superpixels or the SAM embedding) and every click run in a worker;
 a click made while another is being answered replaces it (stale answers are dropped).
 """
@@ -66,6 +68,10 @@ class SegmentTool(Tool):
         self._press_exclude = False
         self._drag: QPointF | None = None
         self._threads: set[Task] = set()  # kept alive until each QThread has finished
+        self.regions: np.ndarray | None = None  # "segment everything": region id per pixel
+        self._region_outline: QPainterPath | None = None
+        self._picked: set[int] = set()
+        self._everything: Task | None = None
 
     # ---- photo and worker plumbing -----------------------------------------------------------
     def _photo_key(self) -> str:
@@ -156,7 +162,8 @@ class SegmentTool(Tool):
 
     @property
     def busy(self) -> bool:
-        return self._prep is not None or self._click is not None or self._pending is not None
+        return (self._prep is not None or self._click is not None or self._pending is not None
+                or self._everything is not None)
 
     def _request(self) -> None:
         """Ask for masks for the current prompts; newer prompts replace a pending request."""
@@ -227,6 +234,9 @@ class SegmentTool(Tool):
             x, y = start.x(), start.y()
             if not (0 <= x < W and 0 <= y < H):
                 return
+            if self.regions is not None:
+                self._pick_region(x, y, not self._press_exclude)
+                return
             self.prompts = self.prompts.add_exclude(x, y) if self._press_exclude else self.prompts.add_include(x, y)
         self._request()
         self.canvas.update()
@@ -243,7 +253,11 @@ class SegmentTool(Tool):
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             subtract = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             return self.accept(subtract)
-        if key == Qt.Key.Key_Escape and (self.result is not None or not self.prompts.is_empty):
+        if key == Qt.Key.Key_E and not event.modifiers():
+            self.propose_everything()
+            return True
+        if key == Qt.Key.Key_Escape and (self.result is not None or not self.prompts.is_empty
+                                         or self.regions is not None):
             self.discard()
             return True
         return False
@@ -258,7 +272,60 @@ class SegmentTool(Tool):
         self.discard()
         return True
 
+    def propose_everything(self) -> None:
+        """Split the photo into regions (in a worker) that clicks then pick in or out."""
+        if self.state is None or self._everything is not None:
+            return
+        if not self.ready:
+            self.prepare()
+        seg, L, key = self.segmenter, self.state.document.L, self._photo_key()
+
+        def work(task: Task):
+            if seg is not None and self._ready_key == key:
+                masks = seg.everything(cancel=task.is_cancelled)
+            else:  # not prepared yet: the weightless proposal needs no precompute
+                from app.core.segment.everything import superpixel_proposals
+                from app.core.segment.imageprep import to_gray01
+
+                masks = superpixel_proposals(to_gray01(L), cancel=task.is_cancelled)
+            labels = np.zeros(L.shape, np.int32)
+            for k, m in enumerate(masks, start=1):
+                labels[m & (labels == 0)] = k
+            return key, labels
+
+        task = Task(work)
+        task.done.connect(self._proposed)
+        task.failed.connect(lambda msg: (self._status(msg, error=True), setattr(self, "_everything", None)))
+        self._everything = task
+        self._status("Segment: finding all regions...")
+        self._start(task)
+
+    def _proposed(self, answer) -> None:
+        self._everything = None
+        key, labels = answer
+        if self.state is None or key != self._photo_key():
+            return
+        self.discard()
+        self.regions, self._picked = labels, set()
+        edges = np.zeros(labels.shape, bool)
+        edges[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+        edges[1:, :] |= labels[1:, :] != labels[:-1, :]
+        self._region_outline = outline_path(edges)
+        self._status(f"Segment: {int(labels.max())} regions. Click regions in (Alt/right click: out), "
+                     "then Enter adds them to the mask.")
+        self.canvas.update()
+
+    def _pick_region(self, x: float, y: float, take: bool) -> None:
+        assert self.regions is not None
+        rid = int(self.regions[int(y), int(x)])
+        (self._picked.add if take else self._picked.discard)(rid)
+        mask = np.isin(self.regions, list(self._picked)) if self._picked else np.zeros(self.regions.shape, bool)
+        self.result = SegmentResult((mask,), (1.0,), segmenter="regions", prompts=self.prompts)
+        self._outline = outline_path(mask)
+        self.canvas.update()
+
     def discard(self) -> None:
+        self.regions, self._region_outline, self._picked = None, None, set()
         self.prompts = Prompts()
         self.result, self._outline, self._pending = None, None, None
         self._press, self._drag = None, None
@@ -270,6 +337,13 @@ class SegmentTool(Tool):
             return
         o, one = self.canvas.to_widget(0, 0), self.canvas.to_widget(1, 1)
         painter.save()
+        if self._region_outline is not None:
+            painter.setTransform(QTransform(one.x() - o.x(), 0, 0, one.y() - o.y(), o.x(), o.y()))
+            pen = QPen(QColor(255, 255, 255, 110), 1.0)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawPath(self._region_outline)
+            painter.resetTransform()
         if self._outline is not None:
             painter.setTransform(QTransform(one.x() - o.x(), 0, 0, one.y() - o.y(), o.x(), o.y()))
             for colour, style, width in ((QColor(0, 0, 0), Qt.PenStyle.SolidLine, 3.0),

@@ -8,7 +8,16 @@ import torch
 from models import checkpoint
 from models.checkpoint import save_weights
 from models.encoder import IN_CHANNELS, LiteEncoder
-from models.maskgan import AB_SCALE, ARCH, MaskGANGenerator, PatchDiscriminator, default_config, load_maskgan, normalise_inputs
+from models.maskgan import (
+    AB_SCALE,
+    ARCH,
+    MaskGANGenerator,
+    PatchDiscriminator,
+    apply_chroma_curve,
+    default_config,
+    load_maskgan,
+    normalise_inputs,
+)
 from models.types import Cancelled, ColorizeRequest, ModelError
 
 
@@ -52,9 +61,10 @@ def test_discriminator_scores_patches():
     assert out.shape[0] == 2 and out.shape[1] == 1 and out.shape[2] > 1
 
 
-def _export(tmp_path, net, gain=1.0):
+def _export(tmp_path, net, gain=1.0, **cfg_extra):
     cfg = default_config()
     cfg["chroma_gain"] = gain
+    cfg.update(cfg_extra)
     return save_weights(tmp_path / "maskgan.safetensors", net.state_dict(), {"architecture": ARCH, "config": cfg})
 
 
@@ -68,7 +78,7 @@ def test_colorizer_matches_the_network_and_applies_the_gain(tmp_path, net):
     assert ab.shape == (40, 56, 2) and ab.dtype == np.float32
     x = normalise_inputs(torch.from_numpy(L)[None, None], torch.ones(1, 1, 40, 56), torch.zeros(1, 2, 40, 56), torch.zeros(1, 1, 40, 56))
     with torch.no_grad():
-        ref = net(x)[0].permute(1, 2, 0).numpy() * 1.5
+        ref = apply_chroma_curve(net(x)[0], 1.5).permute(1, 2, 0).numpy()
     np.testing.assert_allclose(ab, ref, atol=0.5)  # fp16 weights
 
 
@@ -83,6 +93,33 @@ def test_hints_change_the_input(tmp_path, net):
     # the untrained stem ignores hints (zero filters) but the decoder sees the raw inputs
     hinted = col.predict(ColorizeRequest(L=L, mask=np.ones((32, 32), np.float32), hint_ab=hint_ab, hint_mask=hint_mask))
     assert np.abs(hinted - plain).max() > 0
+
+
+def test_chroma_curve_keeps_hue_and_boosts_strong_colours():
+    ab = torch.tensor([[[3.0]], [[4.0]]]).repeat(1, 1, 2)  # |ab| = 5
+    ab[:, 0, 1] = torch.tensor([30.0, 40.0])  # |ab| = 50
+    out = apply_chroma_curve(ab, 1.2, 0.3)
+    ratio = out.norm(dim=0) / ab.norm(dim=0)
+    assert ratio[0, 1] > ratio[0, 0] > 0  # strong colours scaled more than weak ones
+    torch.testing.assert_close(out[0] / out[1], ab[0] / ab[1])  # hue kept
+    assert apply_chroma_curve(ab * 10, 3.0).norm(dim=0).max() <= AB_SCALE + 1e-3
+    assert apply_chroma_curve(ab, 1.0, 0.0) is ab
+
+
+def test_residual_hint_mode_honours_hints_exactly(tmp_path, net):
+    col = load_maskgan(_export(tmp_path, net, hint_residual=True), "cpu")
+    L = np.full((24, 24), 60, np.float32)
+    L[:, 12:] = 30  # two regions
+    hint_ab = np.zeros((24, 24, 2), np.float32)
+    hint_mask = np.zeros((24, 24), np.float32)
+    hint_ab[5, 3] = (50, 20)
+    hint_mask[5, 3] = 1
+    req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hint_ab, hint_mask=hint_mask)
+    ab = col.predict(req)
+    np.testing.assert_allclose(ab[5, 3], (50, 20), atol=1e-3)
+    plain = col.predict(ColorizeRequest.whole_photo(L))
+    moved = np.abs(ab - plain).sum(-1)
+    assert moved[:, :12].mean() > 5 * moved[:, 12:].mean()  # the hint spreads within its region
 
 
 def test_cancel_before_running_raises(tmp_path, net):
