@@ -248,6 +248,7 @@ class BatchRunner:
             written = export_result(
                 out, p.L, ab, bit_depth=p.bit_depth, quality=self.job.quality, icc_profile=p.icc, exif=p.exif,
                 alpha=p.alpha, overwrite=self.job.existing == "overwrite", protect=(item.source,),
+                png_compression=1,  # batch throughput: ~1.5x faster PNG encoding for ~12% larger files
             )
             return PhotoRecord(str(item.source), "done", "", str(written), round(time.perf_counter() - p.t0, 3),
                                p.item.mask_source, p.settings.model, note)
