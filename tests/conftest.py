@@ -22,6 +22,7 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HUEBRUSH_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("HUEBRUSH_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("HUEBRUSH_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("HUEBRUSH_MODELS_DIR", str(home / "data" / "models"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     yield
 

@@ -36,3 +36,14 @@ def user_models_dir() -> Path:
 
 def autosave_dir() -> Path:
     return _dir("HUEBRUSH_AUTOSAVE_DIR", str(data_dir() / "autosave"))
+
+
+def share_models_dir_with_engine() -> Path:
+    """Let the model loaders (which know nothing of the app) find weights the user imported.
+
+    ``models.checkpoint`` searches $HUEBRUSH_MODELS_DIR before the bundled weights; the app's
+    user models folder is that folder unless the user already pointed the variable elsewhere.
+    """
+    folder = user_models_dir()
+    os.environ["HUEBRUSH_MODELS_DIR"] = str(folder)
+    return folder

@@ -9,6 +9,8 @@ import logging
 import sys
 import threading
 
+from app.core.paths import share_models_dir_with_engine
+
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +77,7 @@ def create_window(paths=(), *, warm_up: bool = True, recover: bool = True):
 
 def run_gui(paths=()) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    share_models_dir_with_engine()
     app, _win = create_window(paths)
     return app.exec()
 
