@@ -50,7 +50,6 @@ def save_weights(path: str | os.PathLike, state_dict: dict, meta: dict) -> Path:
     ``meta`` must name the ``architecture``. Floating tensors are stored as fp16 (integer
     buffers such as BatchNorm's counters keep their type). Both writes are atomic.
     """
-    import torch
     from safetensors.torch import save
 
     if "architecture" not in meta:

@@ -9,8 +9,8 @@ two colour hints (default model) and again with each network whose weights the i
 exactly grey. Outputs must be colour photos of the right size, so a frozen build that lost torch,
 Qt plugins, scikit-image or the weights fails here and not on a user's desk. When the install
 ships no maskgan weights (before training has exported them), an untrained stand-in is written
-to a user models folder so the torch / EfficientNet / safetensors path still runs (its output is
-checked for size only).
+to a user models folder so the torch / EfficientNet / safetensors path still runs (its bias is set
+so that it paints a colour, which must reach the written photo).
 Needs numpy and Pillow in the Python that runs it (not in the command under test), and the
 checkout's `models` package for the stand-in. Prints one JSON line with the timings.
 """
@@ -76,9 +76,12 @@ def write_stand_in_maskgan(folder: Path) -> bool:
     except ImportError:
         return False
     torch.manual_seed(0)
+    net = MaskGANGenerator(pretrained=False)
+    with torch.no_grad():  # a constant push on the output: an untrained net would paint near-grey
+        net.head.bias.fill_(0.5)
     meta = {"architecture": ARCH, "model": "maskgan", "config": default_config(),
             "training_data": "none: an untrained stand-in written by packaging/smoke.py"}
-    save_weights(folder / "maskgan.safetensors", MaskGANGenerator(pretrained=False).state_dict(), meta)
+    save_weights(folder / "maskgan.safetensors", net.state_dict(), meta)
     return True
 
 
@@ -156,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                 env_si = dict(env, HUEBRUSH_MODELS_DIR=str(stand_in))
                 _, dt = run(cmd + ["colorize", str(sample), "-o", str(dest), "--model", "maskgan"] + hint_args,
                             work, env_si)
-                chroma = mean_chroma(dest)  # an untrained network: only the size is checked
+                chroma = mean_chroma(dest)  # the network's output must reach the written photo
+                if chroma <= 3:
+                    raise SystemExit(f"smoke test failed: the maskgan stand-in wrote a grey image (mean chroma {chroma:.1f})")
                 report["colorize"]["maskgan (untrained stand-in)"] = {"seconds": round(dt, 2),
                                                                       "mean_chroma": round(chroma, 1)}
             else:

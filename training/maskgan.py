@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from models.maskgan import ARCH, MaskGANGenerator, PatchDiscriminator, default_config, normalise_inputs
+from models.maskgan import MaskGANGenerator, PatchDiscriminator, default_config, normalise_inputs
 
 from . import ddp
-from .data import ImageFolder, TinyImageNet, lab_tensors, lab_to_rgb_tensors, list_images, random_crop, uint8_batch_to_rgb
+from .data import ImageFolder, TinyImageNet, lab_tensors, lab_to_rgb_tensors, random_crop, uint8_batch_to_rgb
 from .hints import sample_hints
 from .losses import colourfulness, generator_losses, lsgan_d_loss, lsgan_g_loss, psnr
 from .masks import load_bsds_masks, sample_mask
@@ -216,7 +215,7 @@ def train_maskgan(args: argparse.Namespace) -> Path:
             break
         adversarial = progress >= 1.0 - args.gan_frac and args.gan_frac > 0
         lr = lr_at(progress, args.lr, args.gan_frac)
-        for gidx, grp in enumerate(opt_g.param_groups):
+        for grp in opt_g.param_groups:
             grp["lr"] = lr * grp["lr_mult"]
         if bsds_imgs and state["step"] % args.bsds_every == args.bsds_every - 1:
             u8 = np.stack([random_crop(bsds_imgs[int(rng.integers(len(bsds_imgs)))], args.big_size, np.random) for _ in range(big_batch)])
@@ -266,7 +265,8 @@ def train_maskgan(args: argparse.Namespace) -> Path:
             if rank == 0:
                 _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args)
     if rank == 0:
-        _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args)
+        if state.get("validated_step") != state["step"]:
+            _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args)
         log.write(event="done", step=state["step"], seconds=round(state["seconds"], 1),
                   photos=state["photos"], photos_per_s=round(state["photos"] / max(state["seconds"], 1e-6), 1),
                   best=state["best"])
@@ -283,9 +283,9 @@ def train_maskgan(args: argparse.Namespace) -> Path:
 
 def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, args) -> None:
     t0 = time.time()
+    state["validated_step"] = state["step"]
     metrics = validate(gen, hold_u8, seed=args.seed)
     save_grid(gen, hold_u8[:12], out / f"grid_{state['step']:07d}.png", metrics["gain"])
-    run_state = {k: v for k, v in state.items()}
     improved = metrics["score"] > state["best_score"]
     if improved:
         state["best_score"] = metrics["score"]
@@ -296,7 +296,6 @@ def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, 
                         "opt_d": opt_d.state_dict(), "state": dict(state), "args": vars(args)}, out / "last.pt")
     log.write(event="val", step=state["step"], seconds=round(state["seconds"], 1), best=improved,
               val_seconds=round(time.time() - t0, 1), **metrics)
-    del run_state
 
 
 def _config(gain: float) -> dict:

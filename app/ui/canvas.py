@@ -306,6 +306,10 @@ class Canvas(QWidget):
         else:
             self.pan_by(delta.x() / 2, delta.y() / 2)
 
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
+        # Tab belongs to the tools (the segment tool cycles SAM's alternative masks with it)
+        return False
+
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.isAutoRepeat() and e.key() in (Qt.Key.Key_Space, Qt.Key.Key_Backslash):
             return

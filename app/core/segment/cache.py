@@ -45,7 +45,7 @@ class EmbeddingCache:
         f = self._file(model_sha, photo_key)
         if f is not None and f.is_file():
             try:
-                from safetensors.numpy import load_file, safe_open  # noqa: F401
+                from safetensors import safe_open
 
                 with safe_open(str(f), framework="np") as st:
                     meta = st.metadata() or {}

@@ -147,18 +147,28 @@ class SamSegmenter:
         coords = np.asarray(pts, dtype=np.float32) if pts else None
         labels = np.asarray([1] * len(prompts.include) + [0] * len(prompts.exclude)) if pts else None
         box = np.asarray(prompts.box, dtype=np.float32) if prompts.box is not None else None
+        # The decoder is small: on a busy 2-core CPU one thread answers a click ~20x faster than
+        # several competing with other work (measured 16 ms vs 350 ms with the tiny test SAM).
+        threads = torch.get_num_threads()
         with self._lock, torch.inference_mode():
-            masks, scores, _ = self._predictor.predict(point_coords=coords, point_labels=labels, box=box,
-                                                       multimask_output=True)
-            order = list(np.argsort(-scores))
-            out_m = [masks[i] for i in order]
-            out_s = [float(scores[i]) for i in order]
-            if len(pts) + (box is not None) > 1:
-                # several prompts are not ambiguous: SAM's single answer leads, its alternatives follow
-                m1, s1, _ = self._predictor.predict(point_coords=coords, point_labels=labels, box=box,
-                                                    multimask_output=False)
-                out_m.insert(0, m1[0])
-                out_s.insert(0, float(s1[0]))
+            torch.set_num_threads(1)
+            try:
+                return self._decode(prompts, coords, labels, box, len(pts), t0)
+            finally:
+                torch.set_num_threads(threads)
+
+    def _decode(self, prompts: Prompts, coords, labels, box, n_points: int, t0: float) -> SegmentResult:
+        masks, scores, _ = self._predictor.predict(point_coords=coords, point_labels=labels, box=box,
+                                                   multimask_output=True)
+        order = list(np.argsort(-scores))
+        out_m = [masks[i] for i in order]
+        out_s = [float(scores[i]) for i in order]
+        if n_points + (box is not None) > 1:
+            # several prompts are not ambiguous: SAM's single answer leads, its alternatives follow
+            m1, s1, _ = self._predictor.predict(point_coords=coords, point_labels=labels, box=box,
+                                                multimask_output=False)
+            out_m.insert(0, m1[0])
+            out_s.insert(0, float(s1[0]))
         return SegmentResult(tuple(out_m), tuple(out_s), 0, self.name, time.perf_counter() - t0, prompts)
 
     def everything(self, cancel: CancelCheck | None = None, points_per_side: int = 16) -> list[np.ndarray]:

@@ -48,11 +48,11 @@ def _edge_strength(g: np.ndarray) -> np.ndarray:
     return np.clip(acc / scale, 0.0, 2.0).astype(np.float32)
 
 
-def _along(values: np.ndarray, inv: np.ndarray, length: np.ndarray, a_idx, b_idx) -> np.ndarray:
+def _along(values: np.ndarray, inv: np.ndarray, length: np.ndarray, cross_idx: np.ndarray) -> np.ndarray:
     """Mean over each shared boundary of max(value on either side)."""
     v = np.concatenate([np.maximum(values[:, :-1], values[:, 1:]).ravel(),
                         np.maximum(values[:-1, :], values[1:, :]).ravel()])
-    return (np.bincount(inv, weights=v[a_idx], minlength=length.size) / length).astype(np.float32)
+    return (np.bincount(inv, weights=v[cross_idx], minlength=length.size) / length).astype(np.float32)
 
 
 def _node_means(labels: np.ndarray, n: int, values: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -110,7 +110,7 @@ def build_graph(gray: np.ndarray, work_pixels: int = 200_000, n_segments: int = 
     for sigma in (1.0, 2.0, 4.0):
         gm = _gradient(g, sigma)
         gm = gm / (float(np.percentile(gm, 98)) or 1.0)
-        scales.append(_along(gm, inv, length, cross_idx, None))
+        scales.append(_along(gm, inv, length, cross_idx))
     bins = np.minimum((g * 12).astype(np.int64), 11)
     hist = np.bincount((labels.astype(np.int64) * 12 + bins).ravel(), minlength=n * 12).reshape(n, 12)
     hist = hist / size[:, None]

@@ -2,7 +2,7 @@
 
 The candidate mask is shown live as an outline; Tab cycles SAM's alternatives; Enter adds it
 to the mask, Shift+Enter subtracts it, Esc discards it. Each accepted segment is one undo step.
-E proposes every region of the photo ("segment everything"); clicks then take regions in
+R proposes every region of the photo ("segment everything"); clicks then take regions in
 (left) or out (Alt/right) of the candidate.
 The per-photo precompute (superpixels or the SAM embedding) and every click run in a worker;
 a click made while another is being answered replaces it (stale answers are dropped).
@@ -75,15 +75,17 @@ class SegmentTool(Tool):
 
     # ---- photo and worker plumbing -----------------------------------------------------------
     def _photo_key(self) -> str:
+        """The photo's cache key, fixed at first use (the file hash may arrive later)."""
         doc = self.state.document
-        if not getattr(doc, "sha256", ""):
-            from app.core.segment.imageprep import image_key
+        memo = getattr(self, "_key_memo", None)
+        if memo is None or memo[0] is not doc:
+            key = getattr(doc, "sha256", "")
+            if not key:
+                from app.core.segment.imageprep import image_key
 
-            doc_key = getattr(self, "_mem_key", None)
-            if doc_key is None or doc_key[0] is not doc:
-                self._mem_key = (doc, image_key(doc.L))
-            return self._mem_key[1]
-        return doc.sha256
+                key = image_key(doc.L)
+            self._key_memo = memo = (doc, key)
+        return memo[1]
 
     def activate(self) -> None:
         self.discard()
@@ -253,7 +255,7 @@ class SegmentTool(Tool):
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             subtract = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             return self.accept(subtract)
-        if key == Qt.Key.Key_E and not event.modifiers():
+        if key == Qt.Key.Key_R and not event.modifiers():
             self.propose_everything()
             return True
         if key == Qt.Key.Key_Escape and (self.result is not None or not self.prompts.is_empty

@@ -76,7 +76,7 @@ def test_colorizer_matches_the_network_and_applies_the_gain(tmp_path, net):
     req = ColorizeRequest.whole_photo(L)
     ab = col.predict(req)
     assert ab.shape == (40, 56, 2) and ab.dtype == np.float32
-    x = normalise_inputs(torch.from_numpy(L)[None, None], torch.ones(1, 1, 40, 56), torch.zeros(1, 2, 40, 56), torch.zeros(1, 1, 40, 56))
+    x = normalise_inputs(torch.tensor(L)[None, None], torch.ones(1, 1, 40, 56), torch.zeros(1, 2, 40, 56), torch.zeros(1, 1, 40, 56))
     with torch.no_grad():
         ref = apply_chroma_curve(net(x)[0], 1.5).permute(1, 2, 0).numpy()
     np.testing.assert_allclose(ab, ref, atol=0.5)  # fp16 weights

@@ -88,3 +88,23 @@ def test_tiny_run_logs_validates_exports_and_resumes(tmp_path):
     ev = _events(run)
     assert any(e["event"] == "resume" for e in ev)
     assert ev[-1]["event"] == "done" and ev[-1]["step"] == 6
+    assert [e["event"] for e in ev].count("val") == kinds.count("val") + 1  # step 6 validated once
+
+
+@pytest.mark.slow
+def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tmp_path):
+    data = make_fake_datasets(tmp_path / "data")
+    run = tmp_path / "run"
+    assert training_main(["train", "--data", str(data), "--out", str(run), "--steps", "2", "--batch", "4", "--size", "32",
+                          "--val-count", "6", "--no-pretrained", "--bsds-every", "0", "--quiet", "--threads", "1"]) == 0
+    out = tmp_path / "w" / "maskgan.safetensors"
+    assert training_main(["export", str(run / "best.pt"), str(run / "last.pt"), "--out", str(out),
+                          "--data", str(data), "--calibrate", "20"]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    cal = meta["metrics"]["calibration_on_train_photos"]
+    assert set(cal["calibration_photos"]) == {"tinyimagenet_train_64px", "bsds500_train_256px"}
+    assert len(cal["candidates"]) == 2
+    assert meta["config"]["chroma_gain"] == cal["chroma"]["gain"]
+    assert meta["config"]["hint_residual"] == cal["hint_mode"]["hint_residual"]
+    col = load_maskgan(out, "cpu")
+    assert col.gain == cal["chroma"]["gain"] and col.power == cal["chroma"]["power"]
