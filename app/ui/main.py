@@ -51,6 +51,7 @@ def create_window(paths=(), *, warm_up: bool = True, recover: bool = True):
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Huebrush")
     app.setApplicationName("Huebrush")
+    app.setDesktopFileName("io.github.huebrush.Huebrush")  # lets docks match the window to its launcher
     apply_theme(app)
     from pathlib import Path
 
