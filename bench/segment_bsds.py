@@ -8,12 +8,13 @@ sees the photo's lightness only, as Huebrush does with black-and-white photos.
 
 Prints JSON: mean IoU after 1, 3 and 5 clicks and mean clicks to reach IoU 0.85 (cap 20).
 
-    python bench/segment_bsds.py [--split test] [--annotator 0|all] [--limit N] [--offset K]
+    python bench/segment_bsds.py [--split test] [--annotator 0|all] [--limit N] [--offset K] [--procs 2]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -88,25 +89,9 @@ def targets(seg_path: Path, min_fraction: float) -> list[np.ndarray]:
     return [lab == k for k in np.flatnonzero(counts >= min_fraction * lab.size)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_data = Path(os.environ.get("HUEBRUSH_DATA", REPO.parent / "shared" / "datasets"))
-    ap.add_argument("--data", type=Path, default=default_data / "bsds500")
-    ap.add_argument("--split", default="test", choices=["train", "test", "val"])
-    ap.add_argument("--annotator", default="0", help="annotator index (0 = the first) or 'all'")
-    ap.add_argument("--limit", type=int, default=0, help="photos to use (0 = all)")
-    ap.add_argument("--offset", type=int, default=0, help="skip this many photos first")
-    ap.add_argument("--min-fraction", type=float, default=0.02)
-    ap.add_argument("--params", default="{}", help="JSON overrides of BuiltinParams (tuning)")
-    args = ap.parse_args(argv)
-
-    images = sorted((args.data / "images" / args.split).glob("*.jpg"))[args.offset:]
-    if args.limit:
-        images = images[: args.limit]
-    if not images:
-        print(json.dumps({"error": f"no BSDS500 photos under {args.data}"}))
-        return 1
-    params = BuiltinParams(**json.loads(args.params))
+def _run_photos(job: tuple[list[Path], argparse.Namespace, BuiltinParams]) -> tuple[list, list, list]:
+    """Run the protocol on some photos (one worker's share)."""
+    images, args, params = job
     seg = BuiltinSegmenter(params, cache_size=1)
     per_click: list[list[float]] = []
     click_times, prep_times = [], []
@@ -126,6 +111,38 @@ def main(argv: list[str] | None = None) -> int:
                 ious, t = run_segment(seg, gt)
                 per_click.append(ious)
                 click_times.append(t)
+    return per_click, click_times, prep_times
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_data = Path(os.environ.get("HUEBRUSH_DATA", REPO.parent / "shared" / "datasets"))
+    ap.add_argument("--data", type=Path, default=default_data / "bsds500")
+    ap.add_argument("--split", default="test", choices=["train", "test", "val"])
+    ap.add_argument("--annotator", default="0", help="annotator index (0 = the first) or 'all'")
+    ap.add_argument("--limit", type=int, default=0, help="photos to use (0 = all)")
+    ap.add_argument("--offset", type=int, default=0, help="skip this many photos first")
+    ap.add_argument("--min-fraction", type=float, default=0.02)
+    ap.add_argument("--params", default="{}", help="JSON overrides of BuiltinParams (tuning)")
+    ap.add_argument("--procs", type=int, default=1, help="worker processes (timings are noisier above 1)")
+    args = ap.parse_args(argv)
+
+    images = sorted((args.data / "images" / args.split).glob("*.jpg"))[args.offset:]
+    if args.limit:
+        images = images[: args.limit]
+    if not images:
+        print(json.dumps({"error": f"no BSDS500 photos under {args.data}"}))
+        return 1
+    params = BuiltinParams(**json.loads(args.params))
+    chunks = [(images[k::args.procs], args, params) for k in range(args.procs)]
+    if args.procs > 1:
+        with multiprocessing.get_context("fork").Pool(args.procs) as pool:
+            parts = pool.map(_run_photos, chunks)
+    else:
+        parts = [_run_photos(chunks[0])]
+    per_click = [s for part in parts for s in part[0]]
+    click_times = [t for part in parts for t in part[1]]
+    prep_times = [t for part in parts for t in part[2]]
 
     def at(k: int) -> float:
         # a segment that stopped early (>= 5 clicks, above target) keeps its last IoU

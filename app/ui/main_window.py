@@ -10,7 +10,8 @@ import logging
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSizePolicy, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from app.ui.actions import build_menus
 from app.ui.app_settings import AppSettings
@@ -22,6 +23,7 @@ from app.ui.preview_worker import PreviewExecutor, PreviewScheduler, default_eng
 from app.ui.status import StatusBar
 
 log = logging.getLogger(__name__)
+MASK_WORKER_PIXELS = 4_000_000  # grow/shrink above this size run in a worker (about 0.1 s at 4 MP)
 
 
 class Banner(QWidget):
@@ -60,6 +62,7 @@ class MainWindow(FileOps, QMainWindow):
         self.states: list = []
         self.state = None
         self.hint_rgb: tuple[float, float, float] = (0.80, 0.33, 0.22)
+        self._mask_tasks: set = set()  # grow/shrink of big masks running in workers
 
         self.canvas = Canvas()
         self.canvas.hint_rgb = self.hint_rgb
@@ -81,6 +84,9 @@ class MainWindow(FileOps, QMainWindow):
         split.setCollapsible(1, False)
         self.setCentralWidget(split)
         self.status = StatusBar()
+        # long tips and errors are clipped (their tooltip holds the whole text) rather than
+        # forcing the window wider than the screen
+        self.status.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setStatusBar(self.status)
         self.status.show_info("Open a photo to begin (Ctrl+O).")
 
@@ -169,7 +175,8 @@ class MainWindow(FileOps, QMainWindow):
             "eraser": "Eraser: remove mask ([ and ] change the size).",
             "lasso": "Lasso: drag around an area to fill it (Alt-drag removes).",
             "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
-            "segment": "Segment: click an object to select it (Alt/right click excludes).",
+            "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for "
+                       "alternatives; Enter adds, Shift+Enter subtracts, Esc discards, R all regions.",
         }
         self.status.show_info(tips.get(name, ""))
 
@@ -202,7 +209,53 @@ class MainWindow(FileOps, QMainWindow):
                   "grow": f"Grow mask {grow_px} px", "shrink": f"Shrink mask {grow_px} px"}
         ops = {"invert": lambda m: m.invert(), "clear": lambda m: m.clear(), "fill": lambda m: m.fill(),
                "grow": lambda m: m.grow(grow_px), "shrink": lambda m: m.shrink(grow_px)}
-        push_mask_edit(self.state, labels[op], ops[op])
+        H, W = self.state.shape
+        if op in ("grow", "shrink") and H * W >= MASK_WORKER_PIXELS:
+            self._mask_op_in_worker(self.state, labels[op], ops[op])
+        else:
+            push_mask_edit(self.state, labels[op], ops[op])
+
+    def _mask_op_in_worker(self, state, label: str, edit) -> None:
+        """Grow/shrink of a big mask: the morphology (~0.3 s at 24 MP) runs on a scratch copy in a
+        worker; the GUI thread only swaps the result in as one undo step. If the mask was edited
+        meanwhile, the operation starts again from the new mask."""
+        from app.core.mask import Mask
+        from app.ui.undo_commands import push_mask_edit
+        from app.ui.workers import Task
+
+        version, data = state.version, state.mask.data.copy()
+
+        def work(_task):
+            scratch = Mask.from_array(data, history_limit=0)
+            edit(scratch)
+            return scratch.data
+
+        def done(result) -> None:
+            if state not in self.states:
+                return  # the photo was closed meanwhile
+            if state.version != version:
+                self._mask_op_in_worker(state, label, edit)
+                return
+            push_mask_edit(state, label, lambda m: m.combine(result, "replace"))
+
+        task = Task(work)
+        task.done.connect(done)
+        task.failed.connect(self.status.show_error)
+        task.finished.connect(lambda t=task: self._mask_tasks.discard(t))
+        self._mask_tasks.add(task)  # keeps the QThread alive until it has finished
+        self.status.show_info(f"{label}\u2026")
+        task.start()
+
+    def wait_mask_operations(self, ms: int = 30_000) -> None:
+        """Block until background mask operations are done (closing, tests)."""
+        for t in list(self._mask_tasks):
+            t.wait(ms)
+
+    def refresh_segmenter(self) -> None:
+        """A checkpoint was imported or removed: the S tool picks its segmenter again."""
+        tool = self.canvas.tools.get("segment")
+        if tool is not None:
+            tool.set_segmenter(None)
 
     def _wire_panel(self) -> None:
         p = self.panel
@@ -277,6 +330,7 @@ class MainWindow(FileOps, QMainWindow):
             return
         self.save_geometry()
         self.stop_file_ops()
+        self.wait_mask_operations()
         self.executor.shutdown()
         for st in list(self.states):
             self.forget_autosave(st)

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 from .everything import superpixel_proposals
 from .imageprep import image_key, to_gray01
 from .superpixels import SuperpixelGraph, build_graph
+from .walker import random_walker
 from .types import CancelCheck, ProgressCallback, Prompts, SegmentCancelled, SegmentResult
 
 # Logistic model over superpixels.PAIR_FEATURES (bias first), fitted by
@@ -56,6 +57,14 @@ class BuiltinParams:
     strong_hop_cost: float = 0.05
     strong_background_everywhere: float = 2.0
     strong_margin: float = 0.2  # how much better supported the second reading must be to lead
+    # The first reading: "geodesic" (nearest seed wins), "walker" (random walker, see
+    # walker.py) or "blend" (the mean of both probabilities).
+    method: str = "geodesic"
+    walker_beta: float = 6.0  # conductance exp(-beta * boundary ** power) between neighbours
+    walker_power: float = 1.0
+    walker_border: float = 0.05  # pull of the photo's border towards the background
+    walker_everywhere: float = 0.0  # pull of every superpixel towards the background
+    walker_appearance: float = 0.0  # pull of look-alike regions towards the clicks they resemble
 
 
 class BuiltinSegmenter:
@@ -112,6 +121,9 @@ class BuiltinSegmenter:
                                              (p.strong_edge_beta, p.strong_boundary_power, p.strong_hop_cost,
                                               p.strong_background_everywhere)):
             prob = self._geodesic(prompts, self._edge_costs(beta, power, hop), everywhere)
+            if not answers and p.method != "geodesic":
+                walk = self._walker(prompts)
+                prob = walk if p.method == "walker" else 0.5 * (prob + walk)
             if not any(np.array_equal(prob > 0.5, a[1] > 0.5) for a in answers):
                 answers.append((self._outline_strength(prob > 0.5), prob))
         if len(answers) == 2 and answers[1][0] > answers[0][0] + p.strong_margin:
@@ -217,6 +229,25 @@ class BuiltinSegmenter:
         x[fg] = 1.0
         x[np.setdiff1d(bg_nodes[best[bg_nodes] == 0], fg)] = 0.0
         return x
+
+    def _walker(self, prompts: Prompts) -> np.ndarray:
+        g, p = self._graph, self.params
+        assert g is not None
+        fg, bg, off, samples = self._seeds(prompts, 0.0)
+        if fg.size == 0:
+            return np.zeros(g.n)
+        hard = bg[off == 0]
+        w = np.exp(-p.walker_beta * self.boundary() ** p.walker_power)
+        prior_bg = np.full(g.n, p.walker_everywhere)
+        if prompts.box is None:
+            prior_bg = prior_bg + p.walker_border * g.border
+        prior_fg = np.zeros(g.n)
+        if p.walker_appearance > 0:
+            kf, kb = self._densities(fg, samples)
+            share = kf / (kf + kb + 1e-9)
+            prior_fg = p.walker_appearance * share
+            prior_bg = prior_bg + p.walker_appearance * (1 - share)
+        return random_walker(g.n, g.pairs, w, fg, np.setdiff1d(hard, fg), prior_fg, prior_bg)
 
     def _densities(self, fg: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Kernel densities of every superpixel's look under the object and background samples."""

@@ -1,9 +1,12 @@
-"""Preferences: default model, device, work size, autosave (saved as JSON in the config folder)."""
+"""Preferences: default model, device, work size, autosave (saved as JSON in the config folder),
+and the segmentation checkpoints the S tool uses (their own page, changes apply at once)."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from app.ui.app_settings import AppSettings
+from app.ui.dialogs.segment_models_page import SegmentModelsPage
 from app.ui.panels.settings_panel import WORK_SIZES
 
 DEVICES = (("auto", "Automatic (GPU when available)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"),
@@ -15,7 +18,8 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Huebrush settings")
         self._settings = settings
-        form = QFormLayout(self)
+        general = QWidget()
+        form = QFormLayout(general)
         self.model = QComboBox()
         for n in model_names:
             self.model.addItem(n, n)
@@ -36,11 +40,29 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("Default work size", self.work_size)
         form.addRow(self.autosave)
-        form.addRow(QLabel(f"Stored in {AppSettings.file()}"))
+        stored = QLabel(f"Stored in {AppSettings.file()}")
+        stored.setWordWrap(True)
+        form.addRow(stored)
+
+        # Checkpoint changes are files on disk, not preferences: they apply at once (OK/Cancel
+        # do not undo them), and the window's S tool is told to pick its segmenter again.
+        self.segment_models = SegmentModelsPage(getattr(parent, "refresh_segmenter", None))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.segment_models, "Segmentation models")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        col = QVBoxLayout(self)
+        col.addWidget(self.tabs, 1)
+        col.addWidget(buttons)
+        self.resize(720, 480)
+
+    def done(self, result: int) -> None:
+        # A download shows its progress only here: closing the dialog cancels it (the .part
+        # stays, so the next download resumes). An import finishes in the background.
+        self.segment_models.cancel()
+        super().done(result)
 
     def apply(self) -> AppSettings:
         """Copy the choices into the settings object and save it."""
