@@ -65,6 +65,9 @@ class BuiltinParams:
     walker_border: float = 0.05  # pull of the photo's border towards the background
     walker_everywhere: float = 0.0  # pull of every superpixel towards the background
     walker_appearance: float = 0.0  # pull of look-alike regions towards the clicks they resemble
+    # Cut levels of the walker's probability tried; the one whose outline runs along the
+    # strongest boundaries wins (how big the object is is what one click leaves open).
+    walker_levels: tuple[float, ...] = (0.5,)
 
 
 class BuiltinSegmenter:
@@ -124,6 +127,7 @@ class BuiltinSegmenter:
             if not answers and p.method != "geodesic":
                 walk = self._walker(prompts)
                 prob = walk if p.method == "walker" else 0.5 * (prob + walk)
+                prob = self._best_level(prob)
             if not any(np.array_equal(prob > 0.5, a[1] > 0.5) for a in answers):
                 answers.append((self._outline_strength(prob > 0.5), prob))
         if len(answers) == 2 and answers[1][0] > answers[0][0] + p.strong_margin:
@@ -229,6 +233,15 @@ class BuiltinSegmenter:
         x[fg] = 1.0
         x[np.setdiff1d(bg_nodes[best[bg_nodes] == 0], fg)] = 0.0
         return x
+
+    def _best_level(self, prob: np.ndarray) -> np.ndarray:
+        """Shift ``prob`` so that 0.5 falls at the cut level with the best-supported outline."""
+        levels = self.params.walker_levels
+        if len(levels) <= 1:
+            return prob
+        score = [self._outline_strength(prob > t) for t in levels]
+        t = levels[int(np.argmax(score))]
+        return np.clip(prob - t + 0.5, 0.0, 1.0)
 
     def _walker(self, prompts: Prompts) -> np.ndarray:
         g, p = self._graph, self.params
