@@ -204,9 +204,11 @@ def test_doctor_reports_damaged_weights(tmp_path, monkeypatch, capsys):
     orphan.write_bytes(b"\0" * 16)  # no .json beside it
 
     report = _doctor_json(capsys)
-    rows = {Path(w["file"]).name: w for w in report["weights"]}
-    assert rows["iizuka.safetensors"]["verified"] is False
-    assert rows["lonely.safetensors"]["verified"] is False and "lonely.json" in rows["lonely.safetensors"]["problem"]
+    # keyed by folder too: the bundled weights of the same name are listed beside the user's
+    rows = {(Path(w["file"]).parent, Path(w["file"]).name): w for w in report["weights"]}
+    assert rows[(models_dir, "iizuka.safetensors")]["verified"] is False
+    lonely = rows[(models_dir, "lonely.safetensors")]
+    assert lonely["verified"] is False and "lonely.json" in lonely["problem"]
 
     assert main(["doctor"]) == 0
     text = capsys.readouterr().out
