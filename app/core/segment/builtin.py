@@ -3,12 +3,14 @@
 Method: SLIC superpixels and their neighbour graph are computed once per photo (cached).
 A logistic model of "these neighbours lie in different objects" (BOUNDARY_COEF, fitted on
 BSDS500 train outlines from edge, contrast and texture-gradient features) turns the graph
-into crossing costs. For each set of clicks every superpixel joins the nearer label along
-the photo (geodesic distance, Dijkstra from virtual object/background sources): include
-clicks seed the object; exclude clicks, the area outside a box, the photo's border (at an
-offset, so regions touching the edge such as sky can still be taken) and, at a larger
-offset, every superpixel seed the background. An appearance term leans similar-looking
-regions towards the clicks they resemble. The superpixel answer is carried back to full
+into conductances. For each set of clicks a random walker over the superpixels (walker.py)
+gives each one the chance of reaching an include click before an exclude click (or the area
+outside a box); the photo's border and, much more weakly, every superpixel lean to the
+background, so regions touching the edge such as sky can still be taken. A second reading
+by geodesic distance (Dijkstra from virtual object/background sources) that trusts only
+strong outlines is offered too, and leads when its outline is clearly better supported.
+On BSDS500 train the walker beat nearest-seed geodesics by about 0.05 IoU after 5 clicks,
+mostly because each correction click pulls its whole neighbourhood over. The superpixel answer is carried back to full
 size and its edge refined with a guided filter on the photo.
 """
 from __future__ import annotations
@@ -38,7 +40,7 @@ BOUNDARY_COEF = (-1.1707, 0.9478, 0.186, 0.4161, -0.0214, 0.1168, 0.4327, 1.4206
 @dataclass(frozen=True)
 class BuiltinParams:
     work_pixels: int = 200_000  # the photo is worked at about this many pixels
-    n_segments: int = 2500  # superpixels
+    n_segments: int = 4000  # superpixels
     compactness: float = 0.08
     edge_beta: float = 3.0  # cost of crossing a certain outline
     boundary_power: float = 1.0  # > 1: weak outlines (grain, texture) cost little, strong ones a lot
@@ -59,15 +61,19 @@ class BuiltinParams:
     strong_margin: float = 0.2  # how much better supported the second reading must be to lead
     # The first reading: "geodesic" (nearest seed wins), "walker" (random walker, see
     # walker.py) or "blend" (the mean of both probabilities).
-    method: str = "geodesic"
-    walker_beta: float = 6.0  # conductance exp(-beta * boundary ** power) between neighbours
+    method: str = "walker"
+    walker_beta: float = 10.0  # conductance exp(-beta * boundary ** power) between neighbours
     walker_power: float = 1.0
-    walker_border: float = 0.05  # pull of the photo's border towards the background
-    walker_everywhere: float = 0.0  # pull of every superpixel towards the background
+    walker_border: float = 0.005  # pull of the photo's border towards the background
+    walker_everywhere: float = 0.0005  # pull of every superpixel towards the background
     walker_appearance: float = 0.0  # pull of look-alike regions towards the clicks they resemble
-    # Cut levels of the walker's probability tried; the one whose outline runs along the
-    # strongest boundaries wins (how big the object is is what one click leaves open).
-    walker_levels: tuple[float, ...] = (0.5,)
+    # A lone click says nothing about the object's size; there the geodesic reading (which
+    # grows to the nearest strong outline) did better on BSDS500 train, the walker only from
+    # the second click on, when corrections must pull their neighbourhood over.
+    walker_min_clicks: int = 2
+    # The lone first click is read on coarser superpixels (0 = the same ones): on finer ones
+    # a faint seam inside an object already stops the geodesic reading.
+    first_click_segments: int = 2500
 
 
 class BuiltinSegmenter:
@@ -77,32 +83,39 @@ class BuiltinSegmenter:
 
     def __init__(self, params: BuiltinParams | None = None, cache_size: int = 4) -> None:
         self.params = params or BuiltinParams()
-        self._cache: OrderedDict[str, SuperpixelGraph] = OrderedDict()
+        # per photo: (graph for the first click, graph for the later ones)
+        self._cache: OrderedDict[str, tuple[SuperpixelGraph, SuperpixelGraph]] = OrderedDict()
+        self._graphs: tuple[SuperpixelGraph, SuperpixelGraph] | None = None
         self._cache_size = cache_size
         self._graph: SuperpixelGraph | None = None
         self._full_gray: np.ndarray | None = None
-        self._costs: dict[tuple[float, float, float], np.ndarray] = {}
+        self._costs: dict[tuple[int, float, float, float], np.ndarray] = {}
 
     # -- per photo ---------------------------------------------------------------------
     def set_image(self, image: np.ndarray, key: str | None = None,
                   progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> None:
         key = key or image_key(image)
         gray = to_gray01(image)
-        graph = self._cache.get(key)
-        if graph is None:
+        graphs = self._cache.get(key)
+        if graphs is None:
             if progress:
                 progress(0.0, "finding regions")
             if cancel and cancel():
                 raise SegmentCancelled()
             p = self.params
-            graph = build_graph(gray, p.work_pixels, p.n_segments, p.compactness)
+            fine = build_graph(gray, p.work_pixels, p.n_segments, p.compactness)
+            coarse = fine
+            if p.first_click_segments and p.first_click_segments != p.n_segments:
+                if cancel and cancel():
+                    raise SegmentCancelled()
+                coarse = build_graph(gray, p.work_pixels, p.first_click_segments, p.compactness)
             if cancel and cancel():
                 raise SegmentCancelled()
-            self._cache[key] = graph
+            graphs = self._cache[key] = (coarse, fine)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
-        self._graph, self._full_gray, self._costs = graph, gray, {}
+        self._graphs, self._graph, self._full_gray, self._costs = graphs, graphs[1], gray, {}
         if progress:
             progress(1.0, "ready")
 
@@ -111,23 +124,24 @@ class BuiltinSegmenter:
 
     # -- per click ---------------------------------------------------------------------
     def segment(self, prompts: Prompts) -> SegmentResult:
-        if self._graph is None or self._full_gray is None:
+        if self._graphs is None or self._full_gray is None:
             raise RuntimeError("call set_image before segment")
         t0 = time.perf_counter()
-        g = self._graph
+        p = self.params
+        clicks = len(prompts.include) + len(prompts.exclude)
+        lone = clicks < 2 and prompts.box is None
+        g = self._graph = self._graphs[0] if lone else self._graphs[1]
         if prompts.is_empty:
             mask = np.zeros(g.full_shape, dtype=bool)
             return SegmentResult((mask,), (0.0,), 0, self.name, time.perf_counter() - t0, prompts)
-        p = self.params
         answers = []
         for beta, power, hop, everywhere in ((p.edge_beta, p.boundary_power, p.hop_cost, p.background_everywhere),
                                              (p.strong_edge_beta, p.strong_boundary_power, p.strong_hop_cost,
                                               p.strong_background_everywhere)):
             prob = self._geodesic(prompts, self._edge_costs(beta, power, hop), everywhere)
-            if not answers and p.method != "geodesic":
+            if not answers and p.method != "geodesic" and clicks >= p.walker_min_clicks:
                 walk = self._walker(prompts)
                 prob = walk if p.method == "walker" else 0.5 * (prob + walk)
-                prob = self._best_level(prob)
             if not any(np.array_equal(prob > 0.5, a[1] > 0.5) for a in answers):
                 answers.append((self._outline_strength(prob > 0.5), prob))
         if len(answers) == 2 and answers[1][0] > answers[0][0] + p.strong_margin:
@@ -169,7 +183,7 @@ class BuiltinSegmenter:
         return 1.0 / (1.0 + np.exp(-z))
 
     def _edge_costs(self, beta: float, power: float, hop: float) -> np.ndarray:
-        key = (beta, power, hop)
+        key = (id(self._graph), beta, power, hop)
         if key not in self._costs:
             self._costs[key] = beta * self.boundary() ** power + hop
         return self._costs[key]
@@ -233,15 +247,6 @@ class BuiltinSegmenter:
         x[fg] = 1.0
         x[np.setdiff1d(bg_nodes[best[bg_nodes] == 0], fg)] = 0.0
         return x
-
-    def _best_level(self, prob: np.ndarray) -> np.ndarray:
-        """Shift ``prob`` so that 0.5 falls at the cut level with the best-supported outline."""
-        levels = self.params.walker_levels
-        if len(levels) <= 1:
-            return prob
-        score = [self._outline_strength(prob > t) for t in levels]
-        t = levels[int(np.argmax(score))]
-        return np.clip(prob - t + 0.5, 0.0, 1.0)
 
     def _walker(self, prompts: Prompts) -> np.ndarray:
         g, p = self._graph, self.params

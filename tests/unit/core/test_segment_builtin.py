@@ -102,7 +102,8 @@ def test_precompute_is_cached_per_photo(scene, monkeypatch):
     seg.set_image(L, key="a")
     seg.set_image(L[::-1].copy(), key="b")
     seg.set_image(L, key="a")
-    assert len(calls) == 2 and seg.has_image("a")
+    per_photo = 2  # superpixels at two scales: coarse for a lone click, fine for corrections
+    assert len(calls) == 2 * per_photo and seg.has_image("a")
 
 
 def test_large_photo_is_worked_small_but_answered_full_size():
@@ -174,3 +175,37 @@ def test_five_clicks_on_real_photos_are_usable(datasets_dir):
             ious, _ = bench.run_segment(seg, gt)
             scores.append(ious[min(5, len(ious)) - 1])
     assert np.mean(scores) > 0.6
+
+
+def test_random_walker_stops_at_strong_outlines():
+    from app.core.segment.walker import random_walker
+
+    # a chain 0-1-2-3-4 with one hard-to-cross link between 2 and 3
+    pairs = np.array([[0, 1], [1, 2], [2, 3], [3, 4]])
+    w = np.array([1.0, 1.0, 0.01, 1.0])
+    x = random_walker(5, pairs, w, fg=np.array([0]), bg=np.array([4]))
+    assert x[0] == 1.0 and x[4] == 0.0
+    assert x[1] > 0.9 and x[2] > 0.9 and x[3] < 0.1
+    # no background click: a weak pull of node 4 towards the background still splits the chain
+    x = random_walker(5, pairs, w, fg=np.array([0]), bg=np.array([], dtype=int),
+                      prior_bg=np.array([0, 0, 0, 0, 0.05]))
+    assert x[2] > 0.5 > x[3]
+
+
+def test_second_click_adds_its_own_region(scene):
+    L, parts = scene
+    seg = BuiltinSegmenter()
+    seg.set_image(L)
+    both = parts["disc"] | parts["square"]
+    m = seg.segment(Prompts(include=((120, 140), (270, 145)))).mask
+    assert iou(m, both) > 0.85
+
+
+def test_exclude_correction_removes_the_region_it_lands_in(scene):
+    L, parts = scene
+    seg = BuiltinSegmenter()
+    seg.set_image(L)
+    # a box around both objects, then an exclude click on the square: only the disc stays
+    p = Prompts(include=((120, 140),), exclude=((270, 145),), box=(40, 60, 330, 210))
+    m = seg.segment(p).mask
+    assert iou(m, parts["disc"]) > 0.85 and m[parts["square"]].mean() < 0.1
