@@ -7,7 +7,6 @@ was found where it was, found beside the project (moved), changed or missing.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from app import __version__
+from models.checkpoint import sha256_file
 
 from .errors import ProjectError
 from .hints import Hint, hints_from_json, hints_to_json
@@ -49,12 +49,7 @@ class Project:
     app_version: str = __version__
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+file_sha256 = sha256_file  # the photo's checksum, recorded in and checked against the manifest
 
 
 def _rel(path: Path, base: Path) -> str | None:

@@ -7,7 +7,6 @@ sidecar holding what was recognised and the file's sha256.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import HuebrushError
+from models.checkpoint import sha256_file
 
 
 class CheckpointError(HuebrushError):
@@ -74,14 +74,6 @@ def segment_models_dir() -> Path:
     d = user_models_dir() / "segment"
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_state_dict(path: Path) -> dict[str, Any]:
