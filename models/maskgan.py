@@ -130,6 +130,9 @@ class MaskGANColorizer:
         self.device = device
         cfg = meta.get("config", {})
         self.gain = float(cfg.get("chroma_gain", 1.0))
+        # [[long side px, gain], ...]: the network's colour strength depends on the work size
+        # (it saturates more on larger inputs), so the calibrated gain may too
+        self.gain_by_size = [tuple(map(float, p)) for p in cfg.get("chroma_gain_by_size", [])]
         self.power = float(cfg.get("chroma_power", 0.0))
         self.hint_input = bool(cfg.get("hint_input", True))
         self.hint_residual = bool(cfg.get("hint_residual", False))
@@ -160,11 +163,26 @@ class MaskGANColorizer:
             else:
                 ab = self.net(x)
         check()
-        ab = apply_chroma_curve(ab[0].float(), self.gain, self.power)
+        ab = apply_chroma_curve(ab[0].float(), self.gain_for(max(request.L.shape)), self.power)
         out = ab.permute(1, 2, 0).cpu().numpy().astype(np.float32)
         if has_hints and self.hint_residual:
             out = self._follow_hints(out, request, cancel)
         return out
+
+    def gain_for(self, long_side: int) -> float:
+        """The calibrated chroma gain at this work size (log-linear between calibrated sizes)."""
+        pts = sorted(self.gain_by_size)
+        if not pts:
+            return self.gain
+        if long_side <= pts[0][0]:
+            return pts[0][1]
+        if long_side >= pts[-1][0]:
+            return pts[-1][1]
+        for (s0, g0), (s1, g1) in zip(pts, pts[1:]):
+            if s0 <= long_side <= s1:
+                t = (np.log(long_side) - np.log(s0)) / (np.log(s1) - np.log(s0))
+                return float(g0 + t * (g1 - g0))
+        return self.gain
 
     @staticmethod
     def _follow_hints(ab: np.ndarray, request: ColorizeRequest, cancel: CancelCheck | None) -> np.ndarray:

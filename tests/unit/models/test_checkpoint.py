@@ -38,6 +38,7 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path):
     assert meta["sha256"] == sha256_file(path)
     assert meta["dtype"] == "float16"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # atomic writes left nothing
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by others (installed, shared weights)
 
 
 def test_weights_are_stored_half_precision(tmp_path):

@@ -106,6 +106,16 @@ def test_chroma_curve_keeps_hue_and_boosts_strong_colours():
     assert apply_chroma_curve(ab, 1.0, 0.0) is ab
 
 
+def test_gain_follows_the_work_size(tmp_path, net):
+    col = load_maskgan(_export(tmp_path, net, chroma_gain_by_size=[[64, 1.1], [256, 0.8]]), "cpu")
+    assert col.gain_for(32) == 1.1 and col.gain_for(64) == 1.1
+    assert col.gain_for(512) == 0.8
+    assert col.gain_for(128) == pytest.approx(0.95)  # halfway in log size
+    small = col.predict(ColorizeRequest.whole_photo(np.full((32, 48), 50, np.float32)))
+    big = col.predict(ColorizeRequest.whole_photo(np.full((300, 200), 50, np.float32)))
+    assert small.shape == (32, 48, 2) and big.shape == (300, 200, 2)
+
+
 def test_residual_hint_mode_honours_hints_exactly(tmp_path, net):
     col = load_maskgan(_export(tmp_path, net, hint_residual=True), "cpu")
     L = np.full((24, 24), 60, np.float32)
