@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import struct
-import tempfile
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
+from app.core.atomic import atomic_write
 from app.core.errors import ExportError
 # The same constants as models.colour, so both conversions agree to float rounding.
 from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
@@ -33,15 +33,6 @@ _DELTA = 6.0 / 29.0
 _KAPPA = 3.0 * _DELTA**2
 # Lab (f-space) -> linear RGB with the D65 white folded into the matrix columns.
 _M = (np.asarray(XYZ_TO_RGB, dtype=np.float64) * np.asarray(WHITE_D65, dtype=np.float64)[None, :]).astype(np.float32)
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it; done once at import
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
 
 
 # ---------------------------------------------------------------- Lab -> sRGB, fast
@@ -361,24 +352,9 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     if not folder.is_dir():
         raise ExportError(f"The folder {folder} does not exist; create it or choose another folder for {path.name}.")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        atomic_write(path, write)
     except OSError as e:
         raise _os_error(path, e) from None
-    tmp = Path(tmp_name)
-    try:
-        os.close(fd)  # reopened by name: tifffile wants a file object with a real name
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())  # the rename must never expose a half-written file after a crash
-        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise _os_error(path, e) from None
-        raise
 
 
 def _os_error(path: Path, e: OSError) -> ExportError:

@@ -9,7 +9,6 @@ boxes are (x0, y0, x1, y1) with x1, y1 exclusive.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 import cv2
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import ImageLoadError, ProjectError
 
 BBox = tuple[int, int, int, int]
@@ -408,16 +408,9 @@ def save_mask_png(path: str | os.PathLike, data: np.ndarray) -> Path:
     path = Path(path)
     img = Image.fromarray(np.asarray(data, bool).astype(np.uint8) * 255, mode="L")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        atomic_write(path, lambda f: img.save(f, format="PNG"))
     except OSError as e:
-        raise ProjectError(f"Could not write mask {path} ({e.strerror}): choose a folder you can write to.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            img.save(f, format="PNG")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise ProjectError(f"Could not write mask {path} ({e}): check the disk and folder permissions.") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise ProjectError(
+            f"Could not write mask {path} ({e.strerror or e}): choose a folder you can write to, with free space."
+        ) from None
     return path

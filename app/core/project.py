@@ -21,6 +21,7 @@ import numpy as np
 from app import __version__
 from models.checkpoint import sha256_file
 
+from .atomic import atomic_write
 from .errors import ProjectError
 from .hints import Hint, hints_from_json, hints_to_json
 from .mask import read_mask_png
@@ -98,20 +99,11 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
             Image.fromarray(np.asarray(project.mask, bool).astype(np.uint8) * 255, mode="L").save(png, "PNG")
             z.writestr(MASK, png.getvalue())
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=base)
+        atomic_write(path, lambda f: f.write(buf.getvalue()))
     except OSError as e:
-        raise ProjectError(f"Could not save project {path} ({e.strerror}): choose a folder you can write to.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        raise ProjectError(f"Could not save project {path} ({e.strerror or e}): check free disk space.") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise ProjectError(
+            f"Could not save project {path} ({e.strerror or e}): choose a folder you can write to, with free space."
+        ) from None
     return path
 
 

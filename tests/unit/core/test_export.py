@@ -274,11 +274,11 @@ def test_encoder_failure_leaves_no_temp_file(tmp_path, monkeypatch):
 
 def test_written_file_gets_normal_permissions(tmp_path):
     # mkstemp makes 0600 files; an export must get the usual umask-based mode instead.
-    from app.core import export
+    from app.core import atomic
 
     L, ab = _scene()
     out = export_result(tmp_path / "out.png", L, ab)
-    assert out.stat().st_mode & 0o777 == 0o666 & ~export._UMASK
+    assert out.stat().st_mode & 0o777 == 0o666 & ~atomic._UMASK
 
 
 def test_read_only_folder_message_even_as_root(tmp_path, monkeypatch):
