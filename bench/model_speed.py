@@ -8,6 +8,9 @@
 - training: photos per second of full training steps (generator forward + backward + AdamW,
   64 px, batch 32, masks and hints sampled as in training), the generator-only and the
   adversarial phase separately, median over ``train-steps`` steps after two warm-ups.
+- layout: the raw network forward (inference) and training steps with the default (NCHW) and
+  the channels-last memory layout, interleaved in one run; the app and the trainer use
+  channels-last, and the ratio is the before/after of that change.
 The machine may be shared: the load average is reported beside the numbers.
 """
 from __future__ import annotations
@@ -52,7 +55,33 @@ def inference_ms(work_size: int, repeat: int) -> dict:
             "weights": source, "torch_threads": torch.get_num_threads()}
 
 
-def training_rate(steps: int, batch: int = 32, size: int = 64) -> dict:
+def layout_ratio(work_size: int, repeat: int) -> dict:
+    """Raw forward at the work size, NCHW vs channels-last, interleaved (best of ``repeat``)."""
+    import copy
+
+    import torch
+
+    from models.maskgan import MaskGANGenerator
+
+    nchw = MaskGANGenerator(pretrained=False).eval()
+    cl = copy.deepcopy(nchw).to(memory_format=torch.channels_last)
+    x = torch.randn(1, 5, round(work_size * 3 / 4), work_size)
+    xc = x.contiguous(memory_format=torch.channels_last)
+    ta, tb = [], []
+    with torch.inference_mode():
+        nchw(x), cl(xc)
+        for _ in range(repeat):
+            t = time.perf_counter()
+            nchw(x)
+            ta.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            cl(xc)
+            tb.append((time.perf_counter() - t) * 1000)
+    return {"forward_ms_nchw": round(min(ta), 1), "forward_ms_channels_last": round(min(tb), 1),
+            "speedup": round(min(ta) / min(tb), 2)}
+
+
+def training_rate(steps: int, batch: int = 32, size: int = 64, channels_last: bool = True) -> dict:
     import torch
 
     from models.maskgan import MaskGANGenerator, PatchDiscriminator, normalise_inputs
@@ -62,6 +91,8 @@ def training_rate(steps: int, batch: int = 32, size: int = 64) -> dict:
 
     rng = np.random.default_rng(0)
     gen, disc = MaskGANGenerator(pretrained=False), PatchDiscriminator()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    gen = gen.to(memory_format=fmt)
     opt_g = torch.optim.AdamW(gen.parameters(), 1e-4)
     opt_d = torch.optim.AdamW(disc.parameters(), 1e-4)
     out = {}
@@ -72,7 +103,7 @@ def training_rate(steps: int, batch: int = 32, size: int = 64) -> dict:
             u8 = (rng.random((batch, size, size, 3)) * 255).astype(np.uint8)
             L, ab = lab_tensors(uint8_batch_to_rgb(u8))
             mask, hab, hm = make_conditions(ab, rng, None)
-            pred = gen(normalise_inputs(L, mask, hab, hm))
+            pred = gen(normalise_inputs(L, mask, hab, hm).contiguous(memory_format=fmt))
             loss = sum(generator_losses(pred, ab, mask, hab, hm).values())
             if phase == "adversarial":
                 loss = loss + 0.01 * lsgan_g_loss(disc(L, mask, pred))
@@ -87,7 +118,7 @@ def training_rate(steps: int, batch: int = 32, size: int = 64) -> dict:
             if i >= 2:
                 times.append(time.perf_counter() - t)
         out[f"{phase}_photos_per_s"] = round(batch / float(np.median(times)), 1)
-    out.update(batch=batch, size=size)
+    out.update(batch=batch, size=size, layout="channels_last" if channels_last else "nchw")
     return out
 
 
@@ -105,8 +136,10 @@ def main() -> None:
     with torch.inference_mode():
         result["inference"] = inference_ms(args.work_size, args.repeat)
     result["inference"]["goal_ms"] = 250
+    result["layout"] = layout_ratio(args.work_size, args.repeat)
     if args.train_steps:
         result["training"] = training_rate(args.train_steps)
+        result["training_nchw"] = training_rate(args.train_steps, channels_last=False)
     result["load_average_after"] = os.getloadavg()
     print(json.dumps(result, indent=2))
 

@@ -180,6 +180,49 @@ def propagate(
     return out
 
 
+COARSE_SIDE = 128  # long side the residual of a network's prediction is spread at
+
+
+def propagate_coarse(
+    L: np.ndarray,
+    hint_ab: np.ndarray,
+    hint_mask: np.ndarray,
+    mask: np.ndarray | None = None,
+    cancel: CancelCheck | None = None,
+    side: int = COARSE_SIDE,
+) -> np.ndarray:
+    """``propagate`` solved at a long side of ``side`` px, upsampled edge-aware to L's size.
+
+    For smooth fields such as the difference between a network's prediction and the user's
+    hints: on 20 BSDS500 training photos at 512 px with 10 true hints, solving at 128 px was 16x
+    faster than at 512 px and as close to the truth (ab RMSE 8.09 vs 8.32;
+    ``bench/hintprop.py --residual``). Hinted pixels keep their exact hint values.
+    """
+    from .upsample import upsample_ab
+
+    h, w = L.shape
+    s = side / max(h, w)
+    if s >= 1.0:
+        return propagate(L, hint_ab, hint_mask, mask, cancel)
+    L = np.asarray(L, np.float32)
+    hint_mask = np.asarray(hint_mask, np.float32)
+    hint_ab = np.asarray(hint_ab, np.float32)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    area = lambda a: cv2.resize(np.ascontiguousarray(a, np.float32), size, interpolation=cv2.INTER_AREA)  # noqa: E731
+    hm = area(hint_mask)
+    hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm, 1e-6)[..., None]
+    inside = None if mask is None else area(np.asarray(mask, np.float32)) > 0.0
+    small = propagate(area(L), hab, (hm > 0).astype(np.float32), inside, cancel)
+    _check(cancel)
+    out = upsample_ab(small, L)
+    fixed = hint_mask > 0.5
+    if mask is not None:
+        out *= (np.asarray(mask) > 0.5)[..., None]
+        fixed &= np.asarray(mask) > 0.5
+    out[fixed] = hint_ab[fixed]
+    return out
+
+
 class HintPropagation:
     """The "hints" colorizer: needs no weights, runs on the CPU at the work size."""
 

@@ -24,6 +24,7 @@ def maskgan_parser() -> argparse.ArgumentParser:
     p.add_argument("--bsds-every", type=int, default=4, help="every Nth step is a batch of BSDS500 crops (0: never)")
     p.add_argument("--no-bsds-masks", dest="bsds_masks", action="store_false", help="no BSDS500 object masks")
     p.add_argument("--resume", default=None, help="a last.pt written by this trainer")
+    p.add_argument("--init", default=None, help="start from the generator weights of a best.pt/last.pt (new schedule)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--export", default=None, help="write the shipping safetensors (+ .json) here at the end")
     p.add_argument("--lr", type=float, default=1e-3)

@@ -67,8 +67,11 @@ def export_maskgan(checkpoint: Path, out: Path, data_desc: str | None = None, me
 
 # --- chroma calibration on training photos ------------------------------------------------------
 
-CURVE_GAINS = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.2, 2.4)
-CURVE_POWERS = (0.0, 0.25, 0.5, 0.75, 1.0)
+CURVE_GAINS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.2, 2.4)
+CURVE_POWERS = (0.0,)
+# The network saturates differently at different work sizes, so each calibration domain gets its
+# own gain, keyed by its long side; the colorizer interpolates between them (log-linear).
+DOMAIN_SIDES = {"tinyimagenet_train_64px": 64, "bsds500_train_256px": 256}
 
 
 @torch.no_grad()
@@ -135,7 +138,14 @@ def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62) -> dict:
             table.append(row)
     ok = [t for t in table if t["cf_ratio_min"] >= target_ratio]
     best = max(ok, key=lambda t: t["psnr_gain"]) if ok else max(table, key=lambda t: t["cf_ratio_min"])
-    return {"chosen": best, "table": table, "photos": {n: len(v) for n, v in domains.items()}, "target_ratio": target_ratio}
+    # per domain: the best PSNR among settings that reach the colourfulness target there
+    per_domain = {}
+    for name in domains:
+        ok_d = [t for t in table if t[name]["cf_ratio"] >= target_ratio]
+        pick = max(ok_d, key=lambda t: t[name]["psnr_gain"]) if ok_d else max(table, key=lambda t: t[name]["cf_ratio"])
+        per_domain[name] = {"gain": pick["gain"], "power": pick["power"], **pick[name]}
+    return {"chosen": best, "per_domain": per_domain, "table": table, "photos": {n: len(v) for n, v in domains.items()},
+            "target_ratio": target_ratio}
 
 
 @torch.no_grad()
@@ -214,16 +224,23 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
         gen.load_state_dict(ck["gen"])
         gen.eval()
         cal = calibrate_chroma(gen, domains)
-        c = cal["chosen"]
-        report["candidates"][str(ck_path)] = {"step": ck["state"]["step"], **c}
-        if best is None or c["psnr_gain"] > best[1]["chosen"]["psnr_gain"]:
-            best = (ck_path, cal, gen, ck)
-    ck_path, cal, gen, ck = best
-    c = cal["chosen"]
-    hints = choose_hint_mode(gen, hint_u8, (c["gain"], c["power"]), seed=seed)
-    report.update(chosen_checkpoint=str(ck_path), chroma=c, chroma_table=cal["table"], hint_mode=hints)
+        per = cal["per_domain"]
+        # a checkpoint's score: the mean PSNR gain over grey, each domain at its own gain
+        score = float(np.mean([d["psnr_gain"] for d in per.values()]))
+        report["candidates"][str(ck_path)] = {"step": ck["state"]["step"], "score": score, "per_domain": per}
+        if best is None or score > best[4]:
+            best = (ck_path, cal, gen, ck, score)
+    ck_path, cal, gen, ck, _ = best
+    per = cal["per_domain"]
+    by_size = sorted([DOMAIN_SIDES[n], d["gain"]] for n, d in per.items() if n in DOMAIN_SIDES)
+    # the gain of the largest calibrated size is the default (the app's work sizes are large)
+    main = per[max((n for n in per if n in DOMAIN_SIDES), key=DOMAIN_SIDES.get)] if by_size else cal["chosen"]
+    c = {"gain": main["gain"], "power": 0.0, "by_size": by_size}
+    hints = choose_hint_mode(gen, hint_u8, (per.get("tinyimagenet_train_64px", main)["gain"], 0.0), seed=seed)
+    report.update(chosen_checkpoint=str(ck_path), chroma=c, chroma_per_domain=per, chroma_table=cal["table"],
+                  hint_mode=hints)
     config = dict(default_config())
-    config.update(chroma_gain=c["gain"], chroma_power=c["power"], hint_input=hints["hint_input"],
+    config.update(chroma_gain=c["gain"], chroma_power=0.0, chroma_gain_by_size=by_size, hint_input=hints["hint_input"],
                   hint_residual=hints["hint_residual"])
     ck["config"] = config
     ck["calibration"] = report

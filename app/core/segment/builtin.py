@@ -74,6 +74,14 @@ class BuiltinParams:
     # The lone first click is read on coarser superpixels (0 = the same ones): on finer ones
     # a faint seam inside an object already stops the geodesic reading.
     first_click_segments: int = 2500
+    # Pixel-level refinement of the superpixel answer in a band around its outline:
+    # "grabcut" (cv2.grabCut, colour models learnt from the answer), "walker" (a pixel random
+    # walker in the band) or "none".
+    pixel_refine: str = "none"
+    band_radius: int = 4  # work pixels either side of the superpixel outline that may change
+    grabcut_iters: int = 2
+    band_beta: float = 30.0  # pixel walker: conductance exp(-beta * edge ** 2)
+    band_prior: float = 0.05  # pixel walker: pull towards the superpixel answer
 
 
 class BuiltinSegmenter:
@@ -305,6 +313,8 @@ class BuiltinSegmenter:
         assert g is not None
         H, W = g.full_shape
         small = small.astype(np.float32)
+        if p.pixel_refine != "none":
+            small = self._refine_band(small, prompts)
         if p.refine_radius > 0:
             small = guided_filter(g.gray, small, p.refine_radius, 1e-3)
         if (H, W) != small.shape:
@@ -313,6 +323,111 @@ class BuiltinSegmenter:
         for (x, y), val in [(pt, True) for pt in prompts.include] + [(pt, False) for pt in prompts.exclude]:
             mask[min(max(int(y), 0), H - 1), min(max(int(x), 0), W - 1)] = val  # a click wins where it lands
         return mask
+
+
+    def _refine_band(self, small: np.ndarray, prompts: Prompts) -> np.ndarray:
+        g, p = self._graph, self.params
+        assert g is not None
+        on = small > 0.5
+        r = p.band_radius
+        if r <= 0 or on.all() or not on.any():
+            return small
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        u8 = on.astype(np.uint8)
+        band = (cv2.dilate(u8, k) > 0) & ~(cv2.erode(u8, k, borderType=cv2.BORDER_REPLICATE) > 0)
+        h, w = on.shape
+        clicks = [(min(max(int(y * g.scale), 0), h - 1), min(max(int(x * g.scale), 0), w - 1), v)
+                  for pts, v in ((prompts.include, 1), (prompts.exclude, 0)) for x, y in pts]
+        if p.pixel_refine == "grabcut":
+            rows, cols = np.nonzero(band)
+            m = 4 * r
+            y0, y1 = max(rows.min() - m, 0), min(rows.max() + m + 1, h)
+            x0, x1 = max(cols.min() - m, 0), min(cols.max() + m + 1, w)
+            mask = np.where(on, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
+            mask[band & on] = cv2.GC_PR_FGD
+            mask[band & ~on] = cv2.GC_PR_BGD
+            for y, x, v in clicks:
+                mask[y, x] = cv2.GC_FGD if v else cv2.GC_BGD
+            sub = np.ascontiguousarray(mask[y0:y1, x0:x1])
+            img = self._gc_image()[y0:y1, x0:x1]
+            if not ((sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)).any() or not ((sub == cv2.GC_BGD) | (sub == cv2.GC_PR_BGD)).any():
+                return small
+            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+            try:
+                cv2.grabCut(np.ascontiguousarray(img), sub, None, bgd, fgd, p.grabcut_iters, cv2.GC_INIT_WITH_MASK)
+            except cv2.error:
+                return small
+            out = on.copy()
+            out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+            return out.astype(np.float32)
+        # pixel random walker in the band, the rest fixed
+        idx = np.full(on.shape, -1, np.int64)
+        free = band.copy()
+        for y, x, v in clicks:
+            free[y, x] = False
+        nf = int(free.sum())
+        if nf == 0:
+            return small
+        idx[free] = np.arange(nf)
+        e = self._pixel_edges()
+        x = on.astype(np.float64)
+        for y, xx, v in clicks:
+            x[y, xx] = v
+        rows, cols, vals = [], [], []
+        diag = np.zeros(nf)
+        rhs = np.zeros(nf)
+        for (a_sl, b_sl, ew) in (((slice(None), slice(0, -1)), (slice(None), slice(1, None)), e[0]),
+                                 ((slice(0, -1), slice(None)), (slice(1, None), slice(None)), e[1])):
+            ia, ib = idx[a_sl], idx[b_sl]
+            wgt = np.exp(-p.band_beta * ew * ew)
+            xa, xb = x[a_sl], x[b_sl]
+            fa, fb = ia >= 0, ib >= 0
+            both = fa & fb
+            rows += [ia[both], ib[both]]
+            cols += [ib[both], ia[both]]
+            vals += [-wgt[both], -wgt[both]]
+            np.add.at(diag, ia[fa], wgt[fa])
+            np.add.at(diag, ib[fb], wgt[fb])
+            one = fa & ~fb
+            np.add.at(rhs, ia[one], wgt[one] * xb[one])
+            one = fb & ~fa
+            np.add.at(rhs, ib[one], wgt[one] * xa[one])
+        prior = small[free].astype(np.float64)
+        diag += p.band_prior
+        rhs += p.band_prior * prior
+        A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nf, nf))
+        A = A + sp.diags(diag)
+        from scipy.sparse.linalg import spsolve
+        out = small.copy()
+        out[free] = spsolve(A.tocsc(), rhs)
+        return out
+
+    def _gc_image(self) -> np.ndarray:
+        g = self._graph
+        assert g is not None
+        key = ("gc", id(g))
+        if key not in self._costs:
+            gray = g.gray
+            blur = cv2.GaussianBlur(gray, (0, 0), 2.0)
+            tex = cv2.GaussianBlur(np.abs(gray - blur), (0, 0), 2.0)
+            tex = tex / (float(np.percentile(tex, 98)) or 1.0)
+            img = np.stack([gray, np.clip(tex, 0, 1), cv2.GaussianBlur(gray, (0, 0), 3.0)], axis=2)
+            self._costs[key] = (img * 255).astype(np.uint8)
+        return self._costs[key]
+
+    def _pixel_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edge strength across each horizontal and vertical pixel step, ~0..1."""
+        g = self._graph
+        assert g is not None
+        key = ("pe", id(g))
+        if key not in self._costs:
+            s = cv2.GaussianBlur(g.gray, (0, 0), 0.8)
+            gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+            gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+            mag = np.sqrt(gx * gx + gy * gy)
+            mag = mag / (float(np.percentile(mag, 98)) or 1.0)
+            self._costs[key] = (np.maximum(mag[:, :-1], mag[:, 1:]), np.maximum(mag[:-1, :], mag[1:, :]))
+        return self._costs[key]
 
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:

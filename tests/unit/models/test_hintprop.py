@@ -88,3 +88,36 @@ def test_colorizer_from_the_registry_predicts_and_cancels():
     assert ab.shape == (40, 100, 2) and ab.dtype == np.float32
     with pytest.raises(Cancelled):
         model.predict(req, cancel=lambda: True)
+
+
+def _big_edge_scene(scale=6):
+    """The edge scene at 6x the size (600 px wide), so the coarse solve really downsamples."""
+    L, hint_ab, hint_mask = _edge_scene()
+    up = lambda a: cv2.resize(a, (a.shape[1] * scale, a.shape[0] * scale), interpolation=cv2.INTER_NEAREST)  # noqa: E731
+    return up(L), up(hint_ab), up(hint_mask)
+
+
+def test_coarse_solve_keeps_hints_exact_and_respects_the_edge():
+    from models.hintprop import propagate_coarse
+
+    L, hint_ab, hint_mask = _big_edge_scene()
+    ab = propagate_coarse(L, hint_ab, hint_mask, side=128)
+    assert ab.shape == (240, 600, 2)
+    hinted = hint_mask > 0.5
+    assert np.array_equal(ab[hinted], hint_ab[hinted])
+    # the two sides of the strong edge (at x = 240) keep their own hint's colour up to it
+    assert np.allclose(ab[:, 228], RED, atol=6)
+    assert np.allclose(ab[:, 252], BLUE, atol=6)
+
+
+def test_coarse_solve_is_close_to_the_full_solve_and_stays_inside_the_mask():
+    from models.hintprop import propagate_coarse
+
+    L, hint_ab, hint_mask = _big_edge_scene()
+    mask = np.ones(L.shape, np.float32)
+    mask[:, 420:] = 0
+    full = propagate(L, hint_ab, hint_mask, mask)
+    coarse = propagate_coarse(L, hint_ab, hint_mask, mask, side=128)
+    assert np.abs(coarse[:, 420:]).max() == 0.0
+    inside = mask > 0
+    assert np.abs(coarse - full)[inside].mean() < 2.0

@@ -106,5 +106,11 @@ def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tm
     assert len(cal["candidates"]) == 2
     assert meta["config"]["chroma_gain"] == cal["chroma"]["gain"]
     assert meta["config"]["hint_residual"] == cal["hint_mode"]["hint_residual"]
+    # each calibration size gets its own gain, and the colorizer follows it by work size
+    by_size = meta["config"]["chroma_gain_by_size"]
+    assert [s for s, _ in by_size] == [64, 256]
+    assert by_size[0][1] == cal["chroma_per_domain"]["tinyimagenet_train_64px"]["gain"]
+    assert by_size[1][1] == cal["chroma_per_domain"]["bsds500_train_256px"]["gain"]
     col = load_maskgan(out, "cpu")
     assert col.gain == cal["chroma"]["gain"] and col.power == cal["chroma"]["power"]
+    assert col.gain_for(64) == by_size[0][1] and col.gain_for(512) == by_size[1][1]
