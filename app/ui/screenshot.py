@@ -78,7 +78,7 @@ def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0, mod
     # exclude clicks on the scan's card mount, the schoolhouse and the tree keep the masks tight
     mount = [pt(50, 250), pt(600, 250), pt(320, 15), pt(320, 492), pt(60, 470), pt(585, 470), pt(585, 40)]
     house = [pt(310, 300), pt(200, 330), pt(300, 200), pt(380, 320)]
-    sky = _segment(st.document.L, [pt(180, 120), pt(420, 100), pt(500, 60), pt(150, 220)],
+    sky = _segment(st.document.L, [pt(180, 120), pt(420, 100), pt(500, 60), pt(150, 220), pt(530, 175)],
                    mount + house + [pt(450, 200), pt(480, 250), pt(150, 280)])
     field = _segment(st.document.L, [pt(300, 430), pt(480, 400), pt(150, 440), pt(500, 460)],
                      mount + house + [pt(450, 280), pt(150, 270)])
