@@ -198,7 +198,7 @@ class MaskGANColorizer:
 
         hm = np.asarray(request.hint_mask, np.float32)
         residual = (np.asarray(request.hint_ab, np.float32) - ab) * hm[..., None]
-        # the residual is smooth: spread at 128 px and upsampled (16x faster than at 512 px)
+        # the residual is smooth: spread at 128 px and upsampled (bench/hintprop.py --residual)
         return ab + propagate_coarse(request.L, residual, hm, request.mask, cancel)
 
 
