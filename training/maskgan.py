@@ -112,13 +112,21 @@ def validate(gen, rgb_u8: np.ndarray, seed: int = 0, batch: int = 100) -> dict:
         rgb = lab_to_rgb_tensors(L, pred * g)
         per_gain.append({"gain": g, "psnr": psnr(rgb, true).mean().item(), "cf_ratio": colourfulness(rgb).mean().item() / cf_true})
     out["per_gain"] = per_gain
-    # the smallest gain that reaches the colourfulness target (else the largest tried)
-    chosen = next((p for p in per_gain if p["cf_ratio"] >= TARGET_COLOURFULNESS), per_gain[-1])
-    out.update(gain=chosen["gain"], psnr=chosen["psnr"], cf_ratio=chosen["cf_ratio"])
-    out["psnr_gain1"], out["cf_ratio_gain1"] = per_gain[0]["psnr"], per_gain[0]["cf_ratio"]
-    # score: PSNR above grey at the calibrated gain, penalised if colourfulness is still short
-    out["score"] = chosen["psnr"] - grey_psnr - 5.0 * max(0.0, TARGET_COLOURFULNESS - chosen["cf_ratio"])
+    out.update(_score_gains(per_gain, grey_psnr))
     return out
+
+
+def _score_gains(per_gain: list[dict], grey_psnr: float) -> dict:
+    """The smallest gain that reaches the colourfulness target (else the largest tried), and a score.
+
+    score: PSNR above grey at that gain, penalised if colourfulness is still short.
+    ``per_gain`` rows are ``{"gain", "psnr", "cf_ratio"}`` in increasing gain and include gain 1.0.
+    """
+    chosen = next((p for p in per_gain if p["cf_ratio"] >= TARGET_COLOURFULNESS), per_gain[-1])
+    unit = next(p for p in per_gain if p["gain"] == 1.0)
+    return {"gain": chosen["gain"], "psnr": chosen["psnr"], "cf_ratio": chosen["cf_ratio"],
+            "psnr_gain1": unit["psnr"], "cf_ratio_gain1": unit["cf_ratio"],
+            "score": chosen["psnr"] - grey_psnr - 5.0 * max(0.0, TARGET_COLOURFULNESS - chosen["cf_ratio"])}
 
 
 @torch.no_grad()
@@ -194,10 +202,7 @@ def validate_large(gen, photos: list[np.ndarray]) -> dict:
     gen.train(was_training)
     grey_psnr, cft = float(np.mean(grey)), float(np.mean(cf_true))
     per_gain = [{"gain": g, "psnr": float(np.mean(ps[g])), "cf_ratio": float(np.mean(cf[g])) / cft} for g in gains]
-    chosen = next((p for p in per_gain if p["cf_ratio"] >= TARGET_COLOURFULNESS), per_gain[-1])
-    score = chosen["psnr"] - grey_psnr - 5.0 * max(0.0, TARGET_COLOURFULNESS - chosen["cf_ratio"])
-    return {"grey_psnr": grey_psnr, "gain": chosen["gain"], "psnr": chosen["psnr"], "cf_ratio": chosen["cf_ratio"],
-            "psnr_gain1": per_gain[4]["psnr"], "cf_ratio_gain1": per_gain[4]["cf_ratio"], "score": score}
+    return {"grey_psnr": grey_psnr, **_score_gains(per_gain, grey_psnr)}
 
 
 def train_maskgan(args: argparse.Namespace) -> Path:
@@ -225,12 +230,11 @@ def train_maskgan(args: argparse.Namespace) -> Path:
     log.write(event="data", train=len(images), holdout=len(hold_u8), bsds_masks=len(bsds_masks),
               bsds_images=len(bsds_imgs), bsds_val=len(bsds_val), seconds=round(time.time() - t_load, 1))
 
-    init = getattr(args, "init", None)
-    gen = MaskGANGenerator(pretrained=not args.resume and not init and not args.no_pretrained).to(device)
-    if init:
-        gen.load_state_dict(torch.load(init, map_location="cpu", weights_only=False)["gen"])  # our own run file
-        log.write(event="init", path=str(init))
-    # channels-last convolutions are ~1.5-1.9x faster on the CPU (bench: runs at 64 and 128 px)
+    gen = MaskGANGenerator(pretrained=not args.resume and not args.init and not args.no_pretrained).to(device)
+    if args.init:
+        gen.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=False)["gen"])  # our own run file
+        log.write(event="init", path=str(args.init))
+    # channels-last convolutions train faster on the CPU (bench/model_speed.py: training vs training_nchw)
     gen = gen.to(memory_format=torch.channels_last)
     disc = PatchDiscriminator().to(device)
     enc_params = list(gen.encoder.parameters())
@@ -338,7 +342,7 @@ def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, 
     metrics = validate(gen, hold_u8, seed=args.seed)
     if bsds_val:
         # the score weighs the 64 px hold-out and the large-photo check equally
-        large = validate_large(gen, list(bsds_val))
+        large = validate_large(gen, bsds_val)
         metrics["large"] = large
         metrics["score_64"] = metrics["score"]
         metrics["score"] = 0.5 * (metrics["score"] + large["score"])
