@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,6 +24,7 @@ ARCH = "maskgan-unet-efflite0-v1"
 AB_SCALE = 110.0  # |ab| of sRGB colours stays under ~110 except for a few extreme blues
 DECODER = (128, 64, 48, 32, 16)  # channels at strides 16, 8, 4, 2, 1
 MULTIPLE = 32  # the encoder downsamples 5 times
+MIN_SCALE_SIDE = 128  # a scale below 1 is only used while the photo's long side stays this large
 
 
 def normalise_inputs(L: torch.Tensor, mask: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor) -> torch.Tensor:
@@ -135,6 +137,11 @@ class MaskGANColorizer:
         # (it saturates more on larger inputs), so the calibrated gain may too
         self.gain_by_size = [tuple(map(float, p)) for p in cfg.get("chroma_gain_by_size", [])]
         self.power = float(cfg.get("chroma_power", 0.0))
+        # [[number of hints, trust], ...]: with hints, the network's own colours are scaled by
+        # this before the hints' residual is spread; the more hints, the more they say alone
+        self.hint_trust_by_count = [tuple(map(float, p)) for p in cfg.get("hint_trust_by_count", [])]
+        # the network runs at each of these scales of the work size and the results are averaged
+        self.scales = [float(x) for x in cfg.get("scales", [1.0])]
         self.hint_input = bool(cfg.get("hint_input", True))
         self.hint_residual = bool(cfg.get("hint_residual", False))
         self._lock = threading.Lock()  # one forward at a time per loaded network
@@ -145,17 +152,62 @@ class MaskGANColorizer:
                 raise Cancelled()
 
         check()
+        L = np.asarray(request.L, np.float32)
+        has_hints = bool(np.any(request.hint_mask > 0))
+        hint_ab = np.asarray(request.hint_ab, np.float32) if has_hints and self.hint_input else None
+        hint_mask = np.asarray(request.hint_mask, np.float32) if hint_ab is not None else None
+        out = self.raw_ab(L, np.asarray(request.mask, np.float32), hint_ab, hint_mask, check)
+        ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(max(L.shape)), self.power)
+        out = ab.permute(1, 2, 0).numpy().astype(np.float32)
+        if has_hints and self.hint_residual:
+            out *= self.trust_for(count_hints(request.hint_mask))
+            out = self._follow_hints(out, request, cancel)
+        return out
+
+    def raw_ab(self, L: np.ndarray, mask: np.ndarray, hint_ab: np.ndarray | None = None,
+               hint_mask: np.ndarray | None = None, check=lambda: None) -> np.ndarray:
+        """The network's ab (h, w, 2) before the chroma gain: the mean over the configured scales.
+
+        Scale 1 runs at the work size; each further scale (e.g. 0.5) runs the network on the
+        photo shrunk by it, as long as its long side stays at least MIN_SCALE_SIDE, and its
+        ab is upsampled guided by L. Where the scales agree the colour stays; where they do not
+        (the network is unsure), averaging pulls it towards grey, which is what lowers the
+        error at a given colourfulness (``training/export.py`` decides on training photos).
+        """
+        from .upsample import upsample_ab
+
+        outs = []
+        for s in self.scales_for(max(L.shape)):
+            if s == 1.0:
+                outs.append(self._forward(L, mask, hint_ab, hint_mask, check))
+                continue
+            h, w = L.shape
+            size = (max(1, round(w * s)), max(1, round(h * s)))
+            area = lambda a: cv2.resize(np.ascontiguousarray(a, np.float32), size, interpolation=cv2.INTER_AREA)  # noqa: E731
+            hab = hm = None
+            if hint_ab is not None:
+                hm_s = area(hint_mask)
+                hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
+                hm = (hm_s > 0).astype(np.float32)
+            small = self._forward(area(L), area(mask), hab, hm, check)
+            outs.append(upsample_ab(small, L))
+        return outs[0] if len(outs) == 1 else np.mean(outs, axis=0, dtype=np.float32)
+
+    def scales_for(self, long_side: int) -> list[float]:
+        return [s for s in self.scales if s == 1.0 or long_side * s >= MIN_SCALE_SIDE]
+
+    def _forward(self, L, mask, hint_ab, hint_mask, check) -> np.ndarray:
+        """One pass of the network at L's size: ab (h, w, 2) float32, no gain."""
         dev = torch.device(self.device)
         t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
-        L = t(request.L)[None, None]
-        mask = t(request.mask)[None, None]
-        has_hints = bool(np.any(request.hint_mask > 0))
-        if has_hints and self.hint_input:
-            hint_mask = t(request.hint_mask)[None, None]
-            hint_ab = t(request.hint_ab).permute(2, 0, 1)[None] * hint_mask
+        Lt = t(L)[None, None]
+        m = t(mask)[None, None]
+        if hint_ab is not None:
+            hm = t(hint_mask)[None, None]
+            hab = t(hint_ab).permute(2, 0, 1)[None] * hm
         else:
-            hint_mask, hint_ab = torch.zeros_like(L), torch.zeros_like(L).repeat(1, 2, 1, 1)
-        x = normalise_inputs(L, mask, hint_ab, hint_mask).contiguous(memory_format=torch.channels_last)
+            hm, hab = torch.zeros_like(Lt), torch.zeros_like(Lt).repeat(1, 2, 1, 1)
+        x = normalise_inputs(Lt, m, hab, hm).contiguous(memory_format=torch.channels_last)
         check()
         with self._lock, torch.inference_mode():
             if dev.type == "cuda":
@@ -164,26 +216,15 @@ class MaskGANColorizer:
             else:
                 ab = self.net(x)
         check()
-        ab = apply_chroma_curve(ab[0].float(), self.gain_for(max(request.L.shape)), self.power)
-        out = ab.permute(1, 2, 0).cpu().numpy().astype(np.float32)
-        if has_hints and self.hint_residual:
-            out = self._follow_hints(out, request, cancel)
-        return out
+        return ab[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32)
 
     def gain_for(self, long_side: int) -> float:
         """The calibrated chroma gain at this work size (log-linear between calibrated sizes)."""
-        pts = sorted(self.gain_by_size)
-        if not pts:
-            return self.gain
-        if long_side <= pts[0][0]:
-            return pts[0][1]
-        if long_side >= pts[-1][0]:
-            return pts[-1][1]
-        for (s0, g0), (s1, g1) in zip(pts, pts[1:]):
-            if s0 <= long_side <= s1:
-                t = (np.log(long_side) - np.log(s0)) / (np.log(s1) - np.log(s0))
-                return float(g0 + t * (g1 - g0))
-        return self.gain
+        return _log_interp(self.gain_by_size, long_side, self.gain)
+
+    def trust_for(self, n_hints: int) -> float:
+        """How much of the network's colour is kept under ``n_hints`` hints (calibrated, log-linear)."""
+        return _log_interp(self.hint_trust_by_count, max(1, n_hints), 1.0)
 
     @staticmethod
     def _follow_hints(ab: np.ndarray, request: ColorizeRequest, cancel: CancelCheck | None) -> np.ndarray:
@@ -200,6 +241,27 @@ class MaskGANColorizer:
         residual = (np.asarray(request.hint_ab, np.float32) - ab) * hm[..., None]
         # the residual is smooth: spread at 128 px and upsampled (bench/hintprop.py --residual)
         return ab + propagate_coarse(request.L, residual, hm, request.mask, cancel)
+
+
+def count_hints(hint_mask: np.ndarray) -> int:
+    """The number of separate hints (points or strokes: 8-connected blobs of the hint mask)."""
+    return int(cv2.connectedComponents((np.asarray(hint_mask) > 0).astype(np.uint8), connectivity=8)[0]) - 1
+
+
+def _log_interp(points, x: float, default: float) -> float:
+    """y at x from sorted [[x, y], ...], linear in log x between points, constant beyond them."""
+    pts = sorted(points)
+    if not pts:
+        return default
+    if x <= pts[0][0]:
+        return pts[0][1]
+    if x >= pts[-1][0]:
+        return pts[-1][1]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x0 <= x <= x1:
+            t = (np.log(x) - np.log(x0)) / (np.log(x1) - np.log(x0))
+            return float(y0 + t * (y1 - y0))
+    return default
 
 
 def load_maskgan(path: str | Path | None = None, device: str = "cpu", extra_dirs=()) -> MaskGANColorizer:

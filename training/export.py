@@ -72,15 +72,28 @@ CURVE_POWERS = (0.0,)
 # The network saturates differently at different work sizes, so each calibration domain gets its
 # own gain, keyed by its long side; the colorizer interpolates between them (log-linear).
 DOMAIN_SIDES = {"tinyimagenet_train_64px": 64, "bsds500_train_256px": 256}
+MULTI_SCALES = (1.0, 0.5)  # the work size and half of it, averaged (if it calibrates better)
 
 
 @torch.no_grad()
-def _predict_domain(gen, photos, batch: int = 100):
-    """Whole-photo, no-hint predictions: lists of (L, true rgb, pred ab) tensors, batched by shape."""
-    from models.maskgan import normalise_inputs
+def _predict_domain(gen, photos, batch: int = 100, scales=(1.0,)):
+    """Whole-photo, no-hint predictions: lists of (L, true rgb, pred ab) tensors, batched by shape.
+
+    With more than one scale, each photo goes through the app's colorizer (``raw_ab``), one by one.
+    """
+    from models.maskgan import MaskGANColorizer, normalise_inputs
 
     from .data import lab_tensors, uint8_batch_to_rgb
 
+    if len(scales) > 1:
+        col = MaskGANColorizer(gen, {"config": {"scales": list(scales)}}, "cpu")
+        out = []
+        for p in photos:
+            rgb = uint8_batch_to_rgb(p[None])
+            L, _ = lab_tensors(rgb)
+            ab = col.raw_ab(L[0, 0].numpy(), np.ones(L.shape[2:], np.float32))
+            out.append((L, rgb, torch.from_numpy(ab).permute(2, 0, 1)[None]))
+        return out
     groups: dict[tuple, list] = {}
     for p in photos:
         groups.setdefault(p.shape, []).append(p)
@@ -95,7 +108,7 @@ def _predict_domain(gen, photos, batch: int = 100):
 
 
 @torch.no_grad()
-def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62) -> dict:
+def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62, scales=(1.0,)) -> dict:
     """Pick (gain, power) for ab' = ab * gain * (|ab| / 20) ** power on TRAINING photos.
 
     L1-trained colorizers under-saturate; scaling strong predictions more than weak ones
@@ -110,7 +123,7 @@ def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62) -> dict:
     from .losses import colourfulness, psnr
 
     gen.eval()
-    preds = {name: _predict_domain(gen, photos) for name, photos in domains.items()}
+    preds = {name: _predict_domain(gen, photos, scales=scales) for name, photos in domains.items()}
 
     base = {}
     for name, items in preds.items():  # grey PSNR and the originals' colourfulness: once per domain
@@ -186,6 +199,50 @@ def choose_hint_mode(gen, rgb_u8, curve: tuple[float, float], n_hints: int = 10,
             "hint_input": modes[best][0], "hint_residual": modes[best][1], "photos": len(rgb_u8), "hints": n_hints}
 
 
+HINT_COUNTS = (1, 3, 10, 20)
+HINT_TRUSTS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.0)
+
+
+def calibrate_hint_trust(colorizer, domains: dict, counts=HINT_COUNTS, trusts=HINT_TRUSTS, seed: int = 0) -> dict:
+    """How much of the network's colour to keep under k hints, chosen on TRAINING photos.
+
+    For residual hint following: ab = t * prediction + spread(hint - t * prediction). True
+    hints say both where colours are and how strong the photo's colours are, so the more hints
+    there are, the less the network's own guess is worth. For each hint count the trust t
+    with the best mean PSNR (averaged over ``domains``: name -> uint8 photos) is kept.
+    """
+    import numpy as np
+
+    from models.colour import lab_to_rgb, rgb_to_lab
+    from models.types import ColorizeRequest
+
+    from .hints import sample_hints
+
+    rng = np.random.default_rng(seed)
+    scores = {k: {name: {t: [] for t in trusts} for name in domains} for k in counts}
+    for name, photos in domains.items():
+        for rgb8 in photos:
+            rgb = rgb8.astype(np.float32) / 255.0
+            lab = rgb_to_lab(rgb)
+            L, ab = lab[..., 0], lab[..., 1:]
+            pred = colorizer.predict(ColorizeRequest.whole_photo(L))
+            ab_t = torch.from_numpy(np.ascontiguousarray(ab.transpose(2, 0, 1)))
+            for k in counts:
+                hab, hm = sample_hints(ab_t, rng, n_points=k)
+                req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab.numpy().transpose(1, 2, 0).copy(),
+                                      hint_mask=hm[0].numpy().copy())
+                for t in trusts:
+                    out = colorizer._follow_hints(pred * t, req, None)
+                    scores[k][name][t].append(_psnr_np(lab_to_rgb(L, out), rgb))
+    table = {k: {t: float(np.mean([np.mean(scores[k][n][t]) for n in domains])) for t in trusts} for k in counts}
+    by_count = [[k, max(table[k], key=table[k].get)] for k in counts]
+    per_domain = {k: {n: {t: float(np.mean(v)) for t, v in scores[k][n].items()} for n in domains} for k in counts}
+    return {"by_count": by_count, "psnr": {str(k): {str(t): v for t, v in row.items()} for k, row in table.items()},
+            "psnr_per_domain": {str(k): {n: {str(t): v for t, v in d.items()} for n, d in row.items()}
+                                for k, row in per_domain.items()},
+            "photos": {n: len(v) for n, v in domains.items()}}
+
+
 def _psnr_np(a, b) -> float:
     import numpy as np
 
@@ -210,10 +267,14 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
     u8 = [train.read_uint8(int(i)) for i in idx]
     cal_u8, hint_u8 = u8[:n_calibrate], u8[n_calibrate:]
     domains = {"tinyimagenet_train_64px": cal_u8}
+    hint_domains = {"tinyimagenet_train_64px": hint_u8}
     bsds = data / "bsds500" / "images" / "train"
     if bsds.is_dir():  # training photos at the evaluation work size: the curve must hold there too
         folder = ImageFolder(bsds, size=256)
         domains["bsds500_train_256px"] = [fit_long_side(folder.read(i), 256) for i in range(0, len(folder), 2)]
+        # the other half (a quarter of the folder) for the hint trust
+        hint_domains["bsds500_train_256px"] = [fit_long_side(folder.read(i), 256)
+                                               for i in range(1, len(folder), 4)][: max(1, n_hint_photos // 4)]
     best = None
     report = {"calibration_photos": {k: f"{len(v)} photos" for k, v in domains.items()},
               "note": "random Tiny ImageNet TRAIN photos (seed %d) and BSDS500 train photos: no evaluation set" % seed,
@@ -231,7 +292,17 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
         if best is None or score > best[4]:
             best = (ck_path, cal, gen, ck, score)
     ck_path, cal, gen, ck, _ = best
-    per = cal["per_domain"]
+    per = dict(cal["per_domain"])
+    # several scales averaged, decided on the large training photos: kept only if PSNR rises
+    scales = [1.0]
+    big = "bsds500_train_256px"
+    if big in domains:
+        ms = calibrate_chroma(gen, {big: domains[big]}, scales=MULTI_SCALES)
+        report["multi_scale"] = {"scales": list(MULTI_SCALES), "single": per[big], "multi": ms["per_domain"][big]}
+        if ms["per_domain"][big]["psnr_gain"] > per[big]["psnr_gain"]:
+            scales = list(MULTI_SCALES)
+            per[big] = ms["per_domain"][big]
+        report["multi_scale"]["chosen"] = scales
     by_size = sorted([DOMAIN_SIDES[n], d["gain"]] for n, d in per.items() if n in DOMAIN_SIDES)
     # the gain of the largest calibrated size is the default (the app's work sizes are large)
     main = per[max((n for n in per if n in DOMAIN_SIDES), key=DOMAIN_SIDES.get)] if by_size else cal["chosen"]
@@ -241,7 +312,13 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
                   hint_mode=hints)
     config = dict(default_config())
     config.update(chroma_gain=c["gain"], chroma_power=0.0, chroma_gain_by_size=by_size, hint_input=hints["hint_input"],
-                  hint_residual=hints["hint_residual"])
+                  hint_residual=hints["hint_residual"], scales=scales)
+    if hints["hint_residual"]:
+        from models.maskgan import MaskGANColorizer
+
+        trust = calibrate_hint_trust(MaskGANColorizer(gen, {"config": config}, "cpu"), hint_domains, seed=seed)
+        report["hint_trust"] = trust
+        config["hint_trust_by_count"] = trust["by_count"]
     ck["config"] = config
     ck["calibration"] = report
     tmp = Path(ck_path).with_name("final.pt")

@@ -1,6 +1,7 @@
 """The maskgan network and its colorizer (tiny inputs, CPU)."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -14,10 +15,12 @@ from models.maskgan import (
     MaskGANGenerator,
     PatchDiscriminator,
     apply_chroma_curve,
+    count_hints,
     default_config,
     load_maskgan,
     normalise_inputs,
 )
+from models.hintprop import propagate_coarse
 from models.types import Cancelled, ColorizeRequest, ModelError
 
 
@@ -130,6 +133,52 @@ def test_residual_hint_mode_honours_hints_exactly(tmp_path, net):
     plain = col.predict(ColorizeRequest.whole_photo(L))
     moved = np.abs(ab - plain).sum(-1)
     assert moved[:, :12].mean() > 5 * moved[:, 12:].mean()  # the hint spreads within its region
+
+
+def test_hint_trust_scales_the_network_by_hint_count(tmp_path, net):
+    trust = [[1, 0.9], [10, 0.5]]
+    col = load_maskgan(_export(tmp_path, net, hint_residual=True, hint_input=False, hint_trust_by_count=trust), "cpu")
+    assert col.trust_for(0) == 0.9 and col.trust_for(1) == 0.9 and col.trust_for(40) == 0.5
+    assert col.trust_for(3) == pytest.approx(0.9 - 0.4 * np.log(3) / np.log(10))
+    L = np.full((24, 24), 60, np.float32)
+    L[:, 12:] = 30
+    hint_ab = np.zeros((24, 24, 2), np.float32)
+    hint_mask = np.zeros((24, 24), np.float32)
+    for i, y in enumerate(range(1, 21, 2)):  # ten separate hints, all in the left region
+        hint_ab[y, 2 + i % 3] = (40, 10)
+        hint_mask[y, 2 + i % 3] = 1
+    assert count_hints(hint_mask) == 10
+    req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hint_ab, hint_mask=hint_mask)
+    plain = col.predict(ColorizeRequest.whole_photo(L))
+    out = col.predict(req)
+    np.testing.assert_allclose(out[hint_mask > 0], np.tile([40, 10], (10, 1)), atol=1e-3)
+    # half of the network's colour, then the hints' residual spread from there
+    half = 0.5 * plain
+    np.testing.assert_allclose(out, half + propagate_coarse(L, (hint_ab - half) * hint_mask[..., None], hint_mask), atol=1e-3)
+    trusting = load_maskgan(_export(tmp_path, net, hint_residual=True, hint_input=False, hint_trust_by_count=[[1, 1.0]]), "cpu")
+    full = trusting.predict(req)
+    np.testing.assert_allclose(full, plain + propagate_coarse(L, (hint_ab - plain) * hint_mask[..., None], hint_mask), atol=1e-3)
+    assert np.abs(full - out)[:, 14:].mean() > 0.2 * np.abs(plain[:, 14:]).mean()
+
+
+def test_scales_average_the_network_at_the_work_size_and_half_of_it(tmp_path, net):
+    from models.upsample import upsample_ab
+
+    multi = load_maskgan(_export(tmp_path, net, scales=[1.0, 0.5]), "cpu")
+    single = load_maskgan(_export(tmp_path, net), "cpu")
+    assert single.scales == [1.0] and multi.scales_for(300) == [1.0, 0.5]
+    assert multi.scales_for(200) == [1.0]  # half of it would be under MIN_SCALE_SIDE (128)
+    rng = np.random.default_rng(1)
+    L = cv2.GaussianBlur((rng.random((160, 300)) * 100).astype(np.float32), (0, 0), 3)
+    ones = np.ones_like(L)
+    full = single.raw_ab(L, ones)
+    half = single.raw_ab(cv2.resize(L, (150, 80), interpolation=cv2.INTER_AREA), np.ones((80, 150), np.float32))
+    np.testing.assert_allclose(multi.raw_ab(L, ones), (full + upsample_ab(half, L)) / 2, atol=1e-4)
+    out = multi.predict(ColorizeRequest.whole_photo(L))
+    assert out.shape == (160, 300, 2) and not np.allclose(out, single.predict(ColorizeRequest.whole_photo(L)))
+    small = np.full((64, 96), 40, np.float32)  # too small for a second scale: identical to one scale
+    np.testing.assert_array_equal(multi.predict(ColorizeRequest.whole_photo(small)),
+                                  single.predict(ColorizeRequest.whole_photo(small)))
 
 
 def test_cancel_before_running_raises(tmp_path, net):

@@ -106,6 +106,15 @@ def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tm
     assert len(cal["candidates"]) == 2
     assert meta["config"]["chroma_gain"] == cal["chroma"]["gain"]
     assert meta["config"]["hint_residual"] == cal["hint_mode"]["hint_residual"]
+    ms = cal["multi_scale"]  # two scales averaged only where that calibrates better on training photos
+    better = ms["multi"]["psnr_gain"] > ms["single"]["psnr_gain"]
+    assert meta["config"]["scales"] == ms["chosen"] == ([1.0, 0.5] if better else [1.0])
+    if cal["hint_mode"]["hint_residual"]:  # the trust under k hints, chosen on training photos too
+        trust = cal["hint_trust"]
+        assert meta["config"]["hint_trust_by_count"] == trust["by_count"]
+        assert [k for k, _ in trust["by_count"]] == [1, 3, 10, 20]
+        for k, t in trust["by_count"]:
+            assert trust["psnr"][str(k)][str(t)] == max(trust["psnr"][str(k)].values())
     # each calibration size gets its own gain, and the colorizer follows it by work size
     by_size = meta["config"]["chroma_gain_by_size"]
     assert [s for s, _ in by_size] == [64, 256]
