@@ -30,6 +30,8 @@ def maskgan_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--encoder-lr-mult", type=float, default=0.3, help="the pretrained encoder learns slower")
     p.add_argument("--gan-frac", type=float, default=0.2, help="last fraction of the budget with the discriminator")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="keep a moving average of the generator's weights with this decay (e.g. 0.999) and ship it")
     p.add_argument("--sat-weight", type=float, default=1.0, help="saturation-aware weighting of the ab loss")
     p.add_argument("--w-mask", type=float, default=5.0)
     p.add_argument("--w-hint", type=float, default=1.0)

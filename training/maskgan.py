@@ -9,6 +9,7 @@ the official val split, which is reserved for measuring), saves ``last.pt`` and 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -252,6 +253,12 @@ def train_maskgan(args: argparse.Namespace) -> Path:
         opt_d.load_state_dict(ck["opt_d"])
         state.update(ck["state"])
         log.write(event="resume", path=str(args.resume), step=state["step"])
+    # an exponential moving average of the generator's weights: what is validated and exported
+    ema = None
+    if args.ema > 0:
+        ema = copy.deepcopy(gen).eval().requires_grad_(False)
+        if args.resume and "gen_raw" in ck:
+            gen.load_state_dict(ck["gen_raw"])
     gen_t, disc_t = ddp.wrap(gen, device), ddp.wrap(disc, device)
     batcher = Batcher(images, rng, bsds_masks, rank, world, args.seed)
     big_batch = max(1, args.batch * (args.size**2) // (args.big_size**2))
@@ -291,6 +298,8 @@ def train_maskgan(args: argparse.Namespace) -> Path:
         total.backward()
         torch.nn.utils.clip_grad_norm_(gen.parameters(), 5.0)
         opt_g.step()
+        if ema is not None:
+            update_ema(ema, gen, args.ema)
         if adversarial:
             disc.requires_grad_(True)
             # the discriminator only judges the masked region: outside it, both are grey
@@ -318,10 +327,10 @@ def train_maskgan(args: argparse.Namespace) -> Path:
         if state["seconds"] >= next_val or (args.steps and state["step"] % max(1, args.val_steps) == 0):
             next_val += args.val_every * 60
             if rank == 0:
-                _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args, bsds_val)
+                _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args, bsds_val, ema)
     if rank == 0:
         if state.get("validated_step") != state["step"]:
-            _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args, bsds_val)
+            _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out, log, args, bsds_val, ema)
         log.write(event="done", step=state["step"], seconds=round(state["seconds"], 1),
                   photos=state["photos"], photos_per_s=round(state["photos"] / max(state["seconds"], 1e-6), 1),
                   best=state["best"])
@@ -336,9 +345,26 @@ def train_maskgan(args: argparse.Namespace) -> Path:
     return out
 
 
-def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, args, bsds_val=()) -> None:
+def update_ema(ema: torch.nn.Module, gen: torch.nn.Module, decay: float) -> None:
+    """ema = decay * ema + (1 - decay) * gen for weights; running statistics copied as they are."""
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), gen.parameters()):
+            e.lerp_(p.detach(), 1.0 - decay)
+        for e, b in zip(ema.buffers(), gen.buffers()):
+            e.copy_(b)
+
+
+def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, args, bsds_val=(), ema=None) -> None:
+    """Score the generator (its moving average when there is one), keep best.pt and last.pt.
+
+    With an average, "gen" in both files is the average (what export ships) and last.pt also
+    holds the raw weights ("gen_raw") that training resumes from.
+    """
     t0 = time.time()
     state["validated_step"] = state["step"]
+    raw = gen
+    if ema is not None:
+        gen = ema
     metrics = validate(gen, hold_u8, seed=args.seed)
     if bsds_val:
         # the score weighs the 64 px hold-out and the large-photo check equally
@@ -353,8 +379,11 @@ def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, 
         state["best"] = {"step": state["step"], **{k: v for k, v in metrics.items() if k != "per_gain"}}
         _atomic_torch_save({"gen": gen.state_dict(), "state": dict(state), "metrics": metrics, "config": _config(metrics["gain"]),
                             "args": vars(args)}, out / "best.pt")
-    _atomic_torch_save({"gen": gen.state_dict(), "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
-                        "opt_d": opt_d.state_dict(), "state": dict(state), "args": vars(args)}, out / "last.pt")
+    last = {"gen": gen.state_dict(), "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
+            "opt_d": opt_d.state_dict(), "state": dict(state), "args": vars(args)}
+    if ema is not None:
+        last["gen_raw"] = raw.state_dict()
+    _atomic_torch_save(last, out / "last.pt")
     log.write(event="val", step=state["step"], seconds=round(state["seconds"], 1), best=improved,
               val_seconds=round(time.time() - t0, 1), **metrics)
 

@@ -123,3 +123,35 @@ def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tm
     col = load_maskgan(out, "cpu")
     assert col.gain == cal["chroma"]["gain"] and col.power == cal["chroma"]["power"]
     assert col.gain_for(64) == by_size[0][1] and col.gain_for(512) == by_size[1][1]
+
+
+def test_ema_moves_a_fraction_of_the_way_and_copies_running_statistics():
+    from training.maskgan import update_ema
+
+    a, b = torch.nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
+    with torch.no_grad():
+        a.weight.fill_(0.0)
+        b.weight.fill_(1.0)
+        b.running_mean.fill_(3.0)
+    update_ema(a, b, 0.9)
+    torch.testing.assert_close(a.weight, torch.full((2,), 0.1))
+    torch.testing.assert_close(a.running_mean, torch.full((2,), 3.0))
+
+
+@pytest.mark.slow
+def test_ema_run_ships_the_average_and_resumes_from_the_raw_weights(tmp_path):
+    data = make_fake_datasets(tmp_path / "data")
+    run = tmp_path / "run"
+    common = ["--model", "maskgan", "--data", str(data), "--out", str(run), "--batch", "4", "--size", "32",
+              "--val-count", "6", "--no-pretrained", "--bsds-every", "0", "--quiet", "--threads", "1",
+              "--gan-frac", "0", "--val-steps", "3", "--seed", "3", "--ema", "0.5", "--lr", "5e-3"]
+    assert training_main(["train", *common, "--steps", "3"]) == 0
+    last = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+    best = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
+    moved = [k for k, v in last["gen"].items() if v.is_floating_point() and not torch.equal(v, last["gen_raw"][k])]
+    assert moved  # the average lags the raw weights
+    for k in last["gen"]:
+        torch.testing.assert_close(best["gen"][k], last["gen"][k])  # step 3 is best and last: the average in both
+    assert training_main(["train", *common, "--steps", "6", "--resume", str(run / "last.pt")]) == 0
+    ev = _events(run)
+    assert ev[-1]["event"] == "done" and ev[-1]["step"] == 6
