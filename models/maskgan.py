@@ -140,6 +140,9 @@ class MaskGANColorizer:
         # [[number of hints, trust], ...]: with hints, the network's own colours are scaled by
         # this before the hints' residual is spread; the more hints, the more they say alone
         self.hint_trust_by_count = [tuple(map(float, p)) for p in cfg.get("hint_trust_by_count", [])]
+        # the same, calibrated at several hint reaches: [[reach, [[count, trust], ...]], ...]
+        self.hint_trust_by_reach = [(float(r), [tuple(map(float, p)) for p in table])
+                                    for r, table in cfg.get("hint_trust_by_reach", [])]
         # the network runs at each of these scales of the work size and the results are averaged
         self.scales = [float(x) for x in cfg.get("scales", [1.0])]
         self.hint_input = bool(cfg.get("hint_input", True))
@@ -160,8 +163,7 @@ class MaskGANColorizer:
         ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(max(L.shape)), self.power)
         out = ab.permute(1, 2, 0).numpy().astype(np.float32)
         if has_hints and self.hint_residual:
-            out *= self.trust_for(count_hints(request.hint_mask))
-            out = self._follow_hints(out, request, cancel)
+            out = follow_hints(out, request, self.trust_for(count_hints(request.hint_mask), request.hint_reach), cancel)
         return out
 
     def raw_ab(self, L: np.ndarray, mask: np.ndarray, hint_ab: np.ndarray | None = None,
@@ -222,25 +224,49 @@ class MaskGANColorizer:
         """The calibrated chroma gain at this work size (log-linear between calibrated sizes)."""
         return _log_interp(self.gain_by_size, long_side, self.gain)
 
-    def trust_for(self, n_hints: int) -> float:
-        """How much of the network's colour is kept under ``n_hints`` hints (calibrated, log-linear)."""
-        return _log_interp(self.hint_trust_by_count, max(1, n_hints), 1.0)
+    def trust_for(self, n_hints: int, reach: float | None = None) -> float:
+        """How much of the network's colour is kept near ``n_hints`` hints (calibrated, log-linear
+        in the count; linear between the calibrated hint reaches)."""
+        n = max(1, n_hints)
+        tables = sorted(self.hint_trust_by_reach)
+        if not tables or reach is None:
+            return _log_interp(self.hint_trust_by_count, n, 1.0)
+        at = [(r, _log_interp(t, n, 1.0)) for r, t in tables]
+        if reach <= at[0][0]:
+            return at[0][1]
+        if reach >= at[-1][0]:
+            return at[-1][1]
+        for (r0, t0), (r1, t1) in zip(at, at[1:]):
+            if r0 <= reach <= r1:
+                return float(t0 + (reach - r0) / (r1 - r0) * (t1 - t0))
+        return at[-1][1]
 
-    @staticmethod
-    def _follow_hints(ab: np.ndarray, request: ColorizeRequest, cancel: CancelCheck | None) -> np.ndarray:
-        """Honour the hints exactly: spread (hint - prediction) over similar lightness (Levin 2004).
 
-        The network places plausible colours everywhere; the hints say what the artist wants.
-        Propagating only the *difference* keeps the network's colours where no hint reaches
-        and bends them towards each hint along regions of similar lightness. Hinted pixels end
-        exactly at the hint colour.
-        """
-        from .hintprop import propagate_coarse
+def follow_hints(ab: np.ndarray, request: ColorizeRequest, trust: float = 1.0,
+                 cancel: CancelCheck | None = None) -> np.ndarray:
+    """Honour the hints exactly: spread (hint - prediction) over similar lightness (Levin 2004).
 
-        hm = np.asarray(request.hint_mask, np.float32)
-        residual = (np.asarray(request.hint_ab, np.float32) - ab) * hm[..., None]
-        # the residual is smooth: spread at 128 px and upsampled (bench/hintprop.py --residual)
-        return ab + propagate_coarse(request.L, residual, hm, request.mask, cancel)
+    The network places plausible colours everywhere; the hints say what the artist wants.
+    Near the hints the network's colour is first scaled by ``trust`` (calibrated by the number
+    of hints: with hints, its own guess is worth less), fading back to all of it where the
+    hints do not reach; then the difference to each hint is spread along regions of similar
+    lightness, as far as ``request.hint_reach`` lets it. Hinted pixels end exactly at the hint
+    colour.
+    """
+    from .hintprop import propagate_coarse, reach_lambda
+
+    lam = reach_lambda(request.hint_reach)
+    hm = np.asarray(request.hint_mask, np.float32)
+    base = ab
+    if trust != 1.0:
+        ones = np.zeros(ab.shape, np.float32)
+        ones[..., 0] = hm
+        # how much of the hints arrives at each pixel (1 at them, towards 0 beyond their reach)
+        near = np.clip(propagate_coarse(request.L, ones, hm, request.mask, cancel, lam=lam)[..., :1], 0.0, 1.0)
+        base = ab * (1.0 - (1.0 - trust) * near)
+    residual = (np.asarray(request.hint_ab, np.float32) - base) * hm[..., None]
+    # the residual is smooth: spread at 128 px and upsampled (bench/hintprop.py --residual)
+    return base + propagate_coarse(request.L, residual, hm, request.mask, cancel, lam=lam)
 
 
 def count_hints(hint_mask: np.ndarray) -> int:

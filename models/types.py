@@ -26,6 +26,9 @@ class ModelError(Exception):
 CancelCheck = Callable[[], bool]
 
 
+DEFAULT_HINT_REACH = 0.1  # a hint colours what is near it and alike, not the whole photo
+
+
 @dataclass(frozen=True, eq=False)
 class ColorizeRequest:
     """Everything a colorizer needs, at the work size (h, w).
@@ -35,6 +38,8 @@ class ColorizeRequest:
     hint_ab    float32 (h, w, 2): requested ab where hint_mask is 1, else 0.
     hint_mask  float32 (h, w) in {0, 1}.
     reference_L  optional float32 (h2, w2) L of a second photo (iizuka style transfer).
+    hint_reach   0 (a hint colours what is near it and alike) .. 1 (hints speak for the whole
+                 photo, e.g. true colours picked from a colour reference); see models.hintprop.
     """
 
     L: np.ndarray
@@ -44,6 +49,7 @@ class ColorizeRequest:
     model: str = "hints"
     device: str = "auto"
     reference_L: Optional[np.ndarray] = None
+    hint_reach: float = DEFAULT_HINT_REACH
     id: int = field(default_factory=next_request_id)
 
     def __post_init__(self) -> None:

@@ -132,10 +132,12 @@ def eval_hints(ab: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.nda
 
 
 def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, work_size: int = 256,
-                 hints: int = 0, mask: str = "whole", seed: int = 0) -> dict:
+                 hints: int = 0, mask: str = "whole", seed: int = 0, hint_reach: float | None = None) -> dict:
     """Metrics of one held-out set (see the module docstring)."""
     from models.colour import lab_to_rgb, rgb_to_L, rgb_to_lab
-    from models.types import ColorizeRequest
+    from models.types import DEFAULT_HINT_REACH, ColorizeRequest
+
+    reach = DEFAULT_HINT_REACH if hint_reach is None else hint_reach
 
     rng = np.random.default_rng(seed)
     rows: dict[str, list[float]] = {k: [] for k in ("psnr", "psnr_grey", "ssim", "ssim_grey", "cf_out", "cf_orig", "L_kept")}
@@ -150,7 +152,8 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
         h, w = L.shape
         m = eval_mask(h, w, mask, rng)
         hint_ab, hint_mask = eval_hints(ab, hints, rng)
-        req = ColorizeRequest(L=L.astype(np.float32), mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=model.name)
+        req = ColorizeRequest(L=L.astype(np.float32), mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=model.name,
+                              hint_reach=reach)
         t = time.perf_counter()
         pred = np.asarray(model.predict(req), np.float32)
         seconds += time.perf_counter() - t
@@ -266,6 +269,12 @@ def _model_with_weights(name: str, weights: Optional[str], device: str):
             os.environ["HUEBRUSH_MODELS_DIR"] = old
 
 
+def _default_reach() -> float:
+    from models.types import DEFAULT_HINT_REACH
+
+    return DEFAULT_HINT_REACH
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training evaluate", description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="a registered model name (maskgan, iizuka, hints)")
@@ -274,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {', '.join(SETS)}")
     p.add_argument("--limit", type=int, help="at most N photos per set")
     p.add_argument("--hints", type=int, default=0, help="K hints sampled from the true colours")
+    p.add_argument("--hint-reach", type=float, default=None,
+                   help="how far hints carry, 0 near .. 1 the whole photo (default: the app's default)")
     p.add_argument("--mask", choices=["whole", "random"], default="whole")
     p.add_argument("--work-size", type=int, default=256, help="long side the model runs at")
     p.add_argument("--seed", type=int, default=0)
@@ -298,6 +309,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "weights": args.weights,
         "work_size": args.work_size,
         "hints": args.hints,
+        "hint_reach": args.hint_reach if args.hint_reach is not None else _default_reach(),
         "mask": args.mask,
         "seed": args.seed,
         "colourfulness_ratio_is": "ratio of means (mean output / mean original over the set)",
@@ -305,7 +317,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     }
     for s in sets:
         report["sets"][s] = evaluate_set(model, data, s, limit=args.limit, work_size=args.work_size,
-                                         hints=args.hints, mask=args.mask, seed=args.seed)
+                                         hints=args.hints, mask=args.mask, seed=args.seed, hint_reach=args.hint_reach)
     if args.grid:
         report["grid"] = str(before_after_grid(model, data, Path(args.grid), work_size=args.work_size))
     text = json.dumps(report, indent=2)

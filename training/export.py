@@ -11,6 +11,7 @@ import torch
 
 from models.checkpoint import save_weights
 from models.maskgan import ARCH, default_config
+from models.types import DEFAULT_HINT_REACH
 
 NORMALISATION = (
     "inputs: L (CIE Lab D65, 0-100) as (L-50)/50; mask {0,1}; hint ab / 110 (0 outside hints); "
@@ -201,23 +202,28 @@ def choose_hint_mode(gen, rgb_u8, curve: tuple[float, float], n_hints: int = 10,
 
 HINT_COUNTS = (1, 3, 10, 20)
 HINT_TRUSTS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.0)
+TRUST_REACHES = (DEFAULT_HINT_REACH, 1.0)  # the trust is calibrated at these hint reaches
 
 
-def calibrate_hint_trust(colorizer, domains: dict, counts=HINT_COUNTS, trusts=HINT_TRUSTS, seed: int = 0) -> dict:
-    """How much of the network's colour to keep under k hints, chosen on TRAINING photos.
+def calibrate_hint_trust(colorizer, domains: dict, counts=HINT_COUNTS, trusts=HINT_TRUSTS, seed: int = 0,
+                         reach: float | None = None) -> dict:
+    """How much of the network's colour to keep near k hints, chosen on TRAINING photos.
 
-    For residual hint following: ab = t * prediction + spread(hint - t * prediction). True
-    hints say both where colours are and how strong the photo's colours are, so the more hints
-    there are, the less the network's own guess is worth. For each hint count the trust t
-    with the best mean PSNR (averaged over ``domains``: name -> uint8 photos) is kept.
+    For residual hint following (``models.maskgan.follow_hints``): near the hints the
+    prediction is scaled by t, then the difference to each hint is spread (as far as
+    ``reach`` lets it). True hints say both where colours are and how strong the photo's
+    colours are, so with hints the network's own guess is worth less. For each hint count the
+    trust t with the best mean PSNR (averaged over ``domains``: name -> uint8 photos) is kept.
     """
     import numpy as np
 
     from models.colour import lab_to_rgb, rgb_to_lab
-    from models.types import ColorizeRequest
+    from models.maskgan import follow_hints
+    from models.types import DEFAULT_HINT_REACH, ColorizeRequest
 
     from .hints import sample_hints
 
+    reach = DEFAULT_HINT_REACH if reach is None else reach
     rng = np.random.default_rng(seed)
     scores = {k: {name: {t: [] for t in trusts} for name in domains} for k in counts}
     for name, photos in domains.items():
@@ -230,9 +236,9 @@ def calibrate_hint_trust(colorizer, domains: dict, counts=HINT_COUNTS, trusts=HI
             for k in counts:
                 hab, hm = sample_hints(ab_t, rng, n_points=k)
                 req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab.numpy().transpose(1, 2, 0).copy(),
-                                      hint_mask=hm[0].numpy().copy())
+                                      hint_mask=hm[0].numpy().copy(), hint_reach=reach)
                 for t in trusts:
-                    out = colorizer._follow_hints(pred * t, req, None)
+                    out = follow_hints(pred, req, t)
                     scores[k][name][t].append(_psnr_np(lab_to_rgb(L, out), rgb))
     table = {k: {t: float(np.mean([np.mean(scores[k][n][t]) for n in domains])) for t in trusts} for k in counts}
     by_count = [[k, max(table[k], key=table[k].get)] for k in counts]
@@ -240,7 +246,7 @@ def calibrate_hint_trust(colorizer, domains: dict, counts=HINT_COUNTS, trusts=HI
     return {"by_count": by_count, "psnr": {str(k): {str(t): v for t, v in row.items()} for k, row in table.items()},
             "psnr_per_domain": {str(k): {n: {str(t): v for t, v in d.items()} for n, d in row.items()}
                                 for k, row in per_domain.items()},
-            "photos": {n: len(v) for n, v in domains.items()}}
+            "photos": {n: len(v) for n, v in domains.items()}, "hint_reach": reach}
 
 
 def _psnr_np(a, b) -> float:
@@ -316,9 +322,13 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
     if hints["hint_residual"]:
         from models.maskgan import MaskGANColorizer
 
-        trust = calibrate_hint_trust(MaskGANColorizer(gen, {"config": config}, "cpu"), hint_domains, seed=seed)
-        report["hint_trust"] = trust
-        config["hint_trust_by_count"] = trust["by_count"]
+        col = MaskGANColorizer(gen, {"config": config}, "cpu")
+        # at the app's default reach (near) and for the whole photo (true colours from a reference)
+        trusts = [calibrate_hint_trust(col, hint_domains, seed=seed, reach=r) for r in TRUST_REACHES]
+        report["hint_trust"] = trusts[0]
+        report["hint_trust_by_reach"] = trusts
+        config["hint_trust_by_count"] = trusts[0]["by_count"]
+        config["hint_trust_by_reach"] = [[t["hint_reach"], t["by_count"]] for t in trusts]
     ck["config"] = config
     ck["calibration"] = report
     tmp = Path(ck_path).with_name("final.pt")

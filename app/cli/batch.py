@@ -48,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="override every photo's model")
     p.add_argument("--saturation", type=float, default=None, metavar="S", help="override: 0 grey .. 1 as predicted .. 2")
     p.add_argument("--feather", type=float, default=None, metavar="PX", help="override: soft mask edge in pixels")
+    p.add_argument("--hint-reach", type=float, default=None, metavar="R", help="override: 0 near a hint .. 1 the whole photo")
     p.add_argument("--work-size", type=int, default=None, metavar="PX", help="override: long side the model runs at")
     p.add_argument("--device", default=None, metavar="auto|cpu|cuda|mps", help="where the model runs (default auto)")
     p.add_argument("--dry-run", action="store_true", help="only say what would be done and skipped")
@@ -61,7 +62,8 @@ def build_job(args: argparse.Namespace):
     from app.core.batch_plan import BatchError
 
     overrides = {k: v for k, v in (("model", args.model), ("saturation", args.saturation), ("feather", args.feather),
-                                   ("work_size", args.work_size), ("device", args.device)) if v is not None}
+                                   ("work_size", args.work_size), ("device", args.device),
+                                   ("hint_reach", args.hint_reach)) if v is not None}
     if args.model is not None:
         from models.registry import names
 

@@ -21,6 +21,8 @@ def add_parser(subparsers) -> None:
                    help="a colour at pixel X,Y of the photo; repeat for more")
     p.add_argument("--hints", metavar="FILE.json", help='hints as [{"points": [[x, y]], "color": "#RRGGBB", "radius": 6}]')
     p.add_argument("--saturation", type=float, help="colour strength 0-2 (default 1)")
+    p.add_argument("--hint-reach", type=float, metavar="R",
+                   help="how far a hint carries: 0 near it .. 1 the whole photo (true colours from a reference); default 0.1")
     p.add_argument("--feather", type=float, metavar="PX", help="soft mask edge in pixels (default 4)")
     p.add_argument("--work-size", type=int, metavar="PX", help="long side the model runs at (default 512)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where the model runs (default auto)")
@@ -39,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_path(args.output, overwrite=args.overwrite, protect=(args.input,))
     if args.saturation is not None and not 0.0 <= args.saturation <= 2.0:
         raise HuebrushError(f"Saturation {args.saturation} is out of range; choose a value from 0 to 2.")
+    if args.hint_reach is not None and not 0.0 <= args.hint_reach <= 1.0:
+        raise HuebrushError(f"Hint reach {args.hint_reach} is out of range; choose a value from 0 (near) to 1 (whole photo).")
     if args.work_size is not None and args.work_size < 32:
         raise HuebrushError(f"Work size {args.work_size} px is too small; choose at least 32 (512 is typical).")
     if not 1 <= args.quality <= 100:
@@ -132,7 +136,7 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str):
     overrides = {
         key: value
         for key, value in (("saturation", args.saturation), ("feather", args.feather),
-                           ("work_size", args.work_size), ("device", args.device))
+                           ("work_size", args.work_size), ("device", args.device), ("hint_reach", args.hint_reach))
         if value is not None
     }
     settings = Settings(model=model, **overrides)

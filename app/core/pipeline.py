@@ -12,7 +12,7 @@ from typing import Any, Iterable
 import cv2
 import numpy as np
 
-from models.types import CancelCheck, ColorizeRequest
+from models.types import DEFAULT_HINT_REACH, CancelCheck, ColorizeRequest
 from models.upsample import upsample_ab
 
 from .composite import composite_ab
@@ -27,9 +27,11 @@ class Settings:
     feather: float = 4.0  # px at full size, fading colour in from the mask's edge
     work_size: int = 512  # long side (px) the model runs at
     device: str = "auto"
+    hint_reach: float = DEFAULT_HINT_REACH  # 0 near .. 1 the whole photo (maskgan's hint following)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "saturation", float(min(max(float(self.saturation), 0.0), 2.0)))
+        object.__setattr__(self, "hint_reach", float(min(max(float(self.hint_reach), 0.0), 1.0)))
         object.__setattr__(self, "feather", float(max(float(self.feather), 0.0)))
         object.__setattr__(self, "work_size", int(min(max(int(self.work_size), 64), 4096)))
 
@@ -94,7 +96,7 @@ def make_request(
         ref = _resize(reference_L, work_shape(reference_L.shape, settings.work_size))
     return ColorizeRequest(
         L=L, mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=settings.model,
-        device=settings.device, reference_L=ref,
+        device=settings.device, reference_L=ref, hint_reach=settings.hint_reach,
     )
 
 

@@ -125,7 +125,7 @@ class DocumentState(QObject):
         if new == self.settings:
             return
         old = self.settings
-        rerun = any(getattr(new, k) != getattr(old, k) for k in ("model", "work_size", "device"))
+        rerun = any(getattr(new, k) != getattr(old, k) for k in ("model", "work_size", "device", "hint_reach"))
         self.settings = new
         self._settings_dirty = True
         self.changed_since_autosave = True

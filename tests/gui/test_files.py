@@ -17,6 +17,9 @@ def test_save_and_reopen_project(qtbot, window, photo, tmp_path):
     st = open_photo(qtbot, window, photo)
     paint_stroke(qtbot, window, STROKE)
     window.panel.saturation.setValue(130)
+    version = st.version
+    window.panel.hint_reach.setValue(60)
+    assert st.settings.hint_reach == pytest.approx(0.6) and st.version > version  # the model runs again
     mask = st.mask.data.copy()
     target = tmp_path / "street.huebrush"
     assert window.save_project(path=target, wait=True)
@@ -29,6 +32,7 @@ def test_save_and_reopen_project(qtbot, window, photo, tmp_path):
     again = blocker.args[0]
     np.testing.assert_array_equal(again.mask.data, mask)
     assert again.settings.saturation == pytest.approx(1.3)
+    assert again.settings.hint_reach == pytest.approx(0.6) and window.panel.hint_reach.value() == 60
     assert again.settings.model == "test-solid"
     assert not again.is_dirty
 

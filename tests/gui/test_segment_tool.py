@@ -37,7 +37,7 @@ def _click(qtbot, window, x, y, button=Qt.MouseButton.LeftButton, mods=Qt.Keyboa
 
 def _wait_answer(qtbot, tool):
     qtbot.waitUntil(lambda: not tool.busy and tool.result is not None
-                    and tool.result.prompts == tool.prompts, timeout=20_000)
+                    and tool.result.prompts == tool.prompts, timeout=60_000)
 
 
 def test_click_shows_candidate_enter_adds_it_as_one_undo_step(qtbot, window, photo):

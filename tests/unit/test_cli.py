@@ -94,6 +94,25 @@ def test_colorize_with_a_hint_colours_near_it_and_keeps_grey_outside_the_mask(tm
     assert np.abs(outside[..., 0] - np.asarray(Image.open(src))[:, 48:]).max() <= 1
 
 
+def test_colorize_hint_reach_decides_how_far_a_hint_carries(tmp_path, capsys):
+    _needs_engine()
+    src = tmp_path / "flat.png"
+    Image.fromarray(np.tile(np.linspace(120, 135, 320).astype(np.uint8), (120, 1))).save(src)
+    b = {}
+    for reach in ("0", "1"):
+        out = tmp_path / f"out{reach}.png"
+        code = main(["colorize", str(src), "-o", str(out), "--model", "maskgan", "--hint", "10,60,#2050d0",
+                     "--hint-reach", reach, "--device", "cpu"])
+        assert code == 0, capsys.readouterr().err
+        lab = rgb_to_lab(np.asarray(Image.open(out).convert("RGB")).astype(np.float32) / 255.0)
+        b[reach] = (float(lab[50:70, 5:15, 2].mean()), float(lab[:, 260:, 2].mean()))
+    ha, hb = rgb_to_ab(hex_to_rgb("#2050d0"))
+    assert b["0"][0] < hb / 2 and b["1"][0] < hb / 2  # blue at the hint either way
+    assert b["1"][1] < b["0"][1] - 10  # the far end turns blue only with the whole photo in reach
+    assert main(["colorize", str(src), "-o", str(tmp_path / "x.png"), "--hint-reach", "2"]) == 1
+    assert "Hint reach 2.0 is out of range" in capsys.readouterr().err
+
+
 def test_colorize_keeps_16_bits_for_a_16bit_tiff(tmp_path, capsys):
     _needs_engine()
     src = tmp_path / "scan.tif"

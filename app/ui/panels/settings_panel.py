@@ -67,6 +67,13 @@ class SettingsPanel(QWidget):
         self.recent.setSpacing(3)
         self.recent.setAlignment(Qt.AlignmentFlag.AlignLeft)
         hl.addLayout(self.recent)
+        self.hint_reach, self.hint_reach_label = self._slider(0, 100, 10, "%")
+        self.hint_reach.setToolTip("How far each hint carries its colour (maskgan): low, only what is near it "
+                                   "and alike; 100%, the whole photo (for true colours picked from a reference).")
+        reach_row = QHBoxLayout()
+        reach_row.addWidget(QLabel("Reach"))
+        reach_row.addWidget(self._with_label(self.hint_reach, self.hint_reach_label), 1)
+        hl.addLayout(reach_row)
         row2 = QHBoxLayout()
         self.apply_hint = QPushButton("Recolour selected")
         self.remove_hint = QPushButton("Delete hint")
@@ -98,6 +105,7 @@ class SettingsPanel(QWidget):
         self.model.currentIndexChanged.connect(self._model_changed)
         self.saturation.valueChanged.connect(lambda v: self._emit("saturation", v / 100.0))
         self.feather.valueChanged.connect(lambda v: self._emit("feather", float(v)))
+        self.hint_reach.valueChanged.connect(lambda v: self._emit("hint_reach", v / 100.0))
         self.work_size.currentIndexChanged.connect(lambda _i: self._emit("work_size", int(self.work_size.currentData())))
         self.reference.clicked.connect(self.reference_requested)
         self.reference_clear.clicked.connect(self.reference_cleared)
@@ -135,6 +143,7 @@ class SettingsPanel(QWidget):
         name = self.model.currentData()
         self.reference.setEnabled(name == "iizuka")
         self.reference_clear.setEnabled(name == "iizuka")
+        self.hint_reach.setEnabled(name == "maskgan")
         if name:
             self._emit("model", name)
 
@@ -157,9 +166,11 @@ class SettingsPanel(QWidget):
         self.model.setCurrentIndex(i)
         self.reference.setEnabled(settings.model == "iizuka")
         self.reference_clear.setEnabled(settings.model == "iizuka")
+        self.hint_reach.setEnabled(settings.model == "maskgan")  # the model that spreads its hints' difference
         self.reference.setText(f"Reference: {reference_path.rsplit('/', 1)[-1]}" if reference_path else "Reference photo\u2026")
         self.saturation.setValue(int(round(settings.saturation * 100)))
         self.feather.setValue(int(round(settings.feather)))
+        self.hint_reach.setValue(int(round(settings.hint_reach * 100)))
         j = self.work_size.findData(int(settings.work_size))
         if j < 0:
             self.work_size.addItem(f"{settings.work_size} px", int(settings.work_size))

@@ -9,7 +9,7 @@ from app.core.hints import Hint
 from app.core.pipeline import Settings, colorize_array, finish, make_request, work_shape
 from models import registry
 from models.colour import lab_to_rgb
-from models.types import ColorizeResult
+from models.types import DEFAULT_HINT_REACH, ColorizeResult
 
 
 class _HintsEngine:
@@ -26,9 +26,10 @@ class _HintsEngine:
 
 
 def test_settings_round_trip_and_clamping():
-    s = Settings(model="hints", saturation=1.4, feather=2.5, work_size=384, device="cpu")
+    s = Settings(model="hints", saturation=1.4, feather=2.5, work_size=384, device="cpu", hint_reach=0.7)
     assert Settings.from_dict(s.to_dict()) == s
     assert Settings(saturation=9).saturation == 2.0 and Settings(feather=-1).feather == 0.0
+    assert Settings(hint_reach=3).hint_reach == 1.0 and Settings().hint_reach == DEFAULT_HINT_REACH
     assert Settings.from_dict({"saturation": 0.5, "from_the_future": 1}).saturation == 0.5
     with pytest.raises(HuebrushError, match="saturation"):
         Settings.from_dict({"saturation": "lots"})
@@ -51,7 +52,8 @@ def test_make_request_shrinks_everything_to_the_work_size():
     assert set(np.unique(req.mask)) == {0.0, 1.0}
     assert req.mask[25:75, 50:125].all() and req.mask[175, 275] == 1 and req.mask.sum() < 50 * 75 + 10
     assert req.hint_mask[50, 75] == 1 and req.hint_ab[50, 75, 0] > 40
-    assert req.model == "hints"
+    assert req.model == "hints" and req.hint_reach == DEFAULT_HINT_REACH
+    assert make_request(L, None, [], Settings(hint_reach=0.5)).hint_reach == 0.5
     assert make_request(L, None, [], Settings()).mask.all()
 
 

@@ -20,8 +20,8 @@ from models.maskgan import (
     load_maskgan,
     normalise_inputs,
 )
-from models.hintprop import propagate_coarse
-from models.types import Cancelled, ColorizeRequest, ModelError
+from models.hintprop import propagate_coarse, reach_lambda
+from models.types import DEFAULT_HINT_REACH, Cancelled, ColorizeRequest, ModelError
 
 
 @pytest.fixture(scope="module")
@@ -148,17 +148,48 @@ def test_hint_trust_scales_the_network_by_hint_count(tmp_path, net):
         hint_ab[y, 2 + i % 3] = (40, 10)
         hint_mask[y, 2 + i % 3] = 1
     assert count_hints(hint_mask) == 10
-    req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hint_ab, hint_mask=hint_mask)
+    req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hint_ab, hint_mask=hint_mask, hint_reach=1.0)
     plain = col.predict(ColorizeRequest.whole_photo(L))
     out = col.predict(req)
     np.testing.assert_allclose(out[hint_mask > 0], np.tile([40, 10], (10, 1)), atol=1e-3)
-    # half of the network's colour, then the hints' residual spread from there
+    # in the hints' region, with the whole photo in reach: half of the network's colour (10
+    # hints: trust 0.5), then the hints' residual spread
     half = 0.5 * plain
-    np.testing.assert_allclose(out, half + propagate_coarse(L, (hint_ab - half) * hint_mask[..., None], hint_mask), atol=1e-3)
+    wide = half + propagate_coarse(L, (hint_ab - half) * hint_mask[..., None], hint_mask, lam=reach_lambda(1.0))
+    np.testing.assert_allclose(out[:, :12], wide[:, :12], atol=0.05)
     trusting = load_maskgan(_export(tmp_path, net, hint_residual=True, hint_input=False, hint_trust_by_count=[[1, 1.0]]), "cpu")
     full = trusting.predict(req)
-    np.testing.assert_allclose(full, plain + propagate_coarse(L, (hint_ab - plain) * hint_mask[..., None], hint_mask), atol=1e-3)
-    assert np.abs(full - out)[:, 14:].mean() > 0.2 * np.abs(plain[:, 14:]).mean()
+    assert np.abs(full - wide)[:, :12].max() > 10 * np.abs(out - wide)[:, :12].max()  # the trust made the difference
+
+
+def test_trust_follows_the_hint_reach_it_was_calibrated_at(tmp_path, net):
+    by_reach = [[0.1, [[1, 0.8], [10, 0.6]]], [1.0, [[1, 0.4], [10, 0.2]]]]
+    col = load_maskgan(_export(tmp_path, net, hint_residual=True, hint_input=False, hint_trust_by_count=[[1, 0.8]],
+                               hint_trust_by_reach=by_reach), "cpu")
+    assert col.trust_for(1, 0.1) == 0.8 and col.trust_for(10, 1.0) == 0.2
+    assert col.trust_for(1, 0.0) == 0.8 and col.trust_for(1, 0.55) == pytest.approx(0.6)
+    assert col.trust_for(1) == 0.8  # no reach given: the table by count alone
+
+
+def test_near_hints_leave_the_rest_of_the_photo_to_the_network(tmp_path, net):
+    col = load_maskgan(_export(tmp_path, net, hint_residual=True, hint_input=False, hint_trust_by_count=[[1, 0.4]]), "cpu")
+    L = np.full((96, 256), 55, np.float32)  # one flat region: only distance limits a hint
+    L += np.linspace(0, 5, 256, dtype=np.float32)[None]
+    hint_ab = np.zeros((96, 256, 2), np.float32)
+    hint_mask = np.zeros((96, 256), np.float32)
+    hint_ab[44:52, 4:12] = (-20, -45)  # one blue hint at the left edge
+    hint_mask[44:52, 4:12] = 1
+    plain = col.predict(ColorizeRequest.whole_photo(L))
+    out = {}
+    for reach in (DEFAULT_HINT_REACH, 1.0):
+        req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hint_ab, hint_mask=hint_mask, hint_reach=reach)
+        out[reach] = col.predict(req)
+        np.testing.assert_allclose(out[reach][hint_mask > 0], np.tile([-20, -45], (64, 1)), atol=1e-3)
+        assert np.abs(out[reach][40:56, 14:24] - (-20, -45)).mean() < 10  # right beside it: near the hint colour
+    far = np.s_[:, 200:]
+    moved = {r: np.abs(o[far] - plain[far]).mean() for r, o in out.items()}
+    assert moved[DEFAULT_HINT_REACH] < 3.0  # the default reach: the far side keeps the network's colour
+    assert moved[1.0] > 5 * moved[DEFAULT_HINT_REACH] and moved[1.0] > 10  # whole-photo reach: it follows the hint
 
 
 def test_scales_average_the_network_at_the_work_size_and_half_of_it(tmp_path, net):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from models.colour import rgb_to_lab
-from models.maskgan import MaskGANColorizer
 from training.export import calibrate_hint_trust
 
 
@@ -23,8 +22,6 @@ def _photos(n: int, seed: int) -> list[np.ndarray]:
 
 class _Oracle:
     """Predicts each photo's true ab times ``scale`` (no weights): a stand-in colorizer."""
-
-    _follow_hints = staticmethod(MaskGANColorizer._follow_hints)
 
     def __init__(self, photos, scale: float) -> None:
         self.truth = {}

@@ -113,6 +113,9 @@ def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tm
         trust = cal["hint_trust"]
         assert meta["config"]["hint_trust_by_count"] == trust["by_count"]
         assert [k for k, _ in trust["by_count"]] == [1, 3, 10, 20]
+        by_reach = meta["config"]["hint_trust_by_reach"]  # calibrated near (the default) and photo-wide
+        assert [r for r, _ in by_reach] == [0.1, 1.0] and by_reach[0][1] == trust["by_count"]
+        assert by_reach[1][1] == cal["hint_trust_by_reach"][1]["by_count"]
         for k, t in trust["by_count"]:
             assert trust["psnr"][str(k)][str(t)] == max(trust["psnr"][str(k)].values())
     # each calibration size gets its own gain, and the colorizer follows it by work size
