@@ -1,6 +1,6 @@
 """Batch export throughput and memory: 2 MP photos, full-size PNG output. Prints JSON.
 
-    python bench/batch_throughput.py [--count 500] [--model maskgan] [--compare 30]
+    python bench/batch_throughput.py [--count 500] [--model maskgan] [--compare 30] [--torch-threads 30]
 
 - photos per minute of the whole batch (decode, model, chroma upsampling, composite, PNG encode);
 - peak RSS after photo 50 and after the last photo (goal: grows by less than 100 MB);
@@ -9,7 +9,9 @@
 - every photo gets the same edit (a feathered ellipse mask and two hints), so the model,
   the guided upsampling and the composite all do real work;
 - before/after in one run: the same photos sequentially (io_workers=0, the baseline) and with
-  decode/encode overlapping inference (the default io_workers=2), as a ratio.
+  decode/encode overlapping inference (the default io_workers=2), as a ratio;
+- ``--torch-threads N``: N photos with torch on every core vs leaving one core to decode/encode
+  (what the batch does while they overlap on the CPU), as a ratio.
 The model is maskgan when its weights load, else hints (the JSON says which and why).
 Inputs are real photos from ../shared/datasets/historical-bw scaled to 2 MP when present (else
 synthetic), linked under many names so the batch sees `count` distinct files; outputs are
@@ -170,6 +172,8 @@ def main() -> None:
     ap.add_argument("--compare", type=int, default=30, help="photos for the before/after comparison (0: skip)")
     ap.add_argument("--distinct", type=int, default=8)
     ap.add_argument("--io-workers", type=int, default=2)
+    ap.add_argument("--torch-threads", type=int, default=0, metavar="N",
+                    help="photos for a before/after of leaving a core to decode/encode (0: skip)")
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
 
@@ -198,6 +202,21 @@ def main() -> None:
             result["before_sequential"] = before
             result["after_overlapped"] = after
             result["speedup_after_vs_before"] = round(after["photos_per_min"] / max(before["photos_per_min"], 1e-9), 2)
+        if args.torch_threads:
+            from app.core import batch_worker
+
+            photos = link_photos(sources, tmp / "thr", args.torch_threads)
+            run_batch(photos[:2], tmp / "warm2", model, args.io_workers, engine)
+            keep = batch_worker._CoreForIO.apply
+            batch_worker._CoreForIO.apply = lambda self: None  # before: torch keeps all its threads
+            try:
+                every = run_batch(photos, tmp / "thr_before", model, args.io_workers, engine)
+            finally:
+                batch_worker._CoreForIO.apply = keep
+            spare = run_batch(photos, tmp / "thr_after", model, args.io_workers, engine)
+            result["torch_all_cores"] = every
+            result["torch_leaves_a_core"] = spare
+            result["speedup_leave_a_core"] = round(spare["photos_per_min"] / max(every["photos_per_min"], 1e-9), 2)
         photos = link_photos(sources, tmp / "main", args.count)
         marks = (min(50, args.count), args.count)
         main_run = run_batch(photos, tmp / "out", model, args.io_workers, engine, marks=marks)

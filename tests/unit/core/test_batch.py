@@ -487,3 +487,29 @@ def test_outputs_written_beside_the_photos_are_not_taken_for_new_photos(photos, 
     plan = _job(photos, photos).plan()  # p0_colour.png etc. now sit in the photo folder
     assert sorted(p.source.name for p in plan.items) == [f"p{i}.png" for i in range(5)]
     assert not plan.todo
+
+
+def test_overlapping_io_leaves_a_core_and_gives_it_back(monkeypatch):
+    import types
+
+    torch = pytest.importorskip("torch")
+    from app.core import batch_worker
+
+    monkeypatch.setattr(batch_worker.os, "cpu_count", lambda: 2)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        cpu, gpu = types.SimpleNamespace(device="cpu"), types.SimpleNamespace(device="cuda")
+        t = batch_worker._CoreForIO(cpu, io_workers=2)
+        t.apply()
+        assert torch.get_num_threads() == 1
+        t.apply()  # once only
+        t.restore()
+        assert torch.get_num_threads() == 2
+        for engine, io in ((gpu, 2), (cpu, 0)):  # on a GPU, or with nothing overlapping: untouched
+            t = batch_worker._CoreForIO(engine, io_workers=io)
+            t.apply()
+            assert torch.get_num_threads() == 2
+            t.restore()
+    finally:
+        torch.set_num_threads(before)
