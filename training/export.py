@@ -68,7 +68,7 @@ def export_maskgan(checkpoint: Path, out: Path, data_desc: str | None = None, me
 
 # --- chroma calibration on training photos ------------------------------------------------------
 
-CURVE_GAINS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.2, 2.4)
+CURVE_GAINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(39))  # 0.5 to 2.4 in steps of 0.05
 CURVE_POWERS = (0.0,)
 # The network saturates differently at different work sizes, so each calibration domain gets its
 # own gain, keyed by its long side; the colorizer interpolates between them (log-linear).
