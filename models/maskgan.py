@@ -231,15 +231,7 @@ class MaskGANColorizer:
         tables = sorted(self.hint_trust_by_reach)
         if not tables or reach is None:
             return _log_interp(self.hint_trust_by_count, n, 1.0)
-        at = [(r, _log_interp(t, n, 1.0)) for r, t in tables]
-        if reach <= at[0][0]:
-            return at[0][1]
-        if reach >= at[-1][0]:
-            return at[-1][1]
-        for (r0, t0), (r1, t1) in zip(at, at[1:]):
-            if r0 <= reach <= r1:
-                return float(t0 + (reach - r0) / (r1 - r0) * (t1 - t0))
-        return at[-1][1]
+        return _interp([(r, _log_interp(t, n, 1.0)) for r, t in tables], reach, 1.0, log=False)
 
 
 def follow_hints(ab: np.ndarray, request: ColorizeRequest, trust: float = 1.0,
@@ -275,7 +267,12 @@ def count_hints(hint_mask: np.ndarray) -> int:
 
 
 def _log_interp(points, x: float, default: float) -> float:
-    """y at x from sorted [[x, y], ...], linear in log x between points, constant beyond them."""
+    return _interp(points, x, default, log=True)
+
+
+def _interp(points, x: float, default: float, log: bool) -> float:
+    """y at x from [[x, y], ...], linear (in log x with ``log``) between points, constant beyond them."""
+    f = np.log if log else float
     pts = sorted(points)
     if not pts:
         return default
@@ -285,7 +282,7 @@ def _log_interp(points, x: float, default: float) -> float:
         return pts[-1][1]
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         if x0 <= x <= x1:
-            t = (np.log(x) - np.log(x0)) / (np.log(x1) - np.log(x0))
+            t = (f(x) - f(x0)) / (f(x1) - f(x0)) if x1 > x0 else 0.0
             return float(y0 + t * (y1 - y0))
     return default
 
