@@ -85,12 +85,13 @@ def _system(L: np.ndarray, hint_ab: np.ndarray, inside: np.ndarray, fixed: np.nd
         shape=(n_free, n_free),
     )
     # edges from a free pixel to a hinted one pull it towards that hint
-    hab = np.asarray(hint_ab, np.float64).reshape(-1, 2)
+    ch = hint_ab.shape[-1]
+    hab = np.asarray(hint_ab, np.float64).reshape(-1, ch)
     fixed_flat = fixed.ravel()
-    b = np.zeros((n_free, 2))
+    b = np.zeros((n_free, ch))
     f_to_h = (ci >= 0) & fixed_flat[j]
     h_to_f = (cj >= 0) & fixed_flat[i]
-    for c in range(2):
+    for c in range(ch):
         b[:, c] += np.bincount(ci[f_to_h], wt[f_to_h] * hab[j[f_to_h], c], n_free)
         b[:, c] += np.bincount(cj[h_to_f], wt[h_to_f] * hab[i[h_to_f], c], n_free)
     return A, b, free
@@ -149,6 +150,9 @@ def propagate(
 ) -> np.ndarray:
     """ab (h, w, 2) spreading the hints over pixels of similar lightness, inside ``mask``.
 
+    Any number of channels spreads the same way (one solve for all of them): ``hint_ab`` may
+    be (h, w, C) and the result is then (h, w, C).
+
     ``lam`` pulls every free pixel towards 0: the larger, the shorter a hint's reach (about
     sqrt(1 / lam) pixels through a flat region); the default lets hints reach everywhere.
 
@@ -163,13 +167,14 @@ def propagate(
     hint_ab = np.asarray(hint_ab, np.float32)
     inside = np.ones((h, w), bool) if mask is None else np.asarray(mask) > 0.5
     fixed = (hint_mask > 0.5) & inside
-    out = np.zeros((h, w, 2), np.float32)
+    ch = hint_ab.shape[-1]
+    out = np.zeros((h, w, ch), np.float32)
     if not fixed.any():
         return out  # no hints: grey
     _check(cancel)
     A, b, free = _system(L, hint_ab, inside, fixed, lam)
-    flat = out.reshape(-1, 2)
-    flat[fixed.ravel()] = hint_ab.reshape(-1, 2)[fixed.ravel()]
+    flat = out.reshape(-1, ch)
+    flat[fixed.ravel()] = hint_ab.reshape(-1, ch)[fixed.ravel()]
     if b.shape[0] == 0:
         return out
     _check(cancel)
@@ -178,7 +183,7 @@ def propagate(
     else:
         # a coarse pixel stands for four: the same reach in photo terms needs 4x the pull
         coarse = propagate(*_coarser(L, hint_ab, hint_mask, inside), cancel=cancel, direct_limit=direct_limit, lam=lam * 4)
-        guess = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR).reshape(-1, 2)[free.ravel()]
+        guess = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR).reshape(-1, ch)[free.ravel()]
         x = _pcg(A, b, guess.astype(np.float64), cancel)
     _check(cancel)
     flat[free.ravel()] = x

@@ -249,16 +249,13 @@ def follow_hints(ab: np.ndarray, request: ColorizeRequest, trust: float = 1.0,
 
     lam = reach_lambda(request.hint_reach)
     hm = np.asarray(request.hint_mask, np.float32)
-    base = ab
-    if trust != 1.0:
-        ones = np.zeros(ab.shape, np.float32)
-        ones[..., 0] = hm
-        # how much of the hints arrives at each pixel (1 at them, towards 0 beyond their reach)
-        near = np.clip(propagate_coarse(request.L, ones, hm, request.mask, cancel, lam=lam)[..., :1], 0.0, 1.0)
-        base = ab * (1.0 - (1.0 - trust) * near)
-    residual = (np.asarray(request.hint_ab, np.float32) - base) * hm[..., None]
-    # the residual is smooth: spread at 128 px and upsampled (bench/hintprop.py --residual)
-    return base + propagate_coarse(request.L, residual, hm, request.mask, cancel, lam=lam)
+    # At the hints the base is trust * ab, so their difference is known before anything is
+    # spread; a third channel of ones spread alongside says how much of the hints arrives at
+    # each pixel (1 at them, towards 0 beyond their reach): one solve for both.
+    fields = np.concatenate([(np.asarray(request.hint_ab, np.float32) - trust * ab) * hm[..., None], hm[..., None]], -1)
+    spread = propagate_coarse(request.L, fields, hm, request.mask, cancel, lam=lam)
+    near = np.clip(spread[..., 2:], 0.0, 1.0)
+    return ab * (1.0 - (1.0 - trust) * near) + spread[..., :2]
 
 
 def count_hints(hint_mask: np.ndarray) -> int:

@@ -50,7 +50,7 @@ def upsample_ab(
     if (h, w) == (H, W):
         return ab_small.copy()
     if not np.any(ab_small):
-        return np.zeros((H, W, 2), np.float32)  # nothing to upsample: skip 24 MP of work
+        return np.zeros((H, W) + ab_small.shape[2:], np.float32)  # nothing to upsample: skip 24 MP of work
     L_small = cv2.resize(L_full, (w, h), interpolation=cv2.INTER_AREA)
     a = guided_slope(ab_small, L_small, int(radius), eps)
     # Bilinear ab plus the lightness detail the work size cannot hold (L minus its own
