@@ -106,19 +106,39 @@ def default_config() -> dict:
             "chroma_power": 0.0, "hint_input": True, "hint_residual": False}
 
 
-def apply_chroma_curve(ab: torch.Tensor, gain: float, power: float = 0.0, ref: float = 20.0) -> torch.Tensor:
+def apply_chroma_curve(ab: torch.Tensor, gain: float, power: float = 0.0, ref: float = 20.0,
+                       factor: torch.Tensor | None = None) -> torch.Tensor:
     """ab * gain * (|ab| / ref) ** power along the channel axis (dim -3), hue unchanged.
 
     A network trained with an L1-type loss under-saturates (grey is its safe answer); this
     calibrated curve restores colourfulness, boosting confident (strong) colours more when
-    ``power`` > 0. Chroma is capped at AB_SCALE.
+    ``power`` > 0. ``factor`` (broadcastable to ab's (..., 1, h, w)) scales each pixel further,
+    e.g. by its lightness (``lightness_factor``). Chroma is capped at AB_SCALE.
     """
-    if gain == 1.0 and power == 0.0:
+    if gain == 1.0 and power == 0.0 and factor is None:
         return ab
     c = ab.norm(dim=-3, keepdim=True)
     scale = gain * (c / ref).clamp_min(1e-6).pow(power) if power else torch.full_like(c, gain)
+    if factor is not None:
+        scale = scale * factor
     new_c = (c * scale).clamp_max(AB_SCALE)
     return ab * (new_c / c.clamp_min(1e-6))
+
+
+def lightness_factor(L, table) -> torch.Tensor | None:
+    """Per-pixel chroma factor from lightness: ``table`` is [[L, factor], ...] (linear between
+    points, constant beyond them); None when there is no table.
+
+    The network's colour is least reliable in the shadows (a dark pixel's chroma is small and
+    hard to infer), so the calibrated table usually damps dark pixels and lets light ones keep
+    more (``training/export.py`` fits it on training photos and keeps it only if it helps on
+    photos the network never trained on). ``L`` is an array or tensor of any shape (0-100).
+    """
+    if not table:
+        return None
+    xs, ys = zip(*sorted((float(a), float(b)) for a, b in table))
+    L_np = L.detach().cpu().numpy() if isinstance(L, torch.Tensor) else np.asarray(L)
+    return torch.from_numpy(np.interp(L_np, xs, ys).astype(np.float32))
 
 
 class MaskGANColorizer:
@@ -137,6 +157,8 @@ class MaskGANColorizer:
         # (it saturates more on larger inputs), so the calibrated gain may too
         self.gain_by_size = [tuple(map(float, p)) for p in cfg.get("chroma_gain_by_size", [])]
         self.power = float(cfg.get("chroma_power", 0.0))
+        # [[L, factor], ...]: the gain per pixel also depends on its lightness (lightness_factor)
+        self.chroma_by_lightness = [tuple(map(float, p)) for p in cfg.get("chroma_by_lightness", [])]
         # [[number of hints, trust], ...]: with hints, the network's own colours are scaled by
         # this before the hints' residual is spread; the more hints, the more they say alone
         self.hint_trust_by_count = [tuple(map(float, p)) for p in cfg.get("hint_trust_by_count", [])]
@@ -160,7 +182,8 @@ class MaskGANColorizer:
         hint_ab = np.asarray(request.hint_ab, np.float32) if has_hints and self.hint_input else None
         hint_mask = np.asarray(request.hint_mask, np.float32) if hint_ab is not None else None
         out = self.raw_ab(L, np.asarray(request.mask, np.float32), hint_ab, hint_mask, check)
-        ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(max(L.shape)), self.power)
+        ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(max(L.shape)), self.power,
+                                factor=lightness_factor(L, self.chroma_by_lightness))
         out = ab.permute(1, 2, 0).numpy().astype(np.float32)
         if has_hints and self.hint_residual:
             out = follow_hints(out, request, self.trust_for(count_hints(request.hint_mask), request.hint_reach), cancel)

@@ -17,6 +17,7 @@ from models.maskgan import (
     apply_chroma_curve,
     count_hints,
     default_config,
+    lightness_factor,
     load_maskgan,
     normalise_inputs,
 )
@@ -107,6 +108,31 @@ def test_chroma_curve_keeps_hue_and_boosts_strong_colours():
     torch.testing.assert_close(out[0] / out[1], ab[0] / ab[1])  # hue kept
     assert apply_chroma_curve(ab * 10, 3.0).norm(dim=0).max() <= AB_SCALE + 1e-3
     assert apply_chroma_curve(ab, 1.0, 0.0) is ab
+
+
+def test_lightness_factor_interpolates_and_holds_beyond_the_table():
+    table = [[5, 0.3], [55, 1.0], [95, 1.5]]
+    f = lightness_factor(np.array([0.0, 5.0, 30.0, 55.0, 75.0, 100.0]), table)
+    np.testing.assert_allclose(f.numpy(), [0.3, 0.3, 0.65, 1.0, 1.25, 1.5], rtol=1e-6)
+    assert lightness_factor(np.zeros(3), []) is None
+
+
+def test_colorizer_scales_each_pixel_by_its_lightness(tmp_path, net):
+    """Dark pixels get less chroma than light ones by the configured table, hue unchanged."""
+    L = np.tile(np.linspace(0, 100, 48, dtype=np.float32), (32, 1))
+    table = [[5, 0.25], [50, 1.0], [95, 2.0]]
+    (tmp_path / "flat").mkdir(), (tmp_path / "curved").mkdir()
+    flat = load_maskgan(_export(tmp_path / "flat", net, gain=1.0), "cpu").predict(ColorizeRequest.whole_photo(L))
+    curved = load_maskgan(_export(tmp_path / "curved", net, gain=1.0, chroma_by_lightness=table), "cpu").predict(
+        ColorizeRequest.whole_photo(L))
+    c_flat, c_curved = np.hypot(*np.moveaxis(flat, -1, 0)), np.hypot(*np.moveaxis(curved, -1, 0))
+    want = np.minimum(c_flat * np.interp(L, *zip(*table)), AB_SCALE)
+    np.testing.assert_allclose(c_curved, want, rtol=1e-4, atol=1e-3)
+    dark, light = L < 5, L > 95
+    assert (c_curved[dark] < c_flat[dark]).all() and (c_curved[light] > c_flat[light]).all()
+    strong = c_flat > 1
+    np.testing.assert_allclose(np.arctan2(curved[..., 1], curved[..., 0])[strong],
+                               np.arctan2(flat[..., 1], flat[..., 0])[strong], atol=1e-4)
 
 
 def test_gain_follows_the_work_size(tmp_path, net):

@@ -92,7 +92,7 @@ def test_tiny_run_logs_validates_exports_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
-def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tmp_path):
+def test_export_calibrates_on_photos_it_never_trained_on_and_keeps_the_better_checkpoint(tmp_path):
     data = make_fake_datasets(tmp_path / "data")
     run = tmp_path / "run"
     assert training_main(["train", "--data", str(data), "--out", str(run), "--steps", "2", "--batch", "4", "--size", "32",
@@ -101,15 +101,20 @@ def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tm
     assert training_main(["export", str(run / "best.pt"), str(run / "last.pt"), "--out", str(out),
                           "--data", str(data), "--calibrate", "20"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
-    cal = meta["metrics"]["calibration_on_train_photos"]
-    assert set(cal["calibration_photos"]) == {"tinyimagenet_train_64px", "bsds500_train_256px"}
+    cal = meta["metrics"]["calibration"]
+    # Tiny ImageNet's holdout split and the BSDS500 test photos the trainer holds back
+    assert set(cal["calibration_photos"]) == {"tinyimagenet_holdout_64px", "bsds500_heldback_256px"}
     assert len(cal["candidates"]) == 2
     assert meta["config"]["chroma_gain"] == cal["chroma"]["gain"]
     assert meta["config"]["hint_residual"] == cal["hint_mode"]["hint_residual"]
-    ms = cal["multi_scale"]  # two scales averaged only where that calibrates better on training photos
+    ms = cal["multi_scale"]  # two scales averaged only where that calibrates better on held-back photos
     better = ms["multi"]["psnr_gain"] > ms["single"]["psnr_gain"]
     assert meta["config"]["scales"] == ms["chosen"] == ([1.0, 0.5] if better else [1.0])
-    if cal["hint_mode"]["hint_residual"]:  # the trust under k hints, chosen on training photos too
+    lc = cal["lightness"]  # the lightness curve: fitted on BSDS500 train, kept only if it scores better
+    assert [c for c, _ in lc["curve"]] == [5.0 + 10 * i for i in range(10)]
+    assert lc["chosen"] == (lc["score_curved"] > lc["score_flat"])
+    assert meta["config"]["chroma_by_lightness"] == (lc["curve"] if lc["chosen"] else [])
+    if cal["hint_mode"]["hint_residual"]:  # the trust under k hints, chosen on the same kind of photos
         trust = cal["hint_trust"]
         assert meta["config"]["hint_trust_by_count"] == trust["by_count"]
         assert [k for k, _ in trust["by_count"]] == [1, 3, 10, 20]
@@ -121,8 +126,8 @@ def test_export_calibrates_on_training_photos_and_keeps_the_better_checkpoint(tm
     # each calibration size gets its own gain, and the colorizer follows it by work size
     by_size = meta["config"]["chroma_gain_by_size"]
     assert [s for s, _ in by_size] == [64, 256]
-    assert by_size[0][1] == cal["chroma_per_domain"]["tinyimagenet_train_64px"]["gain"]
-    assert by_size[1][1] == cal["chroma_per_domain"]["bsds500_train_256px"]["gain"]
+    assert by_size[0][1] == cal["chroma_per_domain"]["tinyimagenet_holdout_64px"]["gain"]
+    assert by_size[1][1] == cal["chroma_per_domain"]["bsds500_heldback_256px"]["gain"]
     col = load_maskgan(out, "cpu")
     assert col.gain == cal["chroma"]["gain"] and col.power == cal["chroma"]["power"]
     assert col.gain_for(64) == by_size[0][1] and col.gain_for(512) == by_size[1][1]
