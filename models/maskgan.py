@@ -159,6 +159,9 @@ class MaskGANColorizer:
         self.power = float(cfg.get("chroma_power", 0.0))
         # [[L, factor], ...]: the gain per pixel also depends on its lightness (lightness_factor)
         self.chroma_by_lightness = [tuple(map(float, p)) for p in cfg.get("chroma_by_lightness", [])]
+        # [[long side px, weight], ...]: how much of that curve applies at a work size (it is fitted
+        # and calibrated on large photos; 64 px photos may be better without it). Empty: all of it.
+        self.lightness_weight_by_size = [tuple(map(float, p)) for p in cfg.get("chroma_by_lightness_weight_by_size", [])]
         # [[number of hints, trust], ...]: with hints, the network's own colours are scaled by
         # this before the hints' residual is spread; the more hints, the more they say alone
         self.hint_trust_by_count = [tuple(map(float, p)) for p in cfg.get("hint_trust_by_count", [])]
@@ -183,7 +186,7 @@ class MaskGANColorizer:
         hint_mask = np.asarray(request.hint_mask, np.float32) if hint_ab is not None else None
         out = self.raw_ab(L, np.asarray(request.mask, np.float32), hint_ab, hint_mask, check)
         ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(max(L.shape)), self.power,
-                                factor=lightness_factor(L, self.chroma_by_lightness))
+                                factor=self.lightness_factor_for(L))
         out = ab.permute(1, 2, 0).numpy().astype(np.float32)
         if has_hints and self.hint_residual:
             out = follow_hints(out, request, self.trust_for(count_hints(request.hint_mask), request.hint_reach), cancel)
@@ -242,6 +245,14 @@ class MaskGANColorizer:
                 ab = self.net(x)
         check()
         return ab[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32)
+
+    def lightness_factor_for(self, L: np.ndarray) -> torch.Tensor | None:
+        """The per-pixel chroma factor for this L: the calibrated curve, weighted by the work size."""
+        f = lightness_factor(L, self.chroma_by_lightness)
+        if f is None:
+            return None
+        w = _log_interp(self.lightness_weight_by_size, max(L.shape), 1.0)
+        return None if w <= 0.0 else (f if w >= 1.0 else 1.0 + w * (f - 1.0))
 
     def gain_for(self, long_side: int) -> float:
         """The calibrated chroma gain at this work size (log-linear between calibrated sizes)."""

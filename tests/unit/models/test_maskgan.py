@@ -135,6 +135,16 @@ def test_colorizer_scales_each_pixel_by_its_lightness(tmp_path, net):
                                np.arctan2(flat[..., 1], flat[..., 0])[strong], atol=1e-4)
 
 
+def test_lightness_curve_weight_follows_the_work_size(tmp_path, net):
+    col = load_maskgan(_export(tmp_path, net, chroma_by_lightness=[[5, 0.5], [95, 1.5]],
+                               chroma_by_lightness_weight_by_size=[[64, 0.0], [256, 1.0]]), "cpu")
+    dark = np.full((64, 64), 5.0, np.float32)
+    assert col.lightness_factor_for(dark) is None  # none of it at 64 px
+    assert float(col.lightness_factor_for(np.full((256, 200), 5.0, np.float32)).max()) == pytest.approx(0.5)
+    half = col.lightness_factor_for(np.full((128, 100), 5.0, np.float32))  # halfway in log size
+    assert float(half.max()) == pytest.approx(0.75, abs=1e-4)
+
+
 def test_gain_follows_the_work_size(tmp_path, net):
     col = load_maskgan(_export(tmp_path, net, chroma_gain_by_size=[[64, 1.1], [256, 0.8]]), "cpu")
     assert col.gain_for(32) == 1.1 and col.gain_for(64) == 1.1

@@ -110,10 +110,15 @@ def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(t
     ms = cal["multi_scale"]  # two scales averaged only where that calibrates better on held-back photos
     better = ms["multi"]["psnr_gain"] > ms["single"]["psnr_gain"]
     assert meta["config"]["scales"] == ms["chosen"] == ([1.0, 0.5] if better else [1.0])
-    lc = cal["lightness"]  # the lightness curve: fitted on BSDS500 train, kept only if it scores better
+    lc = cal["lightness"]  # the lightness curve: fitted on BSDS500 train, used at a size only if it scores better there
     assert [c for c, _ in lc["curve"]] == [5.0 + 10 * i for i in range(10)]
-    assert lc["chosen"] == (lc["score_curved"] > lc["score_flat"])
+    for name, used in lc["used_at"].items():
+        assert used == (lc["curved"][name]["psnr_gain"] > lc["flat"][name]["psnr_gain"])
+    assert lc["chosen"] == any(lc["used_at"].values())
     assert meta["config"]["chroma_by_lightness"] == (lc["curve"] if lc["chosen"] else [])
+    if lc["chosen"]:
+        assert meta["config"]["chroma_by_lightness_weight_by_size"] == [
+            [64, float(lc["used_at"]["tinyimagenet_train_64px"])], [256, float(lc["used_at"]["bsds500_heldback_256px"])]]
     if cal["hint_mode"]["hint_residual"]:  # the trust under k hints, chosen on the same kind of photos
         trust = cal["hint_trust"]
         assert meta["config"]["hint_trust_by_count"] == trust["by_count"]
