@@ -5,7 +5,9 @@
 - inference: milliseconds per photo at a ``work-size`` long side (4:3 photo, whole mask, no
   hints) through the engine, median of ``repeat`` runs after one warm-up (goal: < 250 ms on a
   2-core CPU at 512 px), with the shipped scales (e.g. the work size and half of it, averaged)
-  and with one scale, interleaved: ``cost_of_scales`` is their ratio. Uses the bundled weights when present, else random weights (same cost).
+  with one scale, and without the chroma-by-lightness curve, interleaved: ``cost_of_scales`` and
+  ``cost_of_lightness_curve`` are ratios to the shipped setting. Uses the bundled weights when
+  present, else random weights (same cost).
 - training: photos per second of full training steps (generator forward + backward + AdamW,
   64 px, batch 32, masks and hints sampled as in training), the generator-only and the
   adversarial phase separately, median over ``train-steps`` steps after two warm-ups.
@@ -46,23 +48,29 @@ def inference_ms(work_size: int, repeat: int) -> dict:
     h, w = round(work_size * 3 / 4), work_size
     L = (np.random.default_rng(0).random((h, w)) * 100).astype(np.float32)
     req = ColorizeRequest.whole_photo(L, model="maskgan")
-    shipped = list(col.scales)
-    variants = {"shipped": shipped, "one_scale": [1.0]}
+    shipped, curve = list(col.scales), list(col.chroma_by_lightness)
+    variants = {"shipped": (shipped, curve), "one_scale": ([1.0], curve), "no_lightness_curve": (shipped, [])}
     times = {k: [] for k in variants}
-    for k, sc in variants.items():  # warm-up
-        col.scales = sc
+
+    def use(k: str) -> None:
+        col.scales, col.chroma_by_lightness = variants[k]
+
+    for k in variants:  # warm-up
+        use(k)
         col.predict(req)
-    for _ in range(repeat):  # interleaved, so a busy moment hits both
-        for k, sc in variants.items():
-            col.scales = sc
+    for _ in range(repeat):  # interleaved, so a busy moment hits all of them
+        for k in variants:
+            use(k)
             t = time.perf_counter()
             col.predict(req)
             times[k].append((time.perf_counter() - t) * 1000)
-    col.scales = shipped
+    use("shipped")
     med = {k: float(np.median(v)) for k, v in times.items()}
     return {"work_size": [h, w], "ms_median": round(med["shipped"], 1), "ms_min": round(min(times["shipped"]), 1),
             "scales": shipped, "one_scale_ms_median": round(med["one_scale"], 1),
             "cost_of_scales": round(med["shipped"] / med["one_scale"], 2),
+            "lightness_curve": bool(curve), "no_lightness_curve_ms_median": round(med["no_lightness_curve"], 1),
+            "cost_of_lightness_curve": round(med["shipped"] / med["no_lightness_curve"], 3),
             "weights": source, "torch_threads": torch.get_num_threads()}
 
 
