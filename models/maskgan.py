@@ -131,8 +131,8 @@ def lightness_factor(L, table) -> torch.Tensor | None:
 
     The network's colour is least reliable in the shadows (a dark pixel's chroma is small and
     hard to infer), so the calibrated table usually damps dark pixels and lets light ones keep
-    more (``training/export.py`` fits it on training photos and keeps it only if it helps on
-    photos the network never trained on). ``L`` is an array or tensor of any shape (0-100).
+    more (``training/export.py`` fits it on training photos and uses it at a work size only where
+    it scores better on the calibration photos). ``L`` is an array or tensor of any shape (0-100).
     """
     if not table:
         return None

@@ -16,7 +16,7 @@ from models.types import DEFAULT_HINT_REACH
 NORMALISATION = (
     "inputs: L (CIE Lab D65, 0-100) as (L-50)/50; mask {0,1}; hint ab / 110 (0 outside hints); "
     "hint mask {0,1}. Output: ab = tanh(head) * 110, multiplied at inference by config.chroma_gain "
-    "and per pixel by config.chroma_by_lightness (both calibrated on photos held out from training)."
+    "and per pixel by config.chroma_by_lightness (both calibrated at export: metrics.calibration)."
 )
 
 
@@ -182,7 +182,7 @@ def _predict_domain(gen, photos, batch: int = 100, scales=(1.0,)):
 @torch.no_grad()
 def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62, scales=(1.0,), lightness=None,
                      preds: dict | None = None) -> dict:
-    """Pick (gain, power) for ab' = ab * gain * (|ab| / 20) ** power on calibration photos (never evaluation photos).
+    """Pick (gain, power) for ab' = ab * gain * (|ab| / 20) ** power on calibration photos.
 
     L1-trained colorizers under-saturate; scaling strong predictions more than weak ones
     (power > 0) boosts the colours the network is surest of. ``domains`` maps a name to a
@@ -239,7 +239,7 @@ def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62, scales=(1.0
 
 @torch.no_grad()
 def choose_hint_mode(gen, rgb_u8, curve: tuple[float, float], n_hints: int = 10, seed: int = 0) -> dict:
-    """Mean PSNR with ``n_hints`` true hints for each way of using them, on calibration photos (never evaluation photos).
+    """Mean PSNR with ``n_hints`` true hints for each way of using them, on calibration photos.
 
     Modes: the network with hint inputs plus residual propagation, and residual propagation on
     the network's hint-free prediction. Returns the table and the best mode.
@@ -284,7 +284,7 @@ TRUST_REACHES = (DEFAULT_HINT_REACH, 1.0)  # the trust is calibrated at these hi
 
 def calibrate_hint_trust(colorizer, domains: dict, counts=HINT_COUNTS, trusts=HINT_TRUSTS, seed: int = 0,
                          reach: float | None = None) -> dict:
-    """How much of the network's colour to keep near k hints, chosen on calibration photos (never evaluation photos).
+    """How much of the network's colour to keep near k hints, chosen on calibration photos.
 
     For residual hint following (``models.maskgan.follow_hints``): near the hints the
     prediction is scaled by t, then the difference to each hint is spread (as far as
