@@ -376,7 +376,7 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
             scales = list(MULTI_SCALES)
             per[big] = ms["per_domain"][big]
         report["multi_scale"]["chosen"] = scales
-    # chroma by lightness: shape fitted on training photos, kept only if it helps on the others
+    # chroma by lightness: shape fitted on training photos, used at a size only where it calibrates better
     curve = None
     if fit:
         preds = {n: _predict_domain(gen, ph, scales=scales) for n, ph in domains.items()}
@@ -390,8 +390,7 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
                                "flat": flat, "curved": curved, "used_at": use, "weight_by_size": weights}
         if any(use.values()):
             curve = shape
-            per.update({n: curved[n] for n, u in use.items() if u})
-            per.update({n: flat[n] for n, u in use.items() if not u})
+            per.update({n: curved[n] for n, u in use.items() if u})  # the other sizes keep their flat gain
         report["lightness"]["chosen"] = curve is not None
     by_size = sorted([DOMAIN_SIDES[n], d["gain"]] for n, d in per.items() if n in DOMAIN_SIDES)
     # the gain of the largest calibrated size is the default (the app's work sizes are large)
