@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     t_load = time.perf_counter()
 
     model, fallback = _choose_model(args.model)
-    ab, model = _colorize(doc.L, mask, hints, args, model, fallback)
+    engine = _engine()  # imports torch and finds the devices: start-up, not colorizing
+    t_start = time.perf_counter()
+    ab, model = _colorize(doc.L, mask, hints, args, model, fallback, engine)
     if model == "hints" and not hints:
         print("huebrush: note: the hints model needs colour hints (--hint or --hints); "
               "without them the result stays grey.", file=sys.stderr)
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{out}")
     kind = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(out.suffix.lower(), "PNG")
     print(f"wrote {w} x {h} px, {depth}-bit {kind}, model {model}, "
-          f"in {t_end - t0:.2f} s (load {t_load - t0:.2f} s, colorize {t_model - t_load:.2f} s, "
+          f"in {t_end - t0:.2f} s (load {t_load - t0:.2f} s, start {t_start - t_load:.2f} s, "
+          f"colorize {t_model - t_start:.2f} s, "
           f"export {t_end - t_model:.2f} s)")
     return 0
 
@@ -118,19 +121,19 @@ def _choose_model(name: str | None) -> tuple[str, bool]:
     return "hints", False
 
 
-def _colorize(L, mask, hints, args: argparse.Namespace, model: str, fallback: bool):
+def _colorize(L, mask, hints, args: argparse.Namespace, model: str, fallback: bool, engine):
     from models.types import ModelError
 
     try:
-        return _run_pipeline(L, mask, hints, args, model), model
+        return _run_pipeline(L, mask, hints, args, model, engine), model
     except ModelError as e:
         if not fallback:
             raise ModelError(_one_sentence(f"Model '{model}' could not run: {e}")) from None
         print(f"huebrush: note: {_one_sentence(str(e))} Using the hints model instead.", file=sys.stderr)
-        return _run_pipeline(L, mask, hints, args, "hints"), "hints"
+        return _run_pipeline(L, mask, hints, args, "hints", engine), "hints"
 
 
-def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str):
+def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str, engine):
     from app.core.pipeline import Settings, colorize_array
 
     overrides = {
@@ -140,14 +143,12 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str):
         if value is not None
     }
     settings = Settings(model=model, **overrides)
-    return colorize_array(L, mask, hints, settings, engine=_engine())
+    return colorize_array(L, mask, hints, settings, engine=engine)
 
 
 def _engine():
-    try:
-        from models.engine import get_engine
-    except ImportError:  # no engine module yet: the pipeline then makes its own
-        return None
+    from models.engine import get_engine
+
     return get_engine()  # the device travels in Settings, per request
 
 
