@@ -22,6 +22,8 @@ def maskgan_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=64, help="training side for Tiny ImageNet photos")
     p.add_argument("--big-size", type=int, default=128, help="side of the BSDS500 multi-scale crops")
     p.add_argument("--bsds-every", type=int, default=4, help="every Nth step is a batch of BSDS500 crops (0: never)")
+    p.add_argument("--bsds-holdout-every", type=int, default=10,
+                   help="hold back every Nth BSDS500 test photo to validate and calibrate on (10: 20 photos, 2: 100)")
     p.add_argument("--no-bsds-masks", dest="bsds_masks", action="store_false", help="no BSDS500 object masks")
     p.add_argument("--resume", default=None, help="a last.pt written by this trainer")
     p.add_argument("--init", default=None, help="start from the generator weights of a best.pt/last.pt (new schedule)")

@@ -215,7 +215,8 @@ def lab_tensors(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def uint8_batch_to_rgb(batch: np.ndarray) -> torch.Tensor:
     """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div_(255.0)
+    # converted by numpy into a new, writable array (decoded photos may be read-only)
+    return torch.from_numpy(np.array(batch, dtype=np.float32)).permute(0, 3, 1, 2).div_(255.0)
 
 
 def _f_inv(t: torch.Tensor) -> torch.Tensor:

@@ -80,14 +80,17 @@ LIGHTNESS_CENTRES = tuple(float(c) for c in range(5, 100, 10))
 LIGHTNESS_CLIP = (0.25, 2.0)
 
 
-def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, seed: int = 0) -> tuple[dict, dict, dict]:
+def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, seed: int = 0,
+                       holdout_every: int | None = None, n_hints_large: int = 40) -> tuple[dict, dict, dict]:
     """Photos to calibrate on, none of them evaluation photos. Returns (chroma domains, hint
     domains, curve-fitting photos):
       - 64 px: random Tiny ImageNet *train* photos, ``n_chroma`` for the chroma gain and
         ``n_hints`` more for the hint settings. They are training photos, but with 54,000 of
         them the network is barely more colourful on them than on new ones, and they cover all
         200 classes (the trainer's ``holdout`` split is the tail of one shard, about 35 classes);
-      - 256 px: the BSDS500 test photos the trainer holds back (``BSDS_VAL_EVERY``), for both.
+      - 256 px: the BSDS500 test photos the trainer held back (every ``holdout_every``-th, by
+        default ``BSDS_VAL_EVERY``), all for the chroma gain, at most ``n_hints_large`` of them
+        (evenly spaced) for the hint settings.
         On BSDS500 the network has seen each photo many times and is far surer on those (at the
         shipped gain its colourfulness ratio is 0.69 on its BSDS500 training photos, 0.56 on the
         held-back ones), so a gain chosen on them comes out too grey on new photos;
@@ -109,9 +112,10 @@ def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, see
     test, bsds_train = data / "bsds500" / "images" / "test", data / "bsds500" / "images" / "train"
     if test.is_dir():
         folder = ImageFolder(test, size=BSDS_VAL_SIZE)
-        held = [fit_long_side(folder.read(i), BSDS_VAL_SIZE) for i in range(0, len(folder), BSDS_VAL_EVERY)]
+        held = [fit_long_side(folder.read(i), BSDS_VAL_SIZE) for i in range(0, len(folder), holdout_every or BSDS_VAL_EVERY)]
         chroma["bsds500_heldback_256px"] = held
-        hints["bsds500_heldback_256px"] = held
+        step = max(1, -(-len(held) // max(1, n_hints_large)))
+        hints["bsds500_heldback_256px"] = held[::step]
     if bsds_train.is_dir():
         folder = ImageFolder(bsds_train, size=BSDS_VAL_SIZE)
         fit["bsds500_train_256px"] = [fit_long_side(folder.read(i), BSDS_VAL_SIZE) for i in range(0, len(folder), 2)]
@@ -342,24 +346,39 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
 
     from models.maskgan import MaskGANGenerator
 
-    domains, hint_domains, fit = calibration_photos(data, n_calibrate, n_hint_photos, seed)
+    from .maskgan import bsds_holdout_every
+
+    cks = {p: torch.load(p, map_location="cpu", weights_only=False) for p in checkpoints}  # our trainer's own files
+    runs = [ck.get("args") or {} for ck in cks.values()]
+    every = {bsds_holdout_every(a) for a in runs}
+    if len(every) > 1:
+        raise ValueError(f"The checkpoints held back different BSDS500 photos (every {sorted(every)}); export one run's.")
+    every = every.pop()
+    # a run started from the ImageNet encoder (no --init / --resume from another run) has never
+    # trained on its held-back photos, so they may judge its checkpoints too
+    def own(a: dict) -> bool:  # resuming a run from its own folder keeps it what it was
+        return not a.get("resume") or Path(a["resume"]).parent == Path(a.get("out") or ".")
+
+    clean = bool(runs) and all(a and not a.get("init") and own(a) for a in runs)
+    blind = () if clean else CHECKPOINT_BLIND
+    domains, hint_domains, fit = calibration_photos(data, n_calibrate, n_hint_photos, seed, holdout_every=every)
     report = {"calibration_photos": {k: f"{len(v)} photos" for k, v in domains.items()},
               "hint_photos": {k: f"{len(v)} photos" for k, v in hint_domains.items()},
               "note": ("random Tiny ImageNet train photos (seed %d) at 64 px and the BSDS500 test photos the "
                        "trainer holds back at 256 px; no evaluation photo" % seed),
+              "bsds_holdout_every": every, "heldback_scores_checkpoints": not blind,
               "candidates": {}}
     best = None
-    for ck_path in checkpoints:
-        ck = torch.load(ck_path, map_location="cpu", weights_only=False)  # our trainer's own file
+    for ck_path, ck in cks.items():
         gen = MaskGANGenerator(pretrained=False)
         gen.load_state_dict(ck["gen"])
         gen.eval()
         cal = calibrate_chroma(gen, domains)
         per = cal["per_domain"]
-        # a checkpoint's score: the PSNR gain over grey at its calibrated gain, on the Tiny ImageNet
-        # photos only. The held-back BSDS500 photos cannot judge checkpoints: the trainer picked
-        # best.pt with them, and the first run (which later runs start from) trained on all BSDS500.
-        scored = [d for n, d in per.items() if n not in CHECKPOINT_BLIND] or list(per.values())
+        # a checkpoint's score: the mean PSNR gain over grey at its calibrated gains. In a run
+        # started from another run, the held-back BSDS500 photos do not count: the first run
+        # (which runs 2-4 of the shipped lineage start from) trained on all of BSDS500.
+        scored = [d for n, d in per.items() if n not in blind] or list(per.values())
         score = float(np.mean([d["psnr_gain"] for d in scored]))
         report["candidates"][str(ck_path)] = {"step": ck["state"]["step"], "score": score, "per_domain": per}
         if best is None or score > best[4]:

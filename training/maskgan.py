@@ -159,8 +159,9 @@ BSDS_VAL_EVERY = 10  # every 10th BSDS500 test photo is held back to validate at
 BSDS_VAL_SIZE = 256  # the long side the app and the evaluation run photos at
 
 
-def _load_bsds_images(data: Path, size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """BSDS500 photos (train + test) for random multi-scale crops, and a held-back few to validate.
+def _load_bsds_images(data: Path, size: int, holdout_every: int = BSDS_VAL_EVERY) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """BSDS500 photos (train + test) for random multi-scale crops, and a held-back few to validate:
+    every ``holdout_every``-th test photo (10: 20 photos; 2: 100).
 
     None of them are evaluation photos (those are Tiny ImageNet val, documerica and coco80).
     """
@@ -170,8 +171,14 @@ def _load_bsds_images(data: Path, size: int) -> tuple[list[np.ndarray], list[np.
         if folder.is_dir():
             ds = ImageFolder(folder, size=size, augment=True)
             for i in range(len(ds)):
-                (val if split == "test" and i % BSDS_VAL_EVERY == 0 else train).append(ds.read(i))
+                (val if split == "test" and i % holdout_every == 0 else train).append(ds.read(i))
     return train, val
+
+
+def bsds_holdout_every(args) -> int:
+    """Which BSDS500 test photos a run held back (older runs: ``BSDS_VAL_EVERY``)."""
+    every = getattr(args, "bsds_holdout_every", None) if not isinstance(args, dict) else args.get("bsds_holdout_every")
+    return int(every or BSDS_VAL_EVERY)
 
 
 @torch.no_grad()
@@ -225,7 +232,8 @@ def train_maskgan(args: argparse.Namespace) -> Path:
     hold = TinyImageNet(data, "holdout", size=args.size, limit=args.val_count)
     hold_u8, _ = hold.preload()
     bsds_masks = load_bsds_masks(data) if args.bsds_masks else []
-    bsds_imgs, bsds_val = _load_bsds_images(data, args.big_size) if args.bsds_every > 0 else ([], [])
+    bsds_imgs, bsds_val = (_load_bsds_images(data, args.big_size, bsds_holdout_every(args))
+                            if args.bsds_every > 0 else ([], []))
     if args.limit:
         bsds_val = bsds_val[:2]  # quick runs (tests)
     log.write(event="data", train=len(images), holdout=len(hold_u8), bsds_masks=len(bsds_masks),

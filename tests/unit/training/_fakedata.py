@@ -19,7 +19,8 @@ def colourful_photo(rng: np.random.Generator, size: int) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
-def make_fake_datasets(root: Path, n_train: int = 60, n_val: int = 10, size: int = 32, seed: int = 0) -> Path:
+def make_fake_datasets(root: Path, n_train: int = 60, n_val: int = 10, size: int = 32, seed: int = 0,
+                       n_bsds: int = 2) -> Path:
     rng = np.random.default_rng(seed)
     tin = root / "tinyimagenet64"
     tin.mkdir(parents=True)
@@ -40,7 +41,7 @@ def make_fake_datasets(root: Path, n_train: int = 60, n_val: int = 10, size: int
         seg_dir = root / "bsds500" / "segmentations" / split
         img_dir.mkdir(parents=True)
         seg_dir.mkdir(parents=True)
-        for i in range(2):
+        for i in range(n_bsds):
             Image.fromarray(colourful_photo(rng, 80)[:, :60]).save(img_dir / f"{i}.jpg")
             lab = np.zeros((80, 60), np.uint16)
             lab[20:50, 10:40] = 1

@@ -1,6 +1,7 @@
 """The maskgan trainer on tiny configs: learning happens, runs are logged, resumed and exported."""
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -136,6 +137,39 @@ def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(t
     col = load_maskgan(out, "cpu")
     assert col.gain == cal["chroma"]["gain"] and col.power == cal["chroma"]["power"]
     assert col.gain_for(64) == by_size[0][1] and col.gain_for(512) == by_size[1][1]
+
+
+@pytest.mark.slow
+def test_export_calibrates_on_the_photos_the_run_held_back_and_judges_with_them_only_if_clean(tmp_path):
+    data = make_fake_datasets(tmp_path / "data", n_bsds=4)
+    common = ["--data", str(data), "--steps", "2", "--batch", "4", "--size", "32", "--val-count", "6",
+              "--no-pretrained", "--bsds-every", "2", "--big-size", "48", "--quiet", "--threads", "1"]
+    clean, later = tmp_path / "clean", tmp_path / "later"
+    assert training_main(["train", *common, "--out", str(clean), "--bsds-holdout-every", "2"]) == 0
+    assert training_main(["train", *common, "--out", str(later), "--bsds-holdout-every", "2",
+                          "--init", str(clean / "last.pt")]) == 0
+    assert [e for e in _events(clean) if e["event"] == "data"][0]["bsds_val"] == 2  # test photos 0 and 2 of 4
+
+    n = itertools.count()
+
+    def export(*cks):
+        out = tmp_path / "w" / f"{next(n)}.safetensors"
+        assert training_main(["export", *map(str, cks), "--out", str(out), "--data", str(data), "--calibrate", "12"]) == 0
+        return json.loads(out.with_suffix(".json").read_text())["metrics"]["calibration"]
+
+    cal = export(clean / "best.pt", clean / "last.pt")
+    assert cal["bsds_holdout_every"] == 2 and cal["calibration_photos"]["bsds500_heldback_256px"] == "2 photos"
+    assert cal["heldback_scores_checkpoints"] is True  # from the ImageNet encoder: never trained on them
+    for c in cal["candidates"].values():
+        assert c["score"] == pytest.approx(np.mean([d["psnr_gain"] for d in c["per_domain"].values()]))
+    cal = export(later / "last.pt")
+    assert cal["heldback_scores_checkpoints"] is False  # started from another run: they may have been trained on
+    (c,) = cal["candidates"].values()
+    assert c["score"] == pytest.approx(c["per_domain"]["tinyimagenet_train_64px"]["psnr_gain"])
+    other = tmp_path / "other"  # a run that held back other photos cannot be exported together with these
+    assert training_main(["train", *common, "--out", str(other)]) == 0
+    with pytest.raises(ValueError, match="held back different"):
+        export(clean / "last.pt", other / "last.pt")
 
 
 def test_ema_moves_a_fraction_of_the_way_and_copies_running_statistics():
