@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--photo", type=Path, default=data / DEFAULT_PHOTO)
     ap.add_argument("--model", default="hints", help="hints (default), maskgan or iizuka")
     args = ap.parse_args(argv)
+    if not args.photo.is_file():  # before any window (and its worker threads) exists
+        ap.error(f"{args.photo} does not exist; pass --photo PATH (set HUEBRUSH_DATA to the datasets folder "
+                 "for the default photo)")
     print(render(args.out, args.photo, model=args.model))
     return 0
 
