@@ -354,11 +354,12 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
     if len(every) > 1:
         raise ValueError(f"The checkpoints held back different BSDS500 photos (every {sorted(every)}); export one run's.")
     every = every.pop()
-    # a run started from the ImageNet encoder (no --init / --resume from another run) has never
-    # trained on its held-back photos, so they may judge its checkpoints too
+
     def own(a: dict) -> bool:  # resuming a run from its own folder keeps it what it was
         return not a.get("resume") or Path(a["resume"]).parent == Path(a.get("out") or ".")
 
+    # a run started from the ImageNet encoder (no --init / --resume from another run) has never
+    # trained on its held-back photos, so they may judge its checkpoints too
     clean = bool(runs) and all(a and not a.get("init") and own(a) for a in runs)
     blind = () if clean else CHECKPOINT_BLIND
     domains, hint_domains, fit = calibration_photos(data, n_calibrate, n_hint_photos, seed, holdout_every=every)

@@ -177,8 +177,8 @@ def _load_bsds_images(data: Path, size: int, holdout_every: int = BSDS_VAL_EVERY
 
 def bsds_holdout_every(args) -> int:
     """Which BSDS500 test photos a run held back (older runs: ``BSDS_VAL_EVERY``)."""
-    every = getattr(args, "bsds_holdout_every", None) if not isinstance(args, dict) else args.get("bsds_holdout_every")
-    return int(every or BSDS_VAL_EVERY)
+    a = args if isinstance(args, dict) else vars(args)
+    return int(a.get("bsds_holdout_every") or BSDS_VAL_EVERY)
 
 
 @torch.no_grad()
