@@ -84,13 +84,17 @@ def export(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from pathlib import Path
 
-    from .export import export_maskgan, finalize
+    from .export import ExportError, export_maskgan, finalize
 
     if args.calibrate:
         if not args.data:
             p.error("--calibrate needs --data")
-        path, report = finalize([Path(c) for c in args.checkpoints], Path(args.out), Path(args.data),
-                                n_calibrate=args.calibrate, metrics_file=args.metrics)
+        try:
+            path, report = finalize([Path(c) for c in args.checkpoints], Path(args.out), Path(args.data),
+                                    n_calibrate=args.calibrate, metrics_file=args.metrics)
+        except ExportError as e:
+            print(f"export: {e}", file=sys.stderr)
+            return 2
         import json
 
         print(json.dumps({k: v for k, v in report.items() if k != "chroma_table"}, indent=2, default=str))

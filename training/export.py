@@ -66,6 +66,10 @@ def export_maskgan(checkpoint: Path, out: Path, data_desc: str | None = None, me
     return save_weights(out, ck["gen"], meta)
 
 
+class ExportError(ValueError):
+    """Checkpoints that cannot be exported together (the CLI prints the one sentence)."""
+
+
 # --- chroma calibration on training photos ------------------------------------------------------
 
 CURVE_GAINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(39))  # 0.5 to 2.4 in steps of 0.05
@@ -352,7 +356,8 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
     runs = [ck.get("args") or {} for ck in cks.values()]
     every = {bsds_holdout_every(a) for a in runs}
     if len(every) > 1:
-        raise ValueError(f"The checkpoints held back different BSDS500 photos (every {sorted(every)}); export one run's.")
+        raise ExportError(f"The checkpoints held back different BSDS500 photos (every {sorted(every)}); "
+                          "export the checkpoints of one run.")
     every = every.pop()
 
     def own(a: dict) -> bool:  # resuming a run from its own folder keeps it what it was

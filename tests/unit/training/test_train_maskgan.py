@@ -140,7 +140,7 @@ def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(t
 
 
 @pytest.mark.slow
-def test_export_calibrates_on_the_photos_the_run_held_back_and_judges_with_them_only_if_clean(tmp_path):
+def test_export_calibrates_on_the_photos_the_run_held_back_and_judges_with_them_only_if_clean(tmp_path, capsys):
     data = make_fake_datasets(tmp_path / "data", n_bsds=4)
     common = ["--data", str(data), "--steps", "2", "--batch", "4", "--size", "32", "--val-count", "6",
               "--no-pretrained", "--bsds-every", "2", "--big-size", "48", "--quiet", "--threads", "1"]
@@ -168,8 +168,10 @@ def test_export_calibrates_on_the_photos_the_run_held_back_and_judges_with_them_
     assert c["score"] == pytest.approx(c["per_domain"]["tinyimagenet_train_64px"]["psnr_gain"])
     other = tmp_path / "other"  # a run that held back other photos cannot be exported together with these
     assert training_main(["train", *common, "--out", str(other)]) == 0
-    with pytest.raises(ValueError, match="held back different"):
-        export(clean / "last.pt", other / "last.pt")
+    out = tmp_path / "w" / "mixed.safetensors"
+    assert training_main(["export", str(clean / "last.pt"), str(other / "last.pt"), "--out", str(out),
+                          "--data", str(data), "--calibrate", "12"]) == 2
+    assert "held back different BSDS500 photos" in capsys.readouterr().err and not out.exists()
 
 
 def test_ema_moves_a_fraction_of_the_way_and_copies_running_statistics():
