@@ -5,8 +5,9 @@
 - inference: milliseconds per photo at a ``work-size`` long side (4:3 photo, whole mask, no
   hints) through the engine, median of ``repeat`` runs after one warm-up (goal: < 250 ms on a
   2-core CPU at 512 px), with the shipped scales (e.g. the work size and half of it, averaged)
-  with one scale, and without the chroma-by-lightness curve, interleaved: ``cost_of_scales`` and
-  ``cost_of_lightness_curve`` are ratios to the shipped setting. Uses the bundled weights when
+  with one scale, without the chroma-by-lightness curve and without the mirrored pass, interleaved:
+  ``cost_of_scales``, ``cost_of_lightness_curve`` and ``cost_of_flip`` are ratios of the shipped
+  setting to each of those. Uses the bundled weights when
   present, else random weights (same cost).
 - training: photos per second of full training steps (generator forward + backward + AdamW,
   64 px, batch 32, masks and hints sampled as in training), the generator-only and the
@@ -48,12 +49,13 @@ def inference_ms(work_size: int, repeat: int) -> dict:
     h, w = round(work_size * 3 / 4), work_size
     L = (np.random.default_rng(0).random((h, w)) * 100).astype(np.float32)
     req = ColorizeRequest.whole_photo(L, model="maskgan")
-    shipped, curve = list(col.scales), list(col.chroma_by_lightness)
-    variants = {"shipped": (shipped, curve), "one_scale": ([1.0], curve), "no_lightness_curve": (shipped, [])}
+    shipped, curve, flip = list(col.scales), list(col.chroma_by_lightness), col.flip_min_side
+    variants = {"shipped": (shipped, curve, flip), "one_scale": ([1.0], curve, flip),
+                "no_lightness_curve": (shipped, [], flip), "no_flip": (shipped, curve, None)}
     times = {k: [] for k in variants}
 
     def use(k: str) -> None:
-        col.scales, col.chroma_by_lightness = variants[k]
+        col.scales, col.chroma_by_lightness, col.flip_min_side = variants[k]
 
     for k in variants:  # warm-up
         use(k)
@@ -71,6 +73,8 @@ def inference_ms(work_size: int, repeat: int) -> dict:
             "cost_of_scales": round(med["shipped"] / med["one_scale"], 2),
             "lightness_curve": bool(curve), "no_lightness_curve_ms_median": round(med["no_lightness_curve"], 1),
             "cost_of_lightness_curve": round(med["shipped"] / med["no_lightness_curve"], 3),
+            "flip_min_side": flip, "mirrored_pass": col.flips_at(w), "no_flip_ms_median": round(med["no_flip"], 1),
+            "cost_of_flip": round(med["shipped"] / med["no_flip"], 2),
             "weights": source, "torch_threads": torch.get_num_threads()}
 
 

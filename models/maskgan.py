@@ -170,6 +170,10 @@ class MaskGANColorizer:
                                     for r, table in cfg.get("hint_trust_by_reach", [])]
         # the network runs at each of these scales of the work size and the results are averaged
         self.scales = [float(x) for x in cfg.get("scales", [1.0])]
+        # from this work size (long side, px) up, each pass also runs on the mirrored photo and
+        # the two are averaged (None: never); the export decides where it calibrates better
+        flip = cfg.get("flip_min_side")
+        self.flip_min_side = None if flip is None else int(flip)
         self.hint_input = bool(cfg.get("hint_input", True))
         self.hint_residual = bool(cfg.get("hint_residual", False))
         self._lock = threading.Lock()  # one forward at a time per loaded network
@@ -205,9 +209,10 @@ class MaskGANColorizer:
         from .upsample import upsample_ab
 
         outs = []
+        flip = self.flips_at(max(L.shape))
         for s in self.scales_for(max(L.shape)):
             if s == 1.0:
-                outs.append(self._forward(L, mask, hint_ab, hint_mask, check))
+                outs.append(self._forward(L, mask, hint_ab, hint_mask, check, flip))
                 continue
             h, w = L.shape
             size = (max(1, round(w * s)), max(1, round(h * s)))
@@ -217,15 +222,21 @@ class MaskGANColorizer:
                 hm_s = area(hint_mask)
                 hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
                 hm = (hm_s > 0).astype(np.float32)
-            small = self._forward(area(L), area(mask), hab, hm, check)
+            small = self._forward(area(L), area(mask), hab, hm, check, flip)
             outs.append(upsample_ab(small, L))
         return outs[0] if len(outs) == 1 else np.mean(outs, axis=0, dtype=np.float32)
 
     def scales_for(self, long_side: int) -> list[float]:
         return [s for s in self.scales if s == 1.0 or long_side * s >= MIN_SCALE_SIDE]
 
-    def _forward(self, L, mask, hint_ab, hint_mask, check) -> np.ndarray:
-        """One pass of the network at L's size: ab (h, w, 2) float32, no gain."""
+    def flips_at(self, long_side: int) -> bool:
+        return self.flip_min_side is not None and long_side >= self.flip_min_side
+
+    def _forward(self, L, mask, hint_ab, hint_mask, check, flip: bool = False) -> np.ndarray:
+        """One pass of the network at L's size: ab (h, w, 2) float32, no gain. With ``flip`` the
+        mirrored inputs go through too and the mirrored-back result is averaged in: a colour the
+        network gives only one way round is less sure, and comes out greyer. (One after the other:
+        on 2 CPU cores a batch of two costs more than two passes at 512 px, bench/model_speed.py.)"""
         dev = torch.device(self.device)
         t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
         Lt = t(L)[None, None]
@@ -235,16 +246,22 @@ class MaskGANColorizer:
             hab = t(hint_ab).permute(2, 0, 1)[None] * hm
         else:
             hm, hab = torch.zeros_like(Lt), torch.zeros_like(Lt).repeat(1, 2, 1, 1)
-        x = normalise_inputs(Lt, m, hab, hm).contiguous(memory_format=torch.channels_last)
+        x = normalise_inputs(Lt, m, hab, hm)
+        ab = None
+        for mirrored in (False, True) if flip else (False,):
+            check()
+            xi = (x.flip(-1) if mirrored else x).contiguous(memory_format=torch.channels_last)
+            with self._lock, torch.inference_mode():
+                if dev.type == "cuda":
+                    with torch.autocast("cuda", dtype=torch.float16):
+                        out = self.net(xi).float()
+                else:
+                    out = self.net(xi)
+            out = out[0].float()
+            out = out.flip(-1) if mirrored else out
+            ab = out if ab is None else (ab + out) / 2
         check()
-        with self._lock, torch.inference_mode():
-            if dev.type == "cuda":
-                with torch.autocast("cuda", dtype=torch.float16):
-                    ab = self.net(x).float()
-            else:
-                ab = self.net(x)
-        check()
-        return ab[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        return ab.permute(1, 2, 0).cpu().numpy().astype(np.float32)
 
     def lightness_factor_for(self, L: np.ndarray) -> torch.Tensor | None:
         """The per-pixel chroma factor for this L: the calibrated curve, weighted by the work size."""

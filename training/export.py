@@ -156,17 +156,18 @@ def fit_lightness_curve(items, centres=LIGHTNESS_CENTRES, clip=LIGHTNESS_CLIP) -
 
 
 @torch.no_grad()
-def _predict_domain(gen, photos, batch: int = 100, scales=(1.0,)):
+def _predict_domain(gen, photos, batch: int = 100, scales=(1.0,), flip_min_side: int | None = None):
     """Whole-photo, no-hint predictions: lists of (L, true rgb, pred ab) tensors, batched by shape.
 
-    With more than one scale, each photo goes through the app's colorizer (``raw_ab``), one by one.
+    With more than one scale or with mirroring (``flip_min_side``, as in the colorizer's config),
+    each photo goes through the app's colorizer (``raw_ab``), one by one.
     """
     from models.maskgan import MaskGANColorizer, normalise_inputs
 
     from .data import lab_tensors, uint8_batch_to_rgb
 
-    if len(scales) > 1:
-        col = MaskGANColorizer(gen, {"config": {"scales": list(scales)}}, "cpu")
+    if len(scales) > 1 or flip_min_side is not None:
+        col = MaskGANColorizer(gen, {"config": {"scales": list(scales), "flip_min_side": flip_min_side}}, "cpu")
         out = []
         for p in photos:
             rgb = uint8_batch_to_rgb(p[None])
@@ -187,9 +188,23 @@ def _predict_domain(gen, photos, batch: int = 100, scales=(1.0,)):
     return out
 
 
+def flip_threshold(helps: dict[int, bool]) -> int | None:
+    """The smallest work size (long side) to mirror at, from {calibrated side: whether mirroring
+    scored better there}: it must help at that side and every larger one; the threshold sits
+    halfway (geometrically) down to the next smaller calibrated side, or at 0 below the smallest.
+    None when it does not help at the largest side."""
+    sides = sorted(helps)
+    k = len(sides)
+    while k > 0 and helps[sides[k - 1]]:
+        k -= 1
+    if k == len(sides):
+        return None
+    return 0 if k == 0 else round((sides[k - 1] * sides[k]) ** 0.5)
+
+
 @torch.no_grad()
 def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62, scales=(1.0,), lightness=None,
-                     preds: dict | None = None) -> dict:
+                     preds: dict | None = None, flip_min_side: int | None = None) -> dict:
     """Pick (gain, power) for ab' = ab * gain * (|ab| / 20) ** power on calibration photos.
 
     L1-trained colorizers under-saturate; scaling strong predictions more than weak ones
@@ -206,7 +221,8 @@ def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62, scales=(1.0
 
     gen.eval()
     if preds is None:
-        preds = {name: _predict_domain(gen, photos, scales=scales) for name, photos in domains.items()}
+        preds = {name: _predict_domain(gen, photos, scales=scales, flip_min_side=flip_min_side)
+                 for name, photos in domains.items()}
     factors = {name: [lightness_factor(L, lightness) for L, _, _ in items] for name, items in preds.items()}
 
     base = {}
@@ -345,7 +361,7 @@ def _psnr_np(a, b) -> float:
 def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 2000, n_hint_photos: int = 200,
              metrics_file: str | None = None, seed: int = 0) -> tuple[Path, dict]:
     """Calibrate each checkpoint (``calibration_photos``: no evaluation photo), keep the best,
-    decide scales and the lightness curve, calibrate the hint settings, export it."""
+    decide scales, mirroring and the lightness curve, calibrate the hint settings, export it."""
     import numpy as np
 
     from models.maskgan import MaskGANGenerator
@@ -401,11 +417,21 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
             scales = list(MULTI_SCALES)
             per[big] = ms["per_domain"][big]
         report["multi_scale"]["chosen"] = scales
+    # the mirrored photo averaged in, decided per calibrated size like the scales
+    mirrored = {n: calibrate_chroma(gen, {n: domains[n]}, scales=scales, flip_min_side=0)["per_domain"][n]
+                for n in domains if n in DOMAIN_SIDES}
+    helps = {DOMAIN_SIDES[n]: m["psnr_gain"] > per[n]["psnr_gain"] for n, m in mirrored.items()}
+    flip_min_side = flip_threshold(helps)
+    report["flip"] = {"plain": {n: per[n] for n in mirrored}, "mirrored": mirrored, "helps_at": helps,
+                      "min_side": flip_min_side}
+    if flip_min_side is not None:
+        per.update({n: m for n, m in mirrored.items() if DOMAIN_SIDES[n] >= flip_min_side})
     # chroma by lightness: shape fitted on training photos, used at a size only where it calibrates better
     curve = None
     if fit:
-        preds = {n: _predict_domain(gen, ph, scales=scales) for n, ph in domains.items()}
-        shape = fit_lightness_curve([it for ph in fit.values() for it in _predict_domain(gen, ph, scales=scales)])
+        preds = {n: _predict_domain(gen, ph, scales=scales, flip_min_side=flip_min_side) for n, ph in domains.items()}
+        shape = fit_lightness_curve([it for ph in fit.values()
+                                     for it in _predict_domain(gen, ph, scales=scales, flip_min_side=flip_min_side)])
         flat = calibrate_chroma(gen, domains, preds=preds)["per_domain"]
         curved = calibrate_chroma(gen, domains, preds=preds, lightness=shape)["per_domain"]
         # per size, like the gain: the curve applies at a size only if it scores better there
@@ -427,7 +453,8 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
                   hint_mode=hints)
     config = dict(default_config())
     config.update(chroma_gain=c["gain"], chroma_power=0.0, chroma_gain_by_size=by_size, hint_input=hints["hint_input"],
-                  hint_residual=hints["hint_residual"], scales=scales, chroma_by_lightness=curve or [],
+                  hint_residual=hints["hint_residual"], scales=scales, flip_min_side=flip_min_side,
+                  chroma_by_lightness=curve or [],
                   chroma_by_lightness_weight_by_size=weights if curve else [])
     if hints["hint_residual"]:
         from models.maskgan import MaskGANColorizer

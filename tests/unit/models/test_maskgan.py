@@ -285,3 +285,31 @@ def test_bundled_weights_colour_inside_the_mask_only():
     assert np.hypot(whole[..., 0], whole[..., 1]).mean() > 3.0  # it colours
     empty = ColorizeRequest(L=L, mask=np.zeros_like(L), hint_ab=np.zeros((96, 96, 2), np.float32), hint_mask=np.zeros_like(L))
     assert np.hypot(*np.moveaxis(col.predict(empty), -1, 0)).mean() < 3.0  # trained: nothing outside the mask
+
+
+def test_flip_averages_the_mirrored_photo_in_from_its_work_size_up(tmp_path, net):
+    flip = load_maskgan(_export(tmp_path, net, scales=[1.0, 0.5], flip_min_side=128, hint_residual=True), "cpu")
+    plain = load_maskgan(_export(tmp_path, net, scales=[1.0, 0.5]), "cpu")
+    assert plain.flip_min_side is None and not plain.flips_at(10_000)
+    assert flip.flips_at(128) and not flip.flips_at(127)
+    rng = np.random.default_rng(2)
+    L = cv2.GaussianBlur((rng.random((160, 300)) * 100).astype(np.float32), (0, 0), 3)
+    ones = np.ones_like(L)
+    mirrored = plain.raw_ab(np.ascontiguousarray(L[:, ::-1]), ones)[:, ::-1]
+    # both passes at every scale: the mean of the photo's and the mirrored photo's colour (to float
+    # rounding: the mirrored tensor's memory layout changes the order of the convolutions' sums)
+    np.testing.assert_allclose(flip.raw_ab(L, ones), (plain.raw_ab(L, ones) + mirrored) / 2, atol=2e-3)
+    sym = np.concatenate([L[:, :150], L[:, :150][:, ::-1]], axis=1)  # a left-right symmetric photo stays symmetric
+    out = flip.raw_ab(sym, ones)
+    np.testing.assert_allclose(out, out[:, ::-1], atol=1e-4)
+    small = np.ascontiguousarray(L[:100, :120])  # under the threshold: no mirrored pass
+    np.testing.assert_array_equal(flip.raw_ab(small, np.ones_like(small)), plain.raw_ab(small, np.ones_like(small)))
+    hint_ab = np.zeros((160, 300, 2), np.float32)
+    hint_mask = np.zeros((160, 300), np.float32)
+    hint_ab[40:44, 20:24] = (30, -40)
+    hint_mask[40:44, 20:24] = 1
+    m = lambda a: np.ascontiguousarray(a[:, ::-1])  # noqa: E731
+    both = (plain.raw_ab(L, ones, hint_ab, hint_mask) + plain.raw_ab(m(L), ones, m(hint_ab), m(hint_mask))[:, ::-1]) / 2
+    np.testing.assert_allclose(flip.raw_ab(L, ones, hint_ab, hint_mask), both, atol=2e-3)  # the hints are mirrored too
+    req = ColorizeRequest(L=L, mask=ones, hint_ab=hint_ab, hint_mask=hint_mask)
+    np.testing.assert_allclose(flip.predict(req)[hint_mask > 0], np.tile([30, -40], (16, 1)), atol=1e-3)

@@ -12,6 +12,7 @@ from models.maskgan import MaskGANGenerator, load_maskgan, normalise_inputs
 from models.types import ColorizeRequest
 from training.__main__ import main as training_main
 from training.data import lab_tensors, uint8_batch_to_rgb
+from training.export import DOMAIN_SIDES, flip_threshold
 from training.losses import generator_losses
 from training.maskgan import lr_at, make_conditions
 
@@ -111,6 +112,10 @@ def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(t
     ms = cal["multi_scale"]  # two scales averaged only where that calibrates better on held-back photos
     better = ms["multi"]["psnr_gain"] > ms["single"]["psnr_gain"]
     assert meta["config"]["scales"] == ms["chosen"] == ([1.0, 0.5] if better else [1.0])
+    fl = cal["flip"]  # the mirrored pass: used from a work size up where it calibrates better at every larger size
+    for name, m in fl["mirrored"].items():
+        assert fl["helps_at"][str(DOMAIN_SIDES[name])] == (m["psnr_gain"] > fl["plain"][name]["psnr_gain"])
+    assert meta["config"]["flip_min_side"] == fl["min_side"] == flip_threshold({int(k): v for k, v in fl["helps_at"].items()})
     lc = cal["lightness"]  # the lightness curve: fitted on BSDS500 train, used at a size only if it scores better there
     assert [c for c, _ in lc["curve"]] == [5.0 + 10 * i for i in range(10)]
     for name, used in lc["used_at"].items():
@@ -204,3 +209,13 @@ def test_ema_run_ships_the_average_and_resumes_from_the_raw_weights(tmp_path):
     assert training_main(["train", *common, "--steps", "6", "--resume", str(run / "last.pt")]) == 0
     ev = _events(run)
     assert ev[-1]["event"] == "done" and ev[-1]["step"] == 6
+
+
+def test_flip_threshold_is_the_smallest_size_from_which_mirroring_helps_at_every_larger_one():
+    assert flip_threshold({64: False, 256: True}) == 128  # halfway (geometrically) down to 64 px
+    assert flip_threshold({64: True, 256: True}) == 0
+    assert flip_threshold({256: True}) == 0
+    assert flip_threshold({64: True, 256: False}) is None  # not at the largest size: never
+    assert flip_threshold({64: False, 256: False}) is None
+    assert flip_threshold({}) is None
+    assert flip_threshold({64: True, 256: False, 1024: True}) == 512
