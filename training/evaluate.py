@@ -8,6 +8,13 @@ Metrics (all against the colour original, with the greyscale photo as the baseli
                             a per-photo ratio explodes on nearly grey originals)
   L_kept_psnr               PSNR of the output's lightness vs the input's (0-100 scale)
   max_ab_outside_mask       with --mask random: the largest |ab| where the mask is 0 (must be 0)
+  ci95                      bootstrap 95 % intervals (photos resampled) of psnr_gain and
+                            colourfulness_ratio: how far a set this size can say where the mean is
+
+Comparing two settings on the same photos: ``--per-photo`` keeps each photo's numbers in the
+JSON, ``--set KEY=VALUE`` overrides a config key of the model's sidecar for this run (e.g.
+``--set flip_min_side=null``), and ``--paired-with OTHER.json`` adds the paired difference in
+PSNR gain (this run minus that one, photo by photo) with its bootstrap interval.
 
 Runs any model through ``models.registry.create`` and ``ColorizeRequest`` at a work size (long
 side, default 256). The app's compositing (ab x mask) is done inline because training may not
@@ -27,6 +34,7 @@ import numpy as np
 
 PSNR_CAP = 100.0
 GREY_CHROMA = 2.0  # mean |ab| under this: the "colour" photo is really greyscale (2 in coco80)
+BOOTSTRAP = 2000  # resamples for the 95 % intervals (seeded: the same photos give the same interval)
 
 
 # --- metrics --------------------------------------------------------------------------------
@@ -63,6 +71,29 @@ def ssim(x: np.ndarray, y: np.ndarray) -> float:
 
 def mean_chroma(ab: np.ndarray) -> float:
     return float(np.mean(np.hypot(ab[..., 0], ab[..., 1])))
+
+
+def bootstrap_ci(stat, *columns: np.ndarray, n: int = BOOTSTRAP, seed: int = 0) -> list[float]:
+    """95 % percentile interval of ``stat(*columns)`` over photos resampled with replacement."""
+    k = len(columns[0])
+    idx = np.random.default_rng(seed).integers(0, k, (n, k))
+    vals = stat(*(np.asarray(c, np.float64)[idx] for c in columns))
+    return [round(float(v), 3) for v in np.percentile(vals, [2.5, 97.5])]
+
+
+def paired_difference(this: dict, other: dict) -> dict:
+    """Per set, this run's PSNR gain minus the other's on the photos both measured (``per_photo``)."""
+    out = {}
+    for name, res in this.get("sets", {}).items():
+        theirs = {p["photo"]: p["psnr_gain"] for p in other.get("sets", {}).get(name, {}).get("per_photo", [])}
+        pairs = [(p["psnr_gain"], theirs[p["photo"]]) for p in res.get("per_photo", []) if p["photo"] in theirs]
+        if not pairs:
+            continue
+        d = np.array([a - b for a, b in pairs])
+        out[name] = {"photos": len(d), "psnr_gain_difference": round(float(d.mean()), 3),
+                     "ci95": bootstrap_ci(lambda x: x.mean(axis=1), d), "photos_better": int((d > 0).sum()),
+                     "photos_worse": int((d < 0).sum())}
+    return out
 
 
 # --- held-out sets ----------------------------------------------------------------------------
@@ -132,7 +163,8 @@ def eval_hints(ab: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.nda
 
 
 def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, work_size: int = 256,
-                 hints: int = 0, mask: str = "whole", seed: int = 0, hint_reach: float | None = None) -> dict:
+                 hints: int = 0, mask: str = "whole", seed: int = 0, hint_reach: float | None = None,
+                 per_photo: bool = False) -> dict:
     """Metrics of one held-out set (see the module docstring)."""
     from models.colour import lab_to_rgb, rgb_to_L, rgb_to_lab
     from models.types import DEFAULT_HINT_REACH, ColorizeRequest
@@ -141,7 +173,7 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
 
     rng = np.random.default_rng(seed)
     rows: dict[str, list[float]] = {k: [] for k in ("psnr", "psnr_grey", "ssim", "ssim_grey", "cf_out", "cf_orig", "L_kept")}
-    skipped, outside, seconds = [], 0.0, 0.0
+    skipped, outside, seconds, names = [], 0.0, 0.0, []
     for photo, rgb8 in iter_set(data, name, limit):
         rgb = fit_work_size(rgb8, work_size)
         lab = rgb_to_lab(rgb)
@@ -170,6 +202,7 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
         rows["cf_out"].append(colourfulness(out))
         rows["cf_orig"].append(colourfulness(truth))
         rows["L_kept"].append(psnr(rgb_to_L(out), L, data_range=100.0))
+        names.append(photo)
     n = len(rows["psnr"])
     if n == 0:
         return {"photos": 0, "skipped_greyscale": skipped}
@@ -187,7 +220,16 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
         "L_kept_psnr": round(mean["L_kept"], 2),
         "ms_per_photo": round(1000.0 * seconds / n, 1),
         "skipped_greyscale": skipped,
+        "ci95": {
+            "psnr_gain": bootstrap_ci(lambda p, g: p.mean(axis=1) - g.mean(axis=1), rows["psnr"], rows["psnr_grey"]),
+            "colourfulness_ratio": bootstrap_ci(lambda o, t: o.mean(axis=1) / np.maximum(t.mean(axis=1), 1e-9),
+                                                rows["cf_out"], rows["cf_orig"]),
+        },
     }
+    if per_photo:
+        res["per_photo"] = [{"photo": nm, "psnr_gain": round(p - g, 4), "colourfulness": round(c, 3),
+                             "colourfulness_original": round(co, 3)}
+                            for nm, p, g, c, co in zip(names, rows["psnr"], rows["psnr_grey"], rows["cf_out"], rows["cf_orig"])]
     if mask != "whole":
         res["max_ab_outside_mask"] = outside
     return res
@@ -238,26 +280,36 @@ def before_after_grid(model, data: Path, out: Path, *, work_size: int = 256, cel
     return out
 
 
-def _model_with_weights(name: str, weights: Optional[str], device: str):
-    """A registered model; with --weights, that file instead of the installed one.
+def _model_with_weights(name: str, weights: Optional[str], device: str, overrides: Optional[dict] = None):
+    """A registered model; with --weights, that file instead of the installed one; with
+    ``overrides``, those keys of its sidecar's ``config`` replaced (the weights are untouched).
 
-    The registry finds weights by name, so the given file (and its sidecar) is linked into a
-    temporary models folder under that name and the search is pointed there first.
+    The registry finds weights by name, so the file (and its sidecar, or an edited copy of it) is
+    linked into a temporary models folder under that name and the search is pointed there first.
     """
     import os
     import tempfile
 
+    from models.checkpoint import find_weights
     from models.registry import create
 
-    if not weights:
+    if not weights and not overrides:
         return create(name, device)
-    src = Path(weights).resolve()
+    found = Path(weights) if weights else find_weights(name)
+    if found is None:
+        raise SystemExit(f"evaluate: no installed weights for {name} to apply --set to.")
+    src = found.resolve()
     side = src.with_suffix(".json")
     if not src.is_file() or not side.is_file():
         raise SystemExit(f"evaluate: {src} or its {side.name} is missing: pass a .safetensors file with its sidecar.")
     tmp = Path(tempfile.mkdtemp(prefix="huebrush-eval-"))
     (tmp / f"{name}.safetensors").symlink_to(src)
-    (tmp / f"{name}.json").symlink_to(side)
+    if overrides:
+        meta = json.loads(side.read_text())
+        meta.setdefault("config", {}).update(overrides)
+        (tmp / f"{name}.json").write_text(json.dumps(meta))
+    else:
+        (tmp / f"{name}.json").symlink_to(side)
     old = os.environ.get("HUEBRUSH_MODELS_DIR")
     os.environ["HUEBRUSH_MODELS_DIR"] = str(tmp)
     try:
@@ -291,7 +343,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", help="also write the JSON here")
     p.add_argument("--grid", help="also draw a before/after PNG (historical-bw + documerica) here")
+    p.add_argument("--per-photo", action="store_true", help="keep each photo's PSNR gain and colourfulness in the JSON")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a key of the model's config for this run (VALUE is JSON, e.g. flip_min_side=null)")
+    p.add_argument("--paired-with", metavar="JSON",
+                   help="an earlier --per-photo report: add this run's PSNR gain minus its, photo by photo")
     return p
+
+
+def parse_overrides(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"evaluate: --set {item!r}: write KEY=VALUE, e.g. flip_min_side=null.")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"evaluate: --set {item!r}: the value is not JSON (numbers, null, [..], \"text\").") from None
+    return out
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -303,7 +373,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     unknown = [s for s in sets if s not in SETS + ("bsds500",)]
     if unknown:
         raise SystemExit(f"evaluate: unknown set(s) {', '.join(unknown)}: choose from {', '.join(SETS)}.")
-    model = _model_with_weights(args.model, args.weights, args.device)
+    overrides = parse_overrides(args.overrides)
+    other = None
+    if args.paired_with:
+        try:
+            other = json.loads(Path(args.paired_with).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise SystemExit(f"evaluate: cannot read --paired-with {args.paired_with}: {e}.") from None
+    model = _model_with_weights(args.model, args.weights, args.device, overrides)
     report = {
         "model": args.model,
         "weights": args.weights,
@@ -312,12 +389,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         "hint_reach": args.hint_reach if args.hint_reach is not None else _default_reach(),
         "mask": args.mask,
         "seed": args.seed,
+        "config_overrides": overrides,
         "colourfulness_ratio_is": "ratio of means (mean output / mean original over the set)",
         "sets": {},
     }
     for s in sets:
         report["sets"][s] = evaluate_set(model, data, s, limit=args.limit, work_size=args.work_size,
-                                         hints=args.hints, mask=args.mask, seed=args.seed, hint_reach=args.hint_reach)
+                                         hints=args.hints, mask=args.mask, seed=args.seed, hint_reach=args.hint_reach,
+                                         per_photo=args.per_photo or other is not None)
+    if other is not None:
+        report["paired_with"] = {"report": args.paired_with, "config_overrides": other.get("config_overrides", {}),
+                                 "sets": paired_difference(report, other)}
     if args.grid:
         report["grid"] = str(before_after_grid(model, data, Path(args.grid), work_size=args.work_size))
     text = json.dumps(report, indent=2)

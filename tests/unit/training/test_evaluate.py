@@ -9,7 +9,7 @@ from PIL import Image
 
 from models import registry
 from models.colour import lab_to_rgb
-from training.evaluate import PSNR_CAP, colourfulness, evaluate_set, main, psnr, ssim
+from training.evaluate import PSNR_CAP, bootstrap_ci, colourfulness, evaluate_set, main, psnr, ssim
 
 
 def _rgb(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
@@ -79,6 +79,56 @@ def test_whole_photo_report_has_output_and_grey_baseline(photo_set, tmp_path, ca
     assert d["psnr"] < d["psnr_grey"] and d["ssim"] <= d["ssim_grey"] + 1e-6
     assert d["colourfulness_ratio"] > 0.3
     assert "max_ab_outside_mask" not in d
+
+
+def test_bootstrap_interval_holds_the_mean_and_narrows_with_more_photos():
+    rng = np.random.default_rng(3)
+    mean = lambda x: x.mean(axis=1)  # noqa: E731
+    assert bootstrap_ci(mean, np.full(20, 1.5)) == [1.5, 1.5]
+    few, many = rng.normal(0, 1, 25), rng.normal(0, 1, 2500)
+    lo, hi = bootstrap_ci(mean, few)
+    assert lo < few.mean() < hi
+    lo2, hi2 = bootstrap_ci(mean, many)
+    assert lo2 < many.mean() < hi2 and (hi2 - lo2) < (hi - lo) / 5  # ~ 1 / sqrt(n)
+    assert 0.06 < hi2 - lo2 < 0.1  # 2 x 1.96 / sqrt(2500)
+    assert bootstrap_ci(mean, many) == [lo2, hi2]  # seeded
+
+
+def test_overrides_and_paired_difference_compare_two_settings_photo_by_photo(photo_set, tmp_path, capsys):
+    import torch
+
+    from models.checkpoint import save_weights
+    from models.maskgan import ARCH, MaskGANGenerator, default_config
+
+    torch.manual_seed(0)
+    g = MaskGANGenerator(pretrained=False).eval()
+    with torch.no_grad():
+        g.head.weight.normal_(0, 0.3)
+    cfg = dict(default_config(), chroma_gain=1.0)
+    weights = save_weights(tmp_path / "w" / "maskgan.safetensors", g.state_dict(), {"architecture": ARCH, "config": cfg})
+    sidecar = weights.with_suffix(".json").read_text()
+    base = ["--model", "maskgan", "--weights", str(weights), "--data", str(photo_set), "--sets", "documerica",
+            "--work-size", "64"]
+    grey, colour = tmp_path / "grey.json", tmp_path / "colour.json"
+    assert main(base + ["--set", "chroma_gain=0", "--per-photo", "--json", str(grey)]) == 0
+    g_rep = json.loads(grey.read_text())
+    assert g_rep["config_overrides"] == {"chroma_gain": 0}
+    per = g_rep["sets"]["documerica"]["per_photo"]
+    assert [p["photo"] for p in per] == ["p0.png", "p1.png", "p2.png"]
+    assert all(p["psnr_gain"] == 0 and p["colourfulness"] == 0 for p in per)  # gain 0: the grey photo itself
+    assert main(base + ["--paired-with", str(grey), "--json", str(colour)]) == 0
+    c_rep = json.loads(colour.read_text())
+    d, c = c_rep["paired_with"]["sets"]["documerica"], c_rep["sets"]["documerica"]
+    # against grey, the paired difference is the run's own gain over grey
+    assert d["photos"] == 3 and d["psnr_gain_difference"] == pytest.approx(c["psnr_gain"], abs=2e-3)
+    assert d["photos_better"] + d["photos_worse"] == 3 and d["ci95"][0] <= d["psnr_gain_difference"] <= d["ci95"][1]
+    assert c["ci95"]["psnr_gain"][0] <= c["psnr_gain"] <= c["ci95"]["psnr_gain"][1]
+    assert weights.with_suffix(".json").read_text() == sidecar  # the installed sidecar is never edited
+    capsys.readouterr()
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        main(base + ["--set", "flip_min_side"])
+    with pytest.raises(SystemExit, match="not JSON"):
+        main(base + ["--set", "flip_min_side=never"])
 
 
 def test_unknown_set_is_one_clear_error(photo_set):
