@@ -5,9 +5,10 @@
 - inference: milliseconds per photo at a ``work-size`` long side (4:3 photo, whole mask, no
   hints) through the engine, median of ``repeat`` runs after one warm-up (goal: < 250 ms on a
   2-core CPU at 512 px), with the shipped scales (e.g. the work size and half of it, averaged)
-  with one scale, without the chroma-by-lightness curve and without the mirrored pass, interleaved:
-  ``cost_of_scales``, ``cost_of_lightness_curve`` and ``cost_of_flip`` are ratios of the shipped
-  setting to each of those. Uses the bundled weights when
+  with one scale, without the chroma-by-lightness curve, without the mirrored pass and with the
+  network run at the work size instead of at most ``net_max_side``, interleaved: ``cost_of_scales``,
+  ``cost_of_lightness_curve`` and ``cost_of_flip`` are ratios of the shipped setting to each of
+  those, ``speedup_of_cap`` the uncapped time over the shipped one. Uses the bundled weights when
   present, else random weights (same cost).
 - training: photos per second of full training steps (generator forward + backward + AdamW,
   64 px, batch 32, masks and hints sampled as in training), the generator-only and the
@@ -49,13 +50,14 @@ def inference_ms(work_size: int, repeat: int) -> dict:
     h, w = round(work_size * 3 / 4), work_size
     L = (np.random.default_rng(0).random((h, w)) * 100).astype(np.float32)
     req = ColorizeRequest.whole_photo(L, model="maskgan")
-    shipped, curve, flip = list(col.scales), list(col.chroma_by_lightness), col.flip_min_side
-    variants = {"shipped": (shipped, curve, flip), "one_scale": ([1.0], curve, flip),
-                "no_lightness_curve": (shipped, [], flip), "no_flip": (shipped, curve, None)}
+    shipped, curve, flip, cap = list(col.scales), list(col.chroma_by_lightness), col.flip_min_side, col.net_max_side
+    variants = {"shipped": (shipped, curve, flip, cap), "one_scale": ([1.0], curve, flip, cap),
+                "no_lightness_curve": (shipped, [], flip, cap), "no_flip": (shipped, curve, None, cap),
+                "uncapped": (shipped, curve, flip, None)}
     times = {k: [] for k in variants}
 
     def use(k: str) -> None:
-        col.scales, col.chroma_by_lightness, col.flip_min_side = variants[k]
+        col.scales, col.chroma_by_lightness, col.flip_min_side, col.net_max_side = variants[k]
 
     for k in variants:  # warm-up
         use(k)
@@ -75,6 +77,8 @@ def inference_ms(work_size: int, repeat: int) -> dict:
             "cost_of_lightness_curve": round(med["shipped"] / med["no_lightness_curve"], 3),
             "flip_min_side": flip, "mirrored_pass": col.flips_at(w), "no_flip_ms_median": round(med["no_flip"], 1),
             "cost_of_flip": round(med["shipped"] / med["no_flip"], 2),
+            "net_max_side": cap, "network_side": col.net_side(w), "uncapped_ms_median": round(med["uncapped"], 1),
+            "speedup_of_cap": round(med["uncapped"] / med["shipped"], 2),
             "weights": source, "torch_threads": torch.get_num_threads()}
 
 

@@ -174,6 +174,11 @@ class MaskGANColorizer:
         # the two are averaged (None: never); the export decides where it calibrates better
         flip = cfg.get("flip_min_side")
         self.flip_min_side = None if flip is None else int(flip)
+        # the network never runs on a long side above this (px; None: at any work size): larger
+        # work sizes get its colour at this size, upsampled guided by their own L. It learned on
+        # 64-128 px photos and is calibrated up to 256 px; the export decides on large photos.
+        cap = cfg.get("net_max_side")
+        self.net_max_side = None if cap is None else int(cap)
         self.hint_input = bool(cfg.get("hint_input", True))
         self.hint_residual = bool(cfg.get("hint_residual", False))
         self._lock = threading.Lock()  # one forward at a time per loaded network
@@ -189,8 +194,9 @@ class MaskGANColorizer:
         hint_ab = np.asarray(request.hint_ab, np.float32) if has_hints and self.hint_input else None
         hint_mask = np.asarray(request.hint_mask, np.float32) if hint_ab is not None else None
         out = self.raw_ab(L, np.asarray(request.mask, np.float32), hint_ab, hint_mask, check)
-        ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(max(L.shape)), self.power,
-                                factor=self.lightness_factor_for(L))
+        side = self.net_side(max(L.shape))  # the gain and curve are those of the size the network ran at
+        ab = apply_chroma_curve(torch.from_numpy(out).permute(2, 0, 1), self.gain_for(side), self.power,
+                                factor=self.lightness_factor_for(L, side))
         out = ab.permute(1, 2, 0).numpy().astype(np.float32)
         if has_hints and self.hint_residual:
             out = follow_hints(out, request, self.trust_for(count_hints(request.hint_mask), request.hint_reach), cancel)
@@ -208,26 +214,26 @@ class MaskGANColorizer:
         """
         from .upsample import upsample_ab
 
+        if self.net_side(max(L.shape)) < max(L.shape):  # above the cap: run there, upsample guided by L
+            r = self.net_side(max(L.shape)) / max(L.shape)
+            small = _shrink(r, L, mask, hint_ab, hint_mask)
+            return upsample_ab(self.raw_ab(*small, check), L)
         outs = []
         flip = self.flips_at(max(L.shape))
         for s in self.scales_for(max(L.shape)):
             if s == 1.0:
                 outs.append(self._forward(L, mask, hint_ab, hint_mask, check, flip))
                 continue
-            h, w = L.shape
-            size = (max(1, round(w * s)), max(1, round(h * s)))
-            area = lambda a: cv2.resize(np.ascontiguousarray(a, np.float32), size, interpolation=cv2.INTER_AREA)  # noqa: E731
-            hab = hm = None
-            if hint_ab is not None:
-                hm_s = area(hint_mask)
-                hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
-                hm = (hm_s > 0).astype(np.float32)
-            small = self._forward(area(L), area(mask), hab, hm, check, flip)
+            small = self._forward(*_shrink(s, L, mask, hint_ab, hint_mask), check, flip)
             outs.append(upsample_ab(small, L))
         return outs[0] if len(outs) == 1 else np.mean(outs, axis=0, dtype=np.float32)
 
     def scales_for(self, long_side: int) -> list[float]:
         return [s for s in self.scales if s == 1.0 or long_side * s >= MIN_SCALE_SIDE]
+
+    def net_side(self, long_side: int) -> int:
+        """The long side the network runs at for this work size."""
+        return long_side if self.net_max_side is None else min(long_side, self.net_max_side)
 
     def flips_at(self, long_side: int) -> bool:
         return self.flip_min_side is not None and long_side >= self.flip_min_side
@@ -263,12 +269,13 @@ class MaskGANColorizer:
         check()
         return ab.permute(1, 2, 0).cpu().numpy().astype(np.float32)
 
-    def lightness_factor_for(self, L: np.ndarray) -> torch.Tensor | None:
-        """The per-pixel chroma factor for this L: the calibrated curve, weighted by the work size."""
+    def lightness_factor_for(self, L: np.ndarray, side: int | None = None) -> torch.Tensor | None:
+        """The per-pixel chroma factor for this L: the calibrated curve, weighted by the size the
+        network ran at (``side``; default L's long side)."""
         f = lightness_factor(L, self.chroma_by_lightness)
         if f is None:
             return None
-        w = _log_interp(self.lightness_weight_by_size, max(L.shape), 1.0)
+        w = _log_interp(self.lightness_weight_by_size, max(L.shape) if side is None else side, 1.0)
         return None if w <= 0.0 else (f if w >= 1.0 else 1.0 + w * (f - 1.0))
 
     def gain_for(self, long_side: int) -> float:
@@ -283,6 +290,20 @@ class MaskGANColorizer:
         if not tables or reach is None:
             return _log_interp(self.hint_trust_by_count, n, 1.0)
         return _interp([(r, _log_interp(t, n, 1.0)) for r, t in tables], reach, 1.0, log=False)
+
+
+def _shrink(s: float, L: np.ndarray, mask: np.ndarray, hint_ab: np.ndarray | None, hint_mask: np.ndarray | None):
+    """(L, mask, hint_ab, hint_mask) shrunk by ``s`` (area averaging; a hint keeps its colour
+    wherever any of it lands)."""
+    h, w = L.shape
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    area = lambda a: cv2.resize(np.ascontiguousarray(a, np.float32), size, interpolation=cv2.INTER_AREA)  # noqa: E731
+    hab = hm = None
+    if hint_ab is not None:
+        hm_s = area(hint_mask)
+        hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
+        hm = (hm_s > 0).astype(np.float32)
+    return area(L), area(mask), hab, hm
 
 
 def follow_hints(ab: np.ndarray, request: ColorizeRequest, trust: float = 1.0,

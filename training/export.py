@@ -84,6 +84,19 @@ LIGHTNESS_CENTRES = tuple(float(c) for c in range(5, 100, 10))
 LIGHTNESS_CLIP = (0.25, 2.0)
 
 
+def heldback_photos(data: Path, holdout_every: int | None = None) -> list[np.ndarray]:
+    """The BSDS500 test photos the trainer holds back (every ``holdout_every``-th, by default
+    ``BSDS_VAL_EVERY``), uint8 at their own size (481 x 321); empty without the folder."""
+    from .data import ImageFolder
+    from .maskgan import BSDS_VAL_EVERY
+
+    test = data / "bsds500" / "images" / "test"
+    if not test.is_dir():
+        return []
+    folder = ImageFolder(test)
+    return [folder.read(i) for i in range(0, len(folder), holdout_every or BSDS_VAL_EVERY)]
+
+
 def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, seed: int = 0,
                        holdout_every: int | None = None, n_hints_large: int = 40) -> tuple[dict, dict, dict]:
     """Photos to calibrate on, none of them evaluation photos. Returns (chroma domains, hint
@@ -102,7 +115,7 @@ def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, see
         if it helps on the calibration photos.
     """
     from .data import ImageFolder, TinyImageNet, fit_long_side
-    from .maskgan import BSDS_VAL_EVERY, BSDS_VAL_SIZE
+    from .maskgan import BSDS_VAL_SIZE
 
     train = TinyImageNet(data, "train")
     n_hints = max(1, min(n_hints, len(train) // 5))  # a small folder (tests): a fifth for the hints
@@ -115,8 +128,7 @@ def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, see
     fit = {}
     test, bsds_train = data / "bsds500" / "images" / "test", data / "bsds500" / "images" / "train"
     if test.is_dir():
-        folder = ImageFolder(test, size=BSDS_VAL_SIZE)
-        held = [fit_long_side(folder.read(i), BSDS_VAL_SIZE) for i in range(0, len(folder), holdout_every or BSDS_VAL_EVERY)]
+        held = [fit_long_side(u8, BSDS_VAL_SIZE) for u8 in heldback_photos(data, holdout_every)]
         chroma["bsds500_heldback_256px"] = held
         step = max(1, -(-len(held) // max(1, n_hints_large)))
         hints["bsds500_heldback_256px"] = held[::step]
@@ -262,6 +274,38 @@ def calibrate_chroma(gen, domains: dict, target_ratio: float = 0.62, scales=(1.0
 
 
 @torch.no_grad()
+def choose_net_cap(gen, config: dict, photos, cap: int, target_ratio: float = 0.62) -> dict:
+    """Whole-photo, no-hint PSNR gain over grey and colourfulness ratio on large photos (uint8,
+    each at its own size as the work size) with the network run at the work size, and with it
+    capped at ``cap`` px (its colour then upsampled guided by L, ``config.net_max_side``). The cap
+    is chosen if PSNR rises while the colourfulness ratio stays at the target (or at the uncapped
+    one's, if that is already under it): a greyer result must not win by being greyer."""
+    from models.colour import lab_to_rgb, rgb_to_lab
+    from models.maskgan import MaskGANColorizer
+    from models.types import ColorizeRequest
+
+    from .evaluate import colourfulness
+
+    rows = {}
+    for name, c in (("uncapped", None), ("capped", cap)):
+        col = MaskGANColorizer(gen, {"config": {**config, "net_max_side": c}}, "cpu")
+        ps, pg, co, ct = [], [], [], []
+        for u8 in photos:
+            rgb = np.asarray(u8, np.float32) / 255.0
+            L = rgb_to_lab(rgb)[..., 0].astype(np.float32)
+            out = lab_to_rgb(L, col.predict(ColorizeRequest.whole_photo(L)))
+            ps.append(_psnr_np(out, rgb))
+            pg.append(_psnr_np(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)), rgb))
+            co.append(colourfulness(out))
+            ct.append(colourfulness(rgb))
+        rows[name] = {"psnr_gain": float(np.mean(ps) - np.mean(pg)), "cf_ratio": float(np.mean(co) / max(np.mean(ct), 1e-9))}
+    u, c = rows["uncapped"], rows["capped"]
+    better = c["psnr_gain"] > u["psnr_gain"] and c["cf_ratio"] >= min(target_ratio, u["cf_ratio"])
+    sides = sorted({max(p.shape[:2]) for p in photos})
+    return {"photos": len(photos), "long_sides": sides, "cap": cap, **rows, "chosen": cap if better else None}
+
+
+@torch.no_grad()
 def choose_hint_mode(gen, rgb_u8, curve: tuple[float, float], n_hints: int = 10, seed: int = 0) -> dict:
     """Mean PSNR with ``n_hints`` true hints for each way of using them, on calibration photos.
 
@@ -361,7 +405,7 @@ def _psnr_np(a, b) -> float:
 def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 2000, n_hint_photos: int = 200,
              metrics_file: str | None = None, seed: int = 0) -> tuple[Path, dict]:
     """Calibrate each checkpoint (``calibration_photos``: no evaluation photo), keep the best,
-    decide scales, mirroring and the lightness curve, calibrate the hint settings, export it."""
+    decide scales, mirroring, the lightness curve and the network's largest size, calibrate the hint settings, export it."""
     import numpy as np
 
     from models.maskgan import MaskGANGenerator
@@ -456,6 +500,12 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
                   hint_residual=hints["hint_residual"], scales=scales, flip_min_side=flip_min_side,
                   chroma_by_lightness=curve or [],
                   chroma_by_lightness_weight_by_size=weights if curve else [])
+    # the largest size the network runs at, decided on the held-back photos at their own size
+    full = heldback_photos(data, every) if big in domains else []
+    if full:
+        cap = choose_net_cap(gen, config, full, max(DOMAIN_SIDES.values()))
+        report["net_max_side"] = cap
+        config["net_max_side"] = cap["chosen"]
     if hints["hint_residual"]:
         from models.maskgan import MaskGANColorizer
 

@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--saturation", type=float, default=None, metavar="S", help="override: 0 grey .. 1 as predicted .. 2")
     p.add_argument("--feather", type=float, default=None, metavar="PX", help="override: soft mask edge in pixels")
     p.add_argument("--hint-reach", type=float, default=None, metavar="R", help="override: 0 near a hint .. 1 the whole photo")
-    p.add_argument("--work-size", type=int, default=None, metavar="PX", help="override: long side the model runs at")
+    p.add_argument("--work-size", type=int, default=None, metavar="PX", help="override: long side the colours are computed at")
     p.add_argument("--device", default=None, metavar="auto|cpu|cuda|mps", help="where the model runs (default auto)")
     p.add_argument("--dry-run", action="store_true", help="only say what would be done and skipped")
     p.add_argument("--merge-timeout", type=float, default=24 * 3600, metavar="S",

@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--hint-reach", type=float, metavar="R",
                    help="how far a hint carries: 0 near it .. 1 the whole photo (true colours from a reference); default 0.1")
     p.add_argument("--feather", type=float, metavar="PX", help="soft mask edge in pixels (default 4)")
-    p.add_argument("--work-size", type=int, metavar="PX", help="long side the model runs at (default 512)")
+    p.add_argument("--work-size", type=int, metavar="PX", help="long side the colours are computed at (default 512; a model may run its network smaller, see its model card)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where the model runs (default auto)")
     p.add_argument("--bit-depth", type=int, choices=(8, 16), help="bits per channel (default: as the input; JPEG: 8)")
     p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)")

@@ -50,7 +50,8 @@ class SettingsPanel(QWidget):
         self.work_size = QComboBox()
         for s in WORK_SIZES:
             self.work_size.addItem(f"{s} px", s)
-        self.work_size.setToolTip("Preview quality vs speed: the size the model runs at.")
+        self.work_size.setToolTip("Preview quality vs speed: the long side the colours are computed at, before they "
+                                  "are fitted to the full photo (a model may run its network smaller: see its model card).")
         form.addRow("Work size", self.work_size)
         lay.addWidget(model_box)
 

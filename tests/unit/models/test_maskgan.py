@@ -313,3 +313,25 @@ def test_flip_averages_the_mirrored_photo_in_from_its_work_size_up(tmp_path, net
     np.testing.assert_allclose(flip.raw_ab(L, ones, hint_ab, hint_mask), both, atol=2e-3)  # the hints are mirrored too
     req = ColorizeRequest(L=L, mask=ones, hint_ab=hint_ab, hint_mask=hint_mask)
     np.testing.assert_allclose(flip.predict(req)[hint_mask > 0], np.tile([30, -40], (16, 1)), atol=1e-3)
+
+
+def test_net_max_side_runs_the_network_at_most_that_large_and_upsamples_guided_by_L(tmp_path, net):
+    from models.upsample import upsample_ab
+
+    capped = load_maskgan(_export(tmp_path, net, scales=[1.0, 0.5], net_max_side=150, gain=1.3,
+                                  chroma_gain_by_size=[[64, 2.0], [256, 1.0]]), "cpu")
+    free = load_maskgan(_export(tmp_path, net, scales=[1.0, 0.5], gain=1.3, chroma_gain_by_size=[[64, 2.0], [256, 1.0]]), "cpu")
+    assert capped.net_side(300) == 150 and capped.net_side(120) == 120 and free.net_side(300) == 300
+    rng = np.random.default_rng(4)
+    L = cv2.GaussianBlur((rng.random((160, 300)) * 100).astype(np.float32), (0, 0), 3)
+    ones = np.ones_like(L)
+    small = cv2.resize(L, (150, 80), interpolation=cv2.INTER_AREA)
+    expect = upsample_ab(free.raw_ab(small, np.ones_like(small)), L)  # both scales at 150 px, then up
+    np.testing.assert_allclose(capped.raw_ab(L, ones), expect, atol=1e-4)
+    out = capped.predict(ColorizeRequest.whole_photo(L))
+    # the gain is the one calibrated for the size the network ran at (150 px), not the work size
+    np.testing.assert_allclose(out, expect * capped.gain_for(150), atol=1e-3)
+    assert capped.gain_for(150) != capped.gain_for(300)
+    at_cap = np.ascontiguousarray(L[:80, :150])  # at or under the cap: exactly as without it
+    np.testing.assert_array_equal(capped.predict(ColorizeRequest.whole_photo(at_cap)),
+                                  free.predict(ColorizeRequest.whole_photo(at_cap)))

@@ -12,7 +12,7 @@ from models.maskgan import MaskGANGenerator, load_maskgan, normalise_inputs
 from models.types import ColorizeRequest
 from training.__main__ import main as training_main
 from training.data import lab_tensors, uint8_batch_to_rgb
-from training.export import DOMAIN_SIDES, flip_threshold
+from training.export import DOMAIN_SIDES, choose_net_cap, flip_threshold
 from training.losses import generator_losses
 from training.maskgan import lr_at, make_conditions
 
@@ -116,6 +116,9 @@ def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(t
     for name, m in fl["mirrored"].items():
         assert fl["helps_at"][str(DOMAIN_SIDES[name])] == (m["psnr_gain"] > fl["plain"][name]["psnr_gain"])
     assert meta["config"]["flip_min_side"] == fl["min_side"] == flip_threshold({int(k): v for k, v in fl["helps_at"].items()})
+    cap = cal["net_max_side"]  # the 80 x 60 fake held-back photos are under 256 px: the cap cannot help
+    assert cap["long_sides"] == [80] and cap["capped"] == cap["uncapped"]
+    assert cap["chosen"] is None and meta["config"]["net_max_side"] is None
     lc = cal["lightness"]  # the lightness curve: fitted on BSDS500 train, used at a size only if it scores better there
     assert [c for c, _ in lc["curve"]] == [5.0 + 10 * i for i in range(10)]
     for name, used in lc["used_at"].items():
@@ -219,3 +222,24 @@ def test_flip_threshold_is_the_smallest_size_from_which_mirroring_helps_at_every
     assert flip_threshold({64: False, 256: False}) is None
     assert flip_threshold({}) is None
     assert flip_threshold({64: True, 256: False, 1024: True}) == 512
+
+
+def test_net_cap_is_chosen_only_if_psnr_rises_without_greying_the_photos():
+    from models.maskgan import default_config
+
+    torch.manual_seed(0)
+    gen = MaskGANGenerator(pretrained=False).eval()
+    with torch.no_grad():
+        gen.head.weight.normal_(0, 0.3)
+    rng = np.random.default_rng(0)
+    photos = [(rng.random((120, 200, 3)) * 255).astype(np.uint8) for _ in range(2)]
+    cfg = dict(default_config(), chroma_gain=1.0)
+    res = choose_net_cap(gen, cfg, photos, 96)
+    assert res["photos"] == 2 and res["long_sides"] == [200] and res["cap"] == 96
+    u, c = res["uncapped"], res["capped"]
+    assert u != c  # the network really ran at 96 px for one of them
+    assert res["chosen"] == (96 if c["psnr_gain"] > u["psnr_gain"] and c["cf_ratio"] >= min(0.62, u["cf_ratio"]) else None)
+    # a greyer capped result cannot win by being greyer: with the target above both, it must also
+    # keep the uncapped colourfulness
+    strict = choose_net_cap(gen, cfg, photos, 96, target_ratio=10.0)
+    assert strict["chosen"] == (96 if c["psnr_gain"] > u["psnr_gain"] and c["cf_ratio"] >= u["cf_ratio"] else None)
