@@ -206,7 +206,8 @@ class MaskGANColorizer:
                hint_mask: np.ndarray | None = None, check=lambda: None) -> np.ndarray:
         """The network's ab (h, w, 2) before the chroma gain: the mean over the configured scales.
 
-        Scale 1 runs at the work size; each further scale (e.g. 0.5) runs the network on the
+        Above ``net_max_side`` the inputs are first shrunk to it, and the result (all scales
+        there) is upsampled guided by L to the work size. Scale 1 runs at the work size; each further scale (e.g. 0.5) runs the network on the
         photo shrunk by it, as long as its long side stays at least MIN_SCALE_SIDE, and its
         ab is upsampled guided by L. Where the scales agree the colour stays; where they do not
         (the network is unsure), averaging pulls it towards grey, which is what lowers the
