@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from models import checkpoint
+from models import maskgan as maskgan_module
 from models.checkpoint import save_weights
 from models.encoder import IN_CHANNELS, LiteEncoder
 from models.maskgan import (
@@ -299,6 +300,10 @@ def test_flip_averages_the_mirrored_photo_in_from_its_work_size_up(tmp_path, net
     # both passes at every scale: the mean of the photo's and the mirrored photo's colour (to float
     # rounding: the mirrored tensor's memory layout changes the order of the convolutions' sums)
     np.testing.assert_allclose(flip.raw_ab(L, ones), (plain.raw_ab(L, ones) + mirrored) / 2, atol=2e-3)
+    batched = flip.raw_ab(L, ones)  # small enough for one batch of two; above the limit, one pass after the other
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(maskgan_module, "FLIP_BATCH_MAX_PIXELS", 0)
+        np.testing.assert_allclose(flip.raw_ab(L, ones), batched, atol=2e-3)
     sym = np.concatenate([L[:, :150], L[:, :150][:, ::-1]], axis=1)  # a left-right symmetric photo stays symmetric
     out = flip.raw_ab(sym, ones)
     np.testing.assert_allclose(out, out[:, ::-1], atol=1e-4)
