@@ -306,6 +306,10 @@ def _model_with_weights(name: str, weights: Optional[str], device: str, override
     (tmp / f"{name}.safetensors").symlink_to(src)
     if overrides:
         meta = json.loads(side.read_text())
+        new = sorted(set(overrides) - set(meta.get("config", {})))
+        if new:  # a typo would otherwise change nothing, silently
+            print(f"evaluate: note: {', '.join(new)} not in {side.name}'s config; the model may not read "
+                  f"{'it' if len(new) == 1 else 'them'}.", file=sys.stderr)
         meta.setdefault("config", {}).update(overrides)
         (tmp / f"{name}.json").write_text(json.dumps(meta))
     else:

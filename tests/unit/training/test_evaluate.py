@@ -125,6 +125,8 @@ def test_overrides_and_paired_difference_compare_two_settings_photo_by_photo(pho
     assert c["ci95"]["psnr_gain"][0] <= c["psnr_gain"] <= c["ci95"]["psnr_gain"][1]
     assert weights.with_suffix(".json").read_text() == sidecar  # the installed sidecar is never edited
     capsys.readouterr()
+    assert main(base + ["--set", "chroma_gian=0"]) == 0  # a key the sidecar does not have: said, not silent
+    assert "chroma_gian not in maskgan.json's config" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         main(base + ["--set", "flip_min_side"])
     with pytest.raises(SystemExit, match="not JSON"):
