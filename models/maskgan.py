@@ -219,9 +219,9 @@ class MaskGANColorizer:
         (``training/export.py`` decides on training photos)."""
         from .upsample import upsample_ab
 
-        if self.net_side(max(L.shape)) < max(L.shape):  # above the cap: run there, upsample guided by L
-            r = self.net_side(max(L.shape)) / max(L.shape)
-            small = _shrink(r, L, mask, hint_ab, hint_mask)
+        side = self.net_side(max(L.shape))
+        if side < max(L.shape):  # above the cap: run there, upsample guided by L
+            small = _shrink(side / max(L.shape), L, mask, hint_ab, hint_mask)
             return upsample_ab(self.raw_ab(*small, check), L)
         outs = []
         flip = self.flips_at(max(L.shape))

@@ -297,7 +297,7 @@ def _model_with_weights(name: str, weights: Optional[str], device: str, override
         return create(name, device)
     found = Path(weights) if weights else find_weights(name)
     if found is None:
-        raise SystemExit(f"evaluate: no installed weights for {name} to apply --set to.")
+        raise SystemExit(f"evaluate: no installed weights for {name} to apply --set to: pass --weights FILE.safetensors.")
     src = found.resolve()
     side = src.with_suffix(".json")
     if not src.is_file() or not side.is_file():

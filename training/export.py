@@ -286,19 +286,16 @@ def choose_net_cap(gen, config: dict, photos, cap: int, target_ratio: float = 0.
 
     from .evaluate import colourfulness
 
+    rgbs = [np.asarray(u8, np.float32) / 255.0 for u8 in photos]
+    Ls = [rgb_to_lab(rgb)[..., 0].astype(np.float32) for rgb in rgbs]
+    grey = np.mean([_psnr_np(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)), rgb) for L, rgb in zip(Ls, rgbs)])
+    cf_true = max(float(np.mean([colourfulness(rgb) for rgb in rgbs])), 1e-9)
     rows = {}
     for name, c in (("uncapped", None), ("capped", cap)):
         col = MaskGANColorizer(gen, {"config": {**config, "net_max_side": c}}, "cpu")
-        ps, pg, co, ct = [], [], [], []
-        for u8 in photos:
-            rgb = np.asarray(u8, np.float32) / 255.0
-            L = rgb_to_lab(rgb)[..., 0].astype(np.float32)
-            out = lab_to_rgb(L, col.predict(ColorizeRequest.whole_photo(L)))
-            ps.append(_psnr_np(out, rgb))
-            pg.append(_psnr_np(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)), rgb))
-            co.append(colourfulness(out))
-            ct.append(colourfulness(rgb))
-        rows[name] = {"psnr_gain": float(np.mean(ps) - np.mean(pg)), "cf_ratio": float(np.mean(co) / max(np.mean(ct), 1e-9))}
+        outs = [lab_to_rgb(L, col.predict(ColorizeRequest.whole_photo(L))) for L in Ls]
+        rows[name] = {"psnr_gain": float(np.mean([_psnr_np(o, rgb) for o, rgb in zip(outs, rgbs)]) - grey),
+                      "cf_ratio": float(np.mean([colourfulness(o) for o in outs]) / cf_true)}
     u, c = rows["uncapped"], rows["capped"]
     better = c["psnr_gain"] > u["psnr_gain"] and c["cf_ratio"] >= min(target_ratio, u["cf_ratio"])
     sides = sorted({max(p.shape[:2]) for p in photos})
