@@ -373,6 +373,12 @@ def load_maskgan(path: str | Path | None = None, device: str = "cpu", extra_dirs
         path = find_weights("maskgan", extra_dirs)
         if path is None:
             raise ModelError("No maskgan weights found: reinstall Huebrush or run 'huebrush models import maskgan.safetensors'.")
+    from . import maskgan_v2
+    from .checkpoint import read_meta
+
+    if read_meta(path).get("architecture") == maskgan_v2.ARCH:
+        state, meta = load_weights(path, maskgan_v2.ARCH)
+        return maskgan_v2.load(path, state, meta, device)
     state, meta = load_weights(path, ARCH)
     net = MaskGANGenerator(pretrained=False)
     try:

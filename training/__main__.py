@@ -52,8 +52,20 @@ def maskgan_parser() -> argparse.ArgumentParser:
 
 def train(argv: list[str]) -> int:
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--model", default="maskgan", choices=["maskgan", "iizuka"])
+    pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka"])
     known, _ = pre.parse_known_args(argv)
+    if known.model == "maskgan":
+        from .maskgan_v2 import add_arguments as add_v2, train_maskgan_v2
+
+        p = argparse.ArgumentParser(prog="python -m training train --model maskgan",
+                                    description="Train the maskgan colorizer (v2: a colour distribution per pixel).")
+        p.add_argument("--model", default="maskgan")
+        add_v2(p)
+        a = p.parse_args(argv)
+        if a.steps is None and a.minutes is None:
+            a.minutes = 60.0
+        print(f"run folder: {train_maskgan_v2(a)}")
+        return 0
     if known.model == "iizuka":
         from .iizuka import add_arguments, train_iizuka
 
@@ -81,9 +93,22 @@ def export(argv: list[str]) -> int:
     p.add_argument("--calibrate", type=int, default=0,
                    help="calibrate the chroma gain, lightness curve and hint settings on N random Tiny ImageNet train photos plus the BSDS500 photos the trainer held back, and keep the best checkpoint")
     p.add_argument("--metrics", default=None, help="a JSON file from 'python -m training evaluate' to record")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="maskgan v2: the annealed-mean temperature (default: calibrated with --data)")
     args = p.parse_args(argv)
+    import json
     from pathlib import Path
 
+    import torch
+
+    if "net_raw" in torch.load(args.checkpoints[0], map_location="cpu", weights_only=False):  # a v2 run file
+        from .export_v2 import export_v2
+
+        path, report = export_v2(Path(args.checkpoints[0]), Path(args.out),
+                                 Path(args.data) if args.data else None, args.temperature)
+        print(json.dumps(report, indent=2))
+        print(path)
+        return 0
     from .export import ExportError, export_maskgan, finalize
 
     if args.calibrate:
@@ -95,8 +120,6 @@ def export(argv: list[str]) -> int:
         except ExportError as e:
             print(f"export: {e}", file=sys.stderr)
             return 2
-        import json
-
         print(json.dumps({k: v for k, v in report.items() if k != "chroma_table"}, indent=2, default=str))
     else:
         path = export_maskgan(Path(args.checkpoints[0]), Path(args.out), metrics_file=args.metrics)

@@ -231,3 +231,130 @@ def lab_to_rgb_tensors(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
     xyz = torch.cat([_f_inv(fx), _f_inv(fy), _f_inv(fz)], dim=1) * _WHITE.to(L.device)[None, :, None, None]
     lin = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_RGB_TO_XYZ).to(L.device), xyz).clamp(0, 1)
     return torch.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin.clamp_min(1e-12).pow(1 / 2.4) - 0.055).clamp(0, 1)
+
+
+# --- photo collections at any size: photos-large, BSDS500, the user's own folders ---------------
+
+
+def read_photo_rgb8(path: str | os.PathLike) -> np.ndarray:
+    """An image file as uint8 RGB (h, w, 3): 8- and 16-bit, greyscale, palette, CMYK, alpha.
+
+    Raises ``OSError``/``ValueError`` for files that do not decode (the caller counts them).
+    16-bit TIFFs that Pillow cannot read go through tifffile.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                arr = np.asarray(im, np.float64)
+                arr = (arr / max(arr.max(), 1.0) * 255.0 if arr.max() > 255 else arr).astype(np.uint8)
+                return np.repeat(arr[..., None], 3, axis=2)
+            return np.asarray(im.convert("RGB"), np.uint8)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        if path.suffix.lower() not in (".tif", ".tiff"):
+            raise
+    import tifffile
+
+    arr = np.asarray(tifffile.imread(path))
+    if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # planar
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    arr = arr[..., :3]
+    if arr.dtype != np.uint8:
+        arr = (arr.astype(np.float64) / np.iinfo(arr.dtype).max * 255.0 + 0.5).astype(np.uint8) \
+            if np.issubdtype(arr.dtype, np.integer) else (np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise ValueError(f"{path.name}: not an RGB image")
+    return arr
+
+
+def is_colour(rgb: np.ndarray, threshold: float = 6.0) -> bool:
+    """False for photos with (almost) no colour to learn from: mean of max(R,G,B) - min(R,G,B) under
+    ``threshold`` (the rule the shared Tiny ImageNet files were cleaned with)."""
+    small = rgb[:: max(1, rgb.shape[0] // 64), :: max(1, rgb.shape[1] // 64)].astype(np.int16)
+    return float((small.max(-1) - small.min(-1)).mean()) >= threshold
+
+
+def photos_large_paths(data: str | os.PathLike, split: str) -> list[Path]:
+    """The ``photos-large`` files of one split of its ``manifest.csv`` (``train`` or ``val``)."""
+    root = Path(data) / "photos-large"
+    if not (root / "manifest.csv").is_file():
+        return []
+    with open(root / "manifest.csv", newline="") as f:
+        return [root / row["file"] for row in csv.DictReader(f) if row["split"] == split]
+
+
+def find_photos(folders: Iterable[str | os.PathLike]) -> list[Path]:
+    """Every file with an image extension under the folders (recursive, sorted, no duplicates)."""
+    seen: dict[Path, None] = {}
+    for folder in folders:
+        folder = Path(folder)
+        if folder.is_file():
+            seen[folder.resolve()] = None
+            continue
+        if not folder.is_dir():
+            raise FileNotFoundError(f"--photos {folder}: no such folder")
+        for p in sorted(folder.rglob("*")):
+            if p.suffix.lower() in IMAGE_EXTS and p.is_file():
+                seen[p.resolve()] = None
+    return list(seen)
+
+
+def load_photos(paths: Iterable[Path], max_side: int = 512, progress: bool = False) -> tuple[list[np.ndarray], dict[str, int]]:
+    """Decode photos into memory (uint8 RGB, long side at most ``max_side``).
+
+    Returns the photos and counts of what was skipped: ``unreadable`` (does not decode) and
+    ``grey`` (no colour to learn from). A bad file is counted, never raised.
+    """
+    import cv2
+
+    paths = list(paths)
+    out: list[np.ndarray] = []
+    skipped = {"unreadable": 0, "grey": 0, "too_small": 0}
+    it: Iterable[Path] = paths
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(paths, desc="reading photos", unit="photo", mininterval=5)
+    for p in it:
+        try:
+            rgb = read_photo_rgb8(p)
+        except Exception:  # noqa: BLE001  (any decoder failure: the file is skipped and counted)
+            skipped["unreadable"] += 1
+            continue
+        h, w = rgb.shape[:2]
+        if min(h, w) < 32:
+            skipped["too_small"] += 1
+            continue
+        if not is_colour(rgb):
+            skipped["grey"] += 1
+            continue
+        s = max_side / max(h, w)
+        if s < 1:
+            rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        out.append(np.ascontiguousarray(rgb))
+    return out, skipped
+
+
+def random_crop_sized(rgb: np.ndarray, size: int, rng: np.random.Generator, min_frac: float = 0.5) -> np.ndarray:
+    """A square crop (``min_frac``-100 % of the short side) resized to ``size``, maybe flipped,
+    with a mild lightness change (gamma 0.85-1.15 on all channels alike: hue kept)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    side = max(8, int(min(h, w) * rng.uniform(min_frac, 1.0)))
+    side = min(side, h, w)
+    y = int(rng.integers(0, h - side + 1))
+    x = int(rng.integers(0, w - side + 1))
+    crop = rgb[y : y + side, x : x + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    out = cv2.resize(crop, (size, size), interpolation=interp)
+    if rng.random() < 0.5:
+        out = out[:, ::-1]
+    if rng.random() < 0.5:
+        g = rng.uniform(0.85, 1.15)
+        lut = np.clip((np.arange(256) / 255.0) ** g * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        out = lut[out]
+    return np.ascontiguousarray(out)

