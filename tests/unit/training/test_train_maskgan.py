@@ -97,7 +97,7 @@ def test_tiny_run_logs_validates_exports_and_resumes(tmp_path):
 def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(tmp_path):
     data = make_fake_datasets(tmp_path / "data")
     run = tmp_path / "run"
-    assert training_main(["train", "--data", str(data), "--out", str(run), "--steps", "2", "--batch", "4", "--size", "32",
+    assert training_main(["train", "--model", "maskgan-v1", "--data", str(data), "--out", str(run), "--steps", "2", "--batch", "4", "--size", "32",
                           "--val-count", "6", "--no-pretrained", "--bsds-every", "0", "--quiet", "--threads", "1"]) == 0
     out = tmp_path / "w" / "maskgan.safetensors"
     assert training_main(["export", str(run / "best.pt"), str(run / "last.pt"), "--out", str(out),

@@ -1,0 +1,77 @@
+"""maskgan v2: the config rebuilds the network, hints stay local, suggest gives in-gamut colours."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.abbins import in_gamut
+from models.maskgan_v2 import MaskGANColorizer, MaskGANConfig, MaskGANNet, blend_hints
+from models.types import ColorizeRequest
+
+
+def test_config_round_trips_and_refuses_what_it_cannot_build():
+    cfg = MaskGANConfig(decoder=(64, 48, 32), temperature=0.3)
+    again = MaskGANConfig.from_dict({**cfg.to_dict(), "note": "kept"})
+    assert again.decoder == (64, 48, 32) and again.temperature == 0.3 and again.extra == {"note": "kept"}
+    for bad in ({"out_stride": 2}, {"temperature": 0.0}, {"temperature": 5}):
+        with pytest.raises(ValueError):
+            MaskGANConfig.from_dict(bad)
+
+
+def test_the_network_predicts_bins_at_a_quarter_of_any_size():
+    net = MaskGANNet(MaskGANConfig(decoder=(16, 16, 16))).eval()
+    with torch.no_grad():
+        out = net(torch.zeros(1, 5, 70, 45))
+    assert out.shape == (1, len(net.bins), 18, 12)
+
+
+def _two_halves(h=60, w=120):
+    """Left half dark, right half light, a hard edge between them."""
+    L = np.full((h, w), 30.0, np.float32)
+    L[:, w // 2 :] = 75.0
+    return L
+
+
+def test_a_hint_far_across_an_edge_changes_nothing_at_the_default_reach():
+    L = _two_halves()
+    h, w = L.shape
+    own = np.zeros((h, w, 2), np.float32)
+    own[..., 1] = 10.0  # the network's own colour: a little yellow
+    hinted = np.zeros((h, w, 2), np.float32)
+    hinted[..., 0] = 40.0  # with the hint, the network turns the whole photo red
+    hm = np.zeros((h, w), np.float32)
+    hm[28:32, 8:12] = 1.0
+    hab = np.zeros((h, w, 2), np.float32)
+    hab[hm > 0] = (50.0, 20.0)
+    req = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab, hint_mask=hm)
+    out = blend_hints(own, hinted, req)
+    assert np.allclose(out[hm > 0], (50.0, 20.0), atol=1.0)  # the hint is met
+    far = out[:, w // 2 + 10 :]
+    assert np.abs(far - own[:, w // 2 + 10 :]).max() < 1.0  # beyond the edge: the network's own colour
+    # at reach 1 the hint speaks for the whole photo
+    wide = blend_hints(own, hinted, ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab, hint_mask=hm, hint_reach=1.0))
+    assert np.abs(wide[:, w // 2 + 10 :] - own[:, w // 2 + 10 :]).mean() > 10.0
+
+
+def test_colorizer_predicts_meets_hints_and_suggests_in_gamut_colours():
+    torch.manual_seed(0)
+    net = MaskGANNet(MaskGANConfig(decoder=(16, 16, 16)))
+    with torch.no_grad():
+        net.head.weight.normal_(0, 0.5)  # an untrained but opinionated network
+    col = MaskGANColorizer(net, {}, "cpu")
+    L = _two_halves(48, 64)
+    ab = col.predict(ColorizeRequest.whole_photo(L))
+    assert ab.shape == (48, 64, 2) and np.isfinite(ab).all()
+    hm = np.zeros_like(L)
+    hm[10, 10] = 1.0
+    hab = np.zeros((48, 64, 2), np.float32)
+    hab[10, 10] = (-30.0, 40.0)
+    out = col.predict(ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab, hint_mask=hm))
+    assert np.allclose(out[10, 10], (-30.0, 40.0), atol=0.5)
+    top = col.suggest(L, (50, 20), k=5)
+    assert len(top) == 5 and all(s > 0 for _, s in top)
+    labs = np.array([c for c, _ in top])
+    assert in_gamut(labs).all() and np.allclose(labs[:, 0], 75.0)
+    with pytest.raises(ValueError):
+        col.suggest(L, (64, 0))

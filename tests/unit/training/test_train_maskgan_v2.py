@@ -1,0 +1,100 @@
+"""The maskgan v2 trainer: the loss falls, runs resume, --photos reads any folder, export ships."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from models.maskgan import load_maskgan
+from models.maskgan_v2 import MaskGANConfig, MaskGANNet, normalise_inputs
+from models.types import ColorizeRequest
+from training.__main__ import main as training_main
+from training.data import lab_tensors, load_photos, find_photos, uint8_batch_to_rgb
+from training.export_v2 import choose_temperature
+from training.maskgan_v2 import colour_loss
+
+from ._fakedata import colourful_photo, make_fake_datasets
+
+
+def test_the_loss_falls_on_a_fixed_batch():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    net = MaskGANNet(MaskGANConfig(decoder=(32, 32, 32)))
+    rgb = uint8_batch_to_rgb(np.stack([colourful_photo(rng, 64) for _ in range(4)]))
+    L, ab = lab_tensors(rgb)
+    mask = torch.ones_like(L)
+    x = normalise_inputs(L, mask, torch.zeros_like(ab), torch.zeros_like(L))
+    weights = torch.ones(len(net.bins))
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(40):
+        loss = colour_loss(net(x), ab, mask, net.bins, weights, 0.3)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+
+
+def test_photos_folders_skip_bad_and_grey_files_with_a_count(tmp_path):
+    rng = np.random.default_rng(1)
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    Image.fromarray(colourful_photo(rng, 80)).save(tmp_path / "a" / "one.png")
+    Image.fromarray(colourful_photo(rng, 90)).save(tmp_path / "a" / "deep" / "two.jpg")
+    rgb16 = (colourful_photo(rng, 70).astype(np.uint16) * 257)
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "a" / "deep" / "three.tif", rgb16)
+    Image.fromarray(np.full((64, 64), 128, np.uint8)).save(tmp_path / "a" / "grey.png")
+    (tmp_path / "a" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    (tmp_path / "a" / "notes.txt").write_text("ignored")
+    paths = find_photos([tmp_path / "a"])
+    assert len(paths) == 5
+    photos, skipped = load_photos(paths, max_side=64)
+    assert len(photos) == 3 and skipped == {"unreadable": 1, "grey": 1, "too_small": 0}
+    assert all(max(p.shape[:2]) <= 64 and p.dtype == np.uint8 for p in photos)
+
+
+def test_choose_temperature_prefers_psnr_among_colourful_enough():
+    rows = lambda *r: [{"temperature": t, "psnr_gain": g, "cf_ratio": c} for t, g, c in r]  # noqa: E731
+    tables = {"a": rows((0.2, 0.1, 0.9), (0.4, 0.6, 0.8), (1.0, 0.9, 0.3)),
+              "b": rows((0.2, 0.2, 0.95), (0.4, 0.5, 0.76), (1.0, 1.0, 0.4))}
+    assert choose_temperature(tables, target=0.75) == 0.4
+    assert choose_temperature(tables, target=0.99) == 0.2  # none colourful enough: the most colourful
+
+
+@pytest.mark.slow
+def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
+    data = make_fake_datasets(tmp_path / "data")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(3):
+        Image.fromarray(colourful_photo(rng, 96)).save(mine / f"p{i}.png")
+    (mine / "bad.png").write_bytes(b"\x89PNG broken")
+    run = tmp_path / "run"
+    common = ["train", "--model", "maskgan", "--data", str(data), "--photos", str(mine), "--out", str(run),
+              "--sizes", "64,96", "--pixels", str(4 * 64 * 64), "--tiny-every", "2", "--tiny-batch", "4",
+              "--no-pretrained", "--quiet", "--threads", "1", "--val-tiny", "4"]
+    assert training_main([*common, "--steps", "3"]) == 0
+    events = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    photos = next(e for e in events if e["event"] == "photos")
+    assert photos["user_files"] == 4 and photos["skipped"]["unreadable"] == 1
+    trains = [e for e in events if e["event"] == "train"]
+    assert trains and all(e["photos_per_s"] > 0 for e in trains)
+    assert events[-1]["event"] == "done" and events[-1]["step"] == 3
+    val = next(e for e in events if e["event"] == "val")
+    assert {"psnr", "grey_psnr", "cf_ratio"} <= set(val["tiny_val"])
+    assert training_main([*common, "--steps", "5", "--resume", str(run / "last.pt")]) == 0
+    events = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert any(e["event"] == "resume" for e in events) and events[-1]["step"] == 5
+    out = tmp_path / "maskgan.safetensors"
+    assert training_main(["export", str(run / "last.pt"), "--out", str(out), "--temperature", "0.4"]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["config"]["temperature"] == 0.4 and meta["steps"] == 5
+    col = load_maskgan(out)
+    ab = col.predict(ColorizeRequest.whole_photo(np.linspace(0, 100, 40 * 56, dtype=np.float32).reshape(40, 56)))
+    assert ab.shape == (40, 56, 2) and np.isfinite(ab).all()
