@@ -243,7 +243,8 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         rgb = uint8_batch_to_rgb(u8).to(device)
         L, ab = lab_tensors(rgb)
         mask, hint_ab, hint_mask = (t.to(device) for t in make_conditions(ab.cpu(), rng, bsds_masks))
-        logits = net_t(normalise_inputs(L, mask, hint_ab, hint_mask).contiguous(memory_format=torch.channels_last))
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = net_t(normalise_inputs(L, mask, hint_ab, hint_mask).contiguous(memory_format=torch.channels_last))
         loss = colour_loss(logits, ab, mask, bins, weights, args.w_outside)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -12,7 +12,7 @@ import sys
 from app import __version__
 
 # module name in app.cli -> sub-command(s) it adds
-_COMMAND_MODULES = ["colorize", "info", "models_cmd", "segment", "batch", "doctor"]
+_COMMAND_MODULES = ["colorize", "info", "models_cmd", "segment", "suggest", "batch", "doctor"]
 
 
 def build_parser() -> argparse.ArgumentParser:
