@@ -41,6 +41,7 @@ class MaskGANConfig:
     out_stride: int = 4
     bin_step: float = 10.0
     temperature: float = 0.38  # annealed mean: Zhang et al.'s value until the export calibrates it
+    net_max_side: int | None = None  # the network runs at most at this long side (None: at the work size)
     in_channels: int = 5
     extra: dict = field(default_factory=dict)  # unknown sidecar keys, kept for the record
 
@@ -56,6 +57,8 @@ class MaskGANConfig:
             raise ValueError("maskgan v2 decodes at stride 4 from 5 input channels")
         if not (0.01 <= float(cfg.temperature) <= 1.0):
             raise ValueError(f"temperature {cfg.temperature!r} is outside 0.01-1")
+        if cfg.net_max_side is not None and not (64 <= int(cfg.net_max_side) <= 4096):
+            raise ValueError(f"net_max_side {cfg.net_max_side!r} is outside 64-4096")
         return cfg
 
     def to_dict(self) -> dict:
@@ -152,10 +155,16 @@ class MaskGANColorizer:
         return out.float().cpu()
 
     def _ab(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> np.ndarray:
-        """Annealed-mean ab at L's size (guided upsampling from the network's quarter size)."""
+        """Annealed-mean ab at L's size (guided upsampling from the network's quarter size; the
+        network runs at most at ``net_max_side``)."""
+        from .maskgan import _shrink
         from .upsample import upsample_ab
 
-        small = self.net.ab(self.logits(L, mask, hint_ab, hint_mask, check).to(self.net.bins.device))
+        cap = self.config.net_max_side
+        inputs = (L, mask, hint_ab, hint_mask)
+        if cap is not None and max(L.shape) > cap:
+            inputs = _shrink(cap / max(L.shape), *inputs)
+        small = self.net.ab(self.logits(*inputs, check).to(self.net.bins.device))
         return upsample_ab(small[0].permute(1, 2, 0).cpu().numpy(), L)
 
     # -- the engine's entry point --------------------------------------------------------------

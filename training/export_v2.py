@@ -22,6 +22,7 @@ from .export import hardware
 TEMPERATURES = (0.2, 0.25, 0.3, 0.35, 0.38, 0.42, 0.46, 0.5, 0.6, 0.7, 0.85, 1.0)
 TARGET_CF = 0.75  # the bar is 0.7: aim a little above it
 WORK_SIDE = 512  # the app's default work size
+NET_SIDES = (None, 384, 256)  # the network's largest size: tried at the chosen temperature
 
 
 def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray]]:
@@ -34,9 +35,13 @@ def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray
     return {"bsds500_heldback": bsds, "tinyimagenet_holdout": tiny}
 
 
-def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], temperatures=TEMPERATURES) -> list[dict]:
+def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], temperatures=TEMPERATURES,
+                       net_side: int | None = None) -> list[dict]:
     """PSNR gain over grey and colourfulness ratio of the whole-photo result at each temperature
-    (the network runs once per photo; the annealed mean and the guided upsampling per temperature)."""
+    (the network runs once per photo, at most at ``net_side``; the annealed mean and the guided
+    upsampling per temperature)."""
+    from models.maskgan import _shrink
+
     from models.colour import lab_to_rgb, rgb_to_lab
     from models.upsample import upsample_ab
 
@@ -49,7 +54,10 @@ def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], te
         rgb = u8.astype(np.float32) / 255.0
         lab = rgb_to_lab(rgb)
         L = lab[..., 0]
-        logits = colorizer.logits(L, np.ones_like(L))
+        small_in = (L, np.ones_like(L))
+        if net_side is not None and max(L.shape) > net_side:
+            small_in = _shrink(net_side / max(L.shape), L, np.ones_like(L), None, None)[:2]
+        logits = colorizer.logits(*small_in)
         grey = psnr(lab_to_rgb(L, np.zeros_like(lab[..., 1:])), rgb)
         cf_true.append(colourfulness(rgb))
         for t in temperatures:
@@ -80,9 +88,15 @@ def export_v2(checkpoint: Path, out: Path, data: Path | None = None, temperature
     report: dict = {}
     if temperature is None and data is not None:
         col = MaskGANColorizer(net, {}, "cpu")
-        tables = {name: score_temperatures(col, photos) for name, photos in calibration_sets(Path(data)).items()}
+        sets = calibration_sets(Path(data))
+        tables = {name: score_temperatures(col, photos) for name, photos in sets.items()}
         temperature = choose_temperature(tables)
-        report = {"tables": tables, "target_cf_ratio": TARGET_CF, "chosen": temperature}
+        # the network's largest size: decided on the held-back large photos at the chosen temperature
+        sides = {str(s): score_temperatures(col, sets["bsds500_heldback"], (temperature,), s)[0] for s in NET_SIDES}
+        best = max(sides, key=lambda k: sides[k]["psnr_gain"])
+        cfg.net_max_side = None if best == "None" else int(best)
+        report = {"tables": tables, "target_cf_ratio": TARGET_CF, "chosen": temperature,
+                  "net_max_side_on_bsds500_heldback": sides, "net_max_side": cfg.net_max_side}
     if temperature is not None:
         cfg.temperature = float(temperature)
     state = ck["state"]
