@@ -191,7 +191,8 @@ def _load_with_pillow(path: Path, head: bytes, max_pixels: int) -> Document:
         else:
             im.load()
             L, alpha, bit_depth, icc = _pil_pixels_to_L(im, icc)
-    L, alpha = _orient(L, orientation), _orient(alpha, orientation)
+        todo = _orientation_left(im, orientation)
+    L, alpha = _orient(L, todo), _orient(alpha, todo)
     return Document(path, L, bit_depth, alpha, icc, exif, mode, fmt, "", orientation)
 
 
@@ -296,7 +297,8 @@ def _load_tiff(path: Path, max_pixels: int) -> Document:
     """tifffile first (16-bit RGB, extra samples, float); Pillow/OpenCV for what it cannot decode."""
     import tifffile
 
-    arr, icc, orientation, photometric, axes = None, None, 1, 1, ""
+    arr, icc, orientation, photometric, samples = None, None, 1, 1, 1
+    planar_deep = cmyk_deep = False
     tiff_error: Exception | None = None
     try:
         with tifffile.TiffFile(path) as tif:
@@ -306,13 +308,20 @@ def _load_tiff(path: Path, max_pixels: int) -> Document:
             tags = page.tags
             icc = bytes(tags[34675].value) if 34675 in tags else None
             orientation = int(tags[274].value) if 274 in tags else 1
-            axes = page.axes
-            if photometric in (0, 1, 2) and page.dtype is not None and page.dtype.kind in "uf":
+            samples = int(page.samplesperpixel)
+            planar_deep = int(page.planarconfig) == 2 and samples > 1 and int(page.bitspersample) > 8
+            cmyk_deep = photometric == 5 and samples >= 4 and int(page.bitspersample) > 8
+            if (photometric in (0, 1, 2) or cmyk_deep) and page.dtype is not None and page.dtype.kind in "uf":
                 arr = page.asarray()
     except (ImageLoadError, MemoryError):
         raise
     except Exception as e:  # noqa: BLE001 - e.g. LZW/JPEG need imagecodecs here; Pillow may still manage
         tiff_error = e
+    if arr is None and (planar_deep or cmyk_deep):
+        # Pillow and OpenCV misread these (scrambled pixels, or 16 bits cut to 8): never guess
+        detail = (str(tiff_error).splitlines() or ["unsupported compression"])[0][:100] if tiff_error else "unsupported layout"
+        raise ImageLoadError(f"{path} is a {'planar' if planar_deep else 'CMYK'} TIFF of more than 8 bits that "
+                             f"cannot be decoded here ({detail}); re-save it as an interleaved RGB TIFF.")
     exif = None
     try:
         with _open_pil(path, max_pixels) as im:
@@ -327,12 +336,30 @@ def _load_tiff(path: Path, max_pixels: int) -> Document:
             raise tiff_error or ValueError("neither tifffile nor Pillow can decode this TIFF") from None
     if not 1 <= orientation <= 8:
         orientation = 1
-    if "S" in axes:
-        arr = np.moveaxis(arr, axes.index("S"), -1)
-    arr = arr.reshape(arr.shape[-3:] if "S" in axes else arr.shape[-2:])  # drop singleton leading axes
+    arr = _samples_last(arr, samples)
     L, alpha, bits, mode = _tiff_array_to_L(arr, photometric)
     L, alpha = _orient(L, orientation), _orient(alpha, orientation)
     return Document(path, L, bits, alpha, icc, exif, mode, "TIFF", "", orientation)
+
+
+def _samples_last(arr: np.ndarray, samples: int) -> np.ndarray:
+    """(h, w) or (h, w, samples) from what tifffile returns: singleton leading axes dropped, and
+    planar (samples, h, w) data turned channels-last. The layout is read off the array's shape,
+    not off ``page.axes``, which names the file's storage order (planar files say ``SYX`` while
+    some tifffile versions already return them channels-last)."""
+    arr = np.asarray(arr)
+    while arr.ndim > (3 if samples > 1 else 2) and arr.shape[0] == 1:
+        arr = arr[0]
+    if samples > 1:
+        if arr.ndim != 3:
+            raise ValueError(f"a TIFF with {samples} samples per pixel decoded to shape {arr.shape}")
+        if arr.shape[-1] != samples and arr.shape[0] == samples:
+            arr = np.moveaxis(arr, 0, -1)
+        if arr.shape[-1] != samples:
+            raise ValueError(f"a TIFF with {samples} samples per pixel decoded to shape {arr.shape}")
+    elif arr.ndim != 2:
+        raise ValueError(f"a one-sample TIFF decoded to shape {arr.shape}")
+    return arr
 
 
 def _tiff_array_to_L(arr: np.ndarray, photometric: int):
@@ -348,6 +375,10 @@ def _tiff_array_to_L(arr: np.ndarray, photometric: int):
         bits, suffix = 8, ""
     alpha = None
     channels = 1 if arr.ndim == 2 else arr.shape[-1]
+    if photometric == 5 and channels >= 4:  # CMYK deeper than 8 bits: the standard ink formula
+        ink = _to_unit(arr[..., :4])
+        rgb = (1.0 - ink[..., :3]) * (1.0 - ink[..., 3:4])
+        return _rgb_to_L(rgb.astype(np.float32)), None, bits, "CMYK" + suffix
     if photometric == 2 and channels >= 3:
         if channels >= 4:
             alpha = _to_unit(arr[..., 3])
@@ -376,8 +407,17 @@ def _tiff_via_pillow_or_cv2(path: Path, im: Image.Image, icc, exif, orientation:
             return Document(path, L, 16, alpha, icc, exif, "RGB;16", "TIFF", "", orientation)
     im.load()
     L, alpha, bits, icc = _pil_pixels_to_L(im, icc)
-    L, alpha = _orient(L, orientation), _orient(alpha, orientation)
+    todo = _orientation_left(im, orientation)
+    L, alpha = _orient(L, todo), _orient(alpha, todo)
     return Document(path, L, bits, alpha, icc, exif, im.mode, "TIFF", "", orientation)
+
+
+def _orientation_left(im: Image.Image, orientation: int) -> int:
+    """The orientation still to apply to pixels Pillow has loaded: Pillow (10.x and later) turns a
+    TIFF upright itself while loading it and then drops the tag; turning it again would be wrong."""
+    if im.format == "TIFF" and _ORIENTATION_TAG not in getattr(im, "tag_v2", {_ORIENTATION_TAG: None}):
+        return 1
+    return orientation
 
 
 # ---------------------------------------------------------------- pixels -> L
