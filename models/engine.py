@@ -7,6 +7,8 @@ size and then on the CPU, with a message, instead of a crash.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import threading
 import time
 from typing import Callable, Iterable
@@ -68,13 +70,9 @@ def shrink_request(request: ColorizeRequest, factor: float) -> ColorizeRequest:
     # area-averaged hint colours are diluted by the zeros around them: renormalise by coverage
     hab = rs(request.hint_ab * request.hint_mask[..., None]) / np.maximum(hm, 1e-6)[..., None]
     keep = hm > 0
-    ref = request.reference_L
-    return ColorizeRequest(
-        L=rs(request.L), mask=(rs(request.mask) > 0).astype(np.float32),
-        hint_ab=(hab * keep[..., None]).astype(np.float32), hint_mask=keep.astype(np.float32),
-        model=request.model, device=request.device,
-        reference_L=None if ref is None else np.asarray(ref, np.float32), id=request.id,
-    )
+    # replace(): every other field (hint reach, model, device, reference, id) carries over as it is
+    return replace(request, L=rs(request.L), mask=(rs(request.mask) > 0).astype(np.float32),
+                   hint_ab=(hab * keep[..., None]).astype(np.float32), hint_mask=keep.astype(np.float32))
 
 
 class Engine:

@@ -259,6 +259,8 @@ def load_iizuka(path: Optional[Path] = None, device: str = "cpu") -> IizukaColor
 
     if path is None:
         path = find_weights(ARCH)
+        if path is None:
+            raise ModelError("No iizuka weights found: reinstall Huebrush or run 'huebrush models import iizuka.safetensors'.")
     state, meta = load_weights(Path(path), ARCH)
     try:
         config = IizukaConfig.from_dict(meta["config"])

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # that sub-command is not built yet
             raise
         mod.add_parser(sub)
+    parser.commands = set(sub.choices)  # type: ignore[attr-defined]  (what main() routes on)
     return parser
 
 
@@ -40,8 +41,15 @@ def main(argv: list[str] | None = None) -> int:
 
     share_models_dir_with_engine()
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    commands = parser.commands  # type: ignore[attr-defined]
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        if argv and _looks_like_a_command(argv[0]):
+            import difflib
+
+            near = difflib.get_close_matches(argv[0], sorted(commands), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            print(f"huebrush: unknown command '{argv[0]}'{hint}; see 'huebrush --help'.", file=sys.stderr)
+            return 2
         return _open_gui(argv)
     args = parser.parse_args(argv)
     from app.core.errors import HuebrushError
@@ -55,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("huebrush: interrupted", file=sys.stderr)
         return 130
+
+
+def _looks_like_a_command(word: str) -> bool:
+    """A bare word (no folder, no extension) that is not a file here is a mistyped command, not a photo."""
+    from pathlib import Path
+
+    return not Path(word).exists() and "/" not in word and "\\" not in word and "." not in word
 
 
 def _open_gui(paths: list[str]) -> int:

@@ -167,3 +167,15 @@ def test_colorize_corrupt_input_prints_one_line(tmp_path, capsys):
     assert main(["colorize", str(src), "-o", str(tmp_path / "o.png"), "--model", "hints"]) == 1
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+def test_an_unknown_command_is_named_not_opened_as_a_photo(capsys, monkeypatch):
+    import app.cli as cli
+
+    opened = []
+    monkeypatch.setattr(cli, "_open_gui", lambda paths: opened.append(paths) or 0)
+    assert main(["colorise", "x.png"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'colorise'" in err and "colorize" in err and not opened
+    # a photo path (even a missing one) still opens the window, which reports it there
+    assert main(["missing.png"]) == 0 and opened == [["missing.png"]]
