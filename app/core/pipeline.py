@@ -39,20 +39,12 @@ class Settings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
-        """Settings from a project or config dict; unknown keys (from newer versions) are ignored."""
-        if not isinstance(data, dict):
-            raise HuebrushError("Settings must be a JSON object: check the project or config file.")
-        known = {f.name: f for f in fields(cls)}
-        kw: dict[str, Any] = {}
-        for k, v in data.items():
-            if k not in known:
-                continue
-            want = str if k in ("model", "device") else (int if k == "work_size" else float)
-            if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (want is not str and isinstance(v, str)):
-                raise HuebrushError(f"Setting '{k}' has an invalid value {v!r}: fix or remove it.")
-            kw[k] = want(v)
-        return cls(**kw)
+    def from_dict(cls, data: dict[str, Any], source: str = "Settings") -> "Settings":
+        """Settings from a project or config dict; unknown keys (from newer versions) are ignored,
+        a value of the wrong type or a non-finite number is one sentence naming ``source``."""
+        from .config import fields_from_dict
+
+        return cls(**fields_from_dict(cls, data, source=source))
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

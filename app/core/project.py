@@ -176,7 +176,7 @@ def _from_manifest(path: Path, m: Any, mask_bytes: bytes | None) -> Project:
     reference = m.get("reference")
     if reference is not None and not isinstance(reference, dict):
         raise _bad(path, "has an invalid reference entry in its manifest: it is damaged.")
-    settings = Settings.from_dict(m.get("settings") or {})
+    settings = Settings.from_dict(m.get("settings") or {}, source=f"project {path}")
     hints = hints_from_json(m.get("hints") or [], source=f"project {path}")
     project = Project(
         source_path=None, settings=settings, hints=hints, size=tuple(size) if size else None,

@@ -5,14 +5,16 @@ Kept Qt-free and tolerant: a missing or damaged file gives the defaults, never a
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core import paths
 
 MAX_RECENT = 10
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,13 +33,17 @@ class AppSettings:
 
     @classmethod
     def load(cls) -> "AppSettings":
+        """The saved preferences; a field with a wrong value keeps its default (logged as a
+        warning), a missing or unreadable file gives all the defaults."""
+        from app.core.config import fields_from_dict
+
         try:
             raw = json.loads(cls.file().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls()
-        known = {f.name for f in fields(cls)}
-        s = cls(**{k: v for k, v in raw.items() if k in known}) if isinstance(raw, dict) else cls()
-        s.work_size = int(s.work_size) if str(s.work_size).isdigit() else 512
+        s = cls(**fields_from_dict(cls, raw, source=str(cls.file()), strict=False, warn=log.warning))
+        s.work_size = min(max(s.work_size, 64), 4096)
+        s.autosave_seconds = min(max(s.autosave_seconds, 5), 24 * 3600)
         return s
 
     def save(self) -> None:
