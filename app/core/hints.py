@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,10 @@ from .errors import HuebrushError
 _ids = itertools.count(1)
 
 
+MAX_RADIUS = 2000.0  # px: a hint is a dab of colour, not a flood
+MAX_COORDINATE = 1e6  # px: beyond any photo Huebrush opens
+
+
 @dataclass(frozen=True)
 class Hint:
     points: tuple[tuple[float, float], ...]
@@ -35,11 +40,13 @@ class Hint:
         pts = tuple((float(x), float(y)) for x, y in self.points)
         if not pts:
             raise ValueError("a hint needs at least one point")
+        if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for p in pts for v in p):
+            raise ValueError(f"hint points must be finite pixel positions within {MAX_COORDINATE:.0e}")
         rgb = tuple(float(c) for c in self.rgb)
         if len(rgb) != 3 or not all(0.0 <= c <= 1.0 for c in rgb):
             raise ValueError(f"hint colour {self.rgb!r} must be three sRGB values in [0, 1]")
-        if not self.radius > 0:
-            raise ValueError("a hint radius must be positive")
+        if not (0 < float(self.radius) <= MAX_RADIUS):
+            raise ValueError(f"a hint radius must be a number of pixels above 0 and at most {MAX_RADIUS:g}")
         object.__setattr__(self, "points", pts)
         object.__setattr__(self, "rgb", rgb)
         object.__setattr__(self, "radius", float(self.radius))
