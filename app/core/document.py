@@ -158,7 +158,7 @@ def _sha256(path: Path) -> str:
 
 # ---------------------------------------------------------------- Pillow (PNG, JPEG, BMP, WebP, ...)
 
-def _open_pil(path: Path, max_pixels: int) -> Image.Image:
+def open_pil_header(path: Path, max_pixels: int) -> Image.Image:
     """Image.open reads only the header. Pillow's own bomb guard is switched off for the call
     (under a lock: it is a process-wide setting) because `_check_pixels` applies our limit,
     with the real dimensions in the message, before anything is decoded."""
@@ -174,7 +174,7 @@ def _open_pil(path: Path, max_pixels: int) -> Image.Image:
 
 def _load_with_pillow(path: Path, head: bytes, max_pixels: int) -> Document:
     try:
-        im = _open_pil(path, max_pixels)
+        im = open_pil_header(path, max_pixels)
     except Image.UnidentifiedImageError:
         raise _not_an_image(path) from None
     with im:
@@ -324,7 +324,7 @@ def _load_tiff(path: Path, max_pixels: int) -> Document:
                              f"cannot be decoded here ({detail}); re-save it as an interleaved RGB TIFF.")
     exif = None
     try:
-        with _open_pil(path, max_pixels) as im:
+        with open_pil_header(path, max_pixels) as im:
             _check_pixels(path, im.width, im.height, max_pixels)
             exif, pil_orientation = _exif_of(im)
             if arr is None:

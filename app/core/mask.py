@@ -372,21 +372,39 @@ def _disc(px: int) -> np.ndarray:
     return (xx * xx + yy * yy <= r * r + r).astype(np.uint8)
 
 
-def read_mask_png(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """Read a mask image: any non-zero pixel is inside (an alpha-only mask uses its alpha)."""
+def read_mask_png(source: str | os.PathLike | bytes, shape: tuple[int, int] | None = None, *,
+                  name: str | None = None, max_pixels: int | None = None) -> np.ndarray:
+    """Read a mask image (a path, or the file's bytes): any non-zero pixel is inside (an alpha-only
+    mask uses its alpha). The size in the header is checked against ``shape`` (or the pixel limit)
+    before a single pixel is decoded, so a small file that inflates to gigabytes is refused."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
+    from .document import DEFAULT_MAX_PIXELS, open_pil_header
+
+    in_memory = isinstance(source, (bytes, bytearray))
+    label = name or ("the mask" if in_memory else str(source))
+    fp = io.BytesIO(source) if in_memory else Path(source)
+    limit = max_pixels or DEFAULT_MAX_PIXELS
     try:
-        with Image.open(path) as img:
+        with open_pil_header(fp, limit) as img:
+            w, h = img.size
+            if shape is not None and (h, w) != tuple(shape):
+                raise ProjectError(
+                    f"Mask {label} is {w}x{h} px but the photo is {shape[1]}x{shape[0]} px: use a mask made for this photo.")
+            if w * h > limit:
+                raise ImageLoadError(f"Mask {label} is {w} x {h} pixels, above the {limit / 1e6:.0f} MP limit: it cannot be a mask for a photo Huebrush opens.")
             if img.mode == "P":
                 img = img.convert("RGBA")
             arr = np.asarray(img)
             bands = img.getbands()
+    except (ProjectError, ImageLoadError):
+        raise
     except FileNotFoundError:
-        raise ImageLoadError(f"Mask file {path} does not exist: check the path.") from None
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise ImageLoadError(f"Mask file {path} could not be read ({e}): save it as a PNG.") from None
+        raise ImageLoadError(f"Mask file {label} does not exist: check the path.") from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise ImageLoadError(f"Mask file {label} could not be read ({e}): save it as a PNG.") from None
     if arr.ndim == 2:
         data = arr != 0
     else:
@@ -394,11 +412,6 @@ def read_mask_png(path: str | os.PathLike, shape: tuple[int, int] | None = None)
         data = arr[..., colour_idx].any(axis=-1)
         if "A" in bands and not data.any():
             data = arr[..., bands.index("A")] != 0
-    if shape is not None and data.shape != tuple(shape):
-        raise ProjectError(
-            f"Mask {path} is {data.shape[1]}x{data.shape[0]} px but the photo is "
-            f"{shape[1]}x{shape[0]} px: use a mask made for this photo."
-        )
     return data
 
 

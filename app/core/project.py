@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -154,8 +153,20 @@ def load_project(path: str | os.PathLike) -> Project:
             m = json.loads(z.read(MANIFEST).decode("utf-8"))
         except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as e:
             raise _bad(path, f"has an unreadable manifest ({e}): it is damaged; open the photo and save a new project.") from None
-        mask_bytes = z.read(MASK) if MASK in names else None
+        mask_bytes = None
+        if MASK in names:
+            size = m.get("size") if isinstance(m, dict) else None
+            if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and 0 < v <= 10**6 for v in size)):
+                raise _bad(path, "has a mask but no valid photo size: it is damaged.")
+            # a PNG mask of H x W pixels (8-bit grey, even RGBA) cannot honestly inflate beyond this
+            if z.getinfo(MASK).file_size > _max_mask_bytes(size[0], size[1]):
+                raise _bad(path, f"holds a mask far larger than a {size[1]}x{size[0]} photo needs: it is damaged or hostile, so it was not opened.")
+            mask_bytes = z.read(MASK)
     return _from_manifest(path, m, mask_bytes)
+
+
+def _max_mask_bytes(h: int, w: int) -> int:
+    return 4 * h * (w + 1) + (1 << 20)
 
 
 def _from_manifest(path: Path, m: Any, mask_bytes: bytes | None) -> Project:
@@ -209,12 +220,10 @@ def _from_manifest(path: Path, m: Any, mask_bytes: bytes | None) -> Project:
 
 
 def _read_mask(path: Path, data: bytes, size: tuple[int, int]) -> np.ndarray:
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / MASK
-        p.write_bytes(data)
-        try:
-            return read_mask_png(p, size)
-        except ProjectError:
-            raise _bad(path, f"holds a mask that does not match the photo size {size[1]}x{size[0]}: it is damaged.") from None
-        except Exception as e:  # ImageLoadError and friends: still one sentence naming the project
-            raise _bad(path, f"holds an unreadable mask ({e}): it is damaged.") from None
+    """The project's mask, decoded from memory (never extracted to disk)."""
+    try:
+        return read_mask_png(data, size, name=f"{MASK} in {path.name}")
+    except ProjectError:
+        raise _bad(path, f"holds a mask that does not match the photo size {size[1]}x{size[0]}: it is damaged.") from None
+    except Exception as e:  # ImageLoadError and friends: still one sentence naming the project
+        raise _bad(path, f"holds an unreadable mask ({e}): it is damaged.") from None
