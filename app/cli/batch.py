@@ -43,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     help="replace existing outputs (never an input photo)")
     ex.add_argument("--number", dest="existing", action="store_const", const="number", help="write NAME_2.png etc.")
     p.add_argument("--no-metadata", action="store_true", help="do not copy ICC profile and EXIF")
+    p.add_argument("--apply-changed", action="store_true",
+                   help="apply a photo's project even if the photo changed since the project was saved (default: skip it)")
     p.add_argument("--io-workers", type=int, default=2, metavar="N", help="decode/encode threads (default 2; 0 = none)")
     p.add_argument("--report", type=Path, metavar="FILE", help="JSON report (default OUTDIR/huebrush-batch-report.json)")
     p.add_argument("--model", default=None, help="override every photo's model")
@@ -93,7 +95,7 @@ def build_job(args: argparse.Namespace):
         projects_dir=args.projects, masks_dir=args.masks, shared_mask=shared_mask, shared_hints=shared_hints,
         shared_shape=shared_shape, overrides=overrides, format=args.format, bit_depth=args.bit_depth,
         quality=args.quality, long_side=args.long_side, name_template=args.name_template, existing=args.existing,
-        keep_metadata=not args.no_metadata, io_workers=max(0, args.io_workers), device=args.device or "auto",
+        keep_metadata=not args.no_metadata, apply_changed=args.apply_changed, io_workers=max(0, args.io_workers), device=args.device or "auto",
     )
 
 

@@ -67,6 +67,7 @@ class BatchJob:
     name_template: str = "{name}_colour.{ext}"
     existing: str = "skip"  # skip | overwrite | number
     keep_metadata: bool = True
+    apply_changed: bool = False  # apply a photo's project even if the photo changed since it was saved
     io_workers: int = 2
     device: str = "auto"
 

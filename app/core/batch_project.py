@@ -25,15 +25,24 @@ def scale_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
-def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int]) -> tuple[np.ndarray | None, tuple, Any, np.ndarray | None]:
+def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, photo_sha256: str = "",
+                   apply_changed: bool = False, notes: list[str] | None = None) -> tuple[np.ndarray | None, tuple, Any, np.ndarray | None]:
     """(mask, hints, settings, reference_L) from a project, fitted to the photo's size.
 
     A project made on a resized copy of the photo (same aspect ratio) is scaled to fit; one made
-    for a differently shaped photo is refused, since its mask would land in the wrong place.
+    for a differently shaped photo is refused, since its mask would land in the wrong place. A
+    project whose photo has changed since it was saved (another checksum) is refused unless
+    ``apply_changed``, and then a sentence saying so goes to ``notes``.
     """
     from .project import load_project
 
     project = load_project(project_path)
+    if photo_sha256 and project.source_sha256 and project.source_sha256 != photo_sha256:
+        msg = f"{photo.name} has changed since the project {project_path.name} was saved"
+        if not apply_changed:
+            raise ProjectError(f"{msg}, so it was skipped: open it to check the mask and hints, or pass --apply-changed.")
+        if notes is not None:
+            notes.append(f"{msg}; applied anyway (--apply-changed).")
     mask, hints = project.mask, tuple(project.hints)
     size = tuple(project.size) if project.size else (mask.shape if mask is not None else None)
     if size is not None and size != tuple(shape):

@@ -22,7 +22,6 @@ from .batch_project import scale_hint, scale_mask
 from .batch_report import BatchReport, PhotoRecord, write_report
 from .errors import HuebrushError
 
-_REPORT_EVERY_S = 5.0
 # errno values that mean "nothing more can be written here": the batch stops instead of failing
 # every remaining photo with the same message.
 _FATAL_ERRNO = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", -1)}
@@ -40,6 +39,7 @@ class _Prepared:
     icc: bytes | None
     exif: bytes | None
     t0: float
+    note: str = ""  # e.g. a project applied although its photo changed
 
 
 class _CoreForIO:
@@ -108,7 +108,6 @@ class BatchRunner:
         self.fatal: str | None = None
         self.handled = 0
         self.t_start = time.perf_counter()
-        self._last_report = 0.0
 
     # ----- the loop -------------------------------------------------------------------------
     def run(self) -> BatchReport:
@@ -199,10 +198,9 @@ class BatchRunner:
         self.report.photos.append(record)
         self.handled += 1
         self._emit(None, record)
-        now = time.perf_counter()
-        if self.report_path and now - self._last_report > _REPORT_EVERY_S:
-            # A report of the photos so far, so a killed run still says what it did.
-            self._last_report = now
+        if self.report_path:
+            # A report of the photos so far after each one (written atomically), so a killed run
+            # still says exactly what it did.
             self._write_report()
 
     def _emit(self, current: str | None, record: PhotoRecord | None) -> None:
@@ -222,7 +220,8 @@ class BatchRunner:
         model = ""
         try:
             doc = load_image(item.source)
-            mask, hints, project_settings, reference_L = self._mask_and_hints(item, doc.size)
+            notes: list[str] = []
+            mask, hints, project_settings, reference_L = self._mask_and_hints(item, doc.size, doc.sha256, notes)
             settings = self.job.settings_for(project_settings)
             model = settings.model
             L, alpha = doc.L, doc.alpha
@@ -237,17 +236,19 @@ class BatchRunner:
             depth = 8 if Path(item.output).suffix.lower() in (".jpg", ".jpeg") else (self.job.bit_depth or doc.bit_depth)
             keep = self.job.keep_metadata
             return _Prepared(item, L, alpha, mask, settings, request, depth, doc.icc_profile if keep else None,
-                             doc.exif if keep else None, t0)
+                             doc.exif if keep else None, t0, " ".join(notes))
         except Exception as e:
             return self._failed(item, e, t0, model)
 
-    def _mask_and_hints(self, item: PlannedPhoto, shape: tuple[int, int]) -> tuple[np.ndarray | None, tuple, Any, Any]:
+    def _mask_and_hints(self, item: PlannedPhoto, shape: tuple[int, int], sha256: str = "",
+                        notes: list[str] | None = None) -> tuple[np.ndarray | None, tuple, Any, Any]:
         """(mask or None for the whole photo, hints, the project's settings or None, reference L or None)."""
         job = self.job
         if item.mask_source == "project":
             from .batch_project import project_inputs
 
-            return project_inputs(item.mask_path, item.source, shape)  # type: ignore[arg-type]
+            return project_inputs(item.mask_path, item.source, shape, photo_sha256=sha256,  # type: ignore[arg-type]
+                                  apply_changed=job.apply_changed, notes=notes)
         if item.mask_source == "masks":
             return _mask_file(item.mask_path, item.source, shape), (), None, None  # type: ignore[arg-type]
         if item.mask_source == "shared":
@@ -284,7 +285,7 @@ class BatchRunner:
                 png_compression=1,  # batch throughput: ~1.5x faster PNG encoding for ~12% larger files
             )
             return PhotoRecord(str(item.source), "done", "", str(written), round(time.perf_counter() - p.t0, 3),
-                               p.item.mask_source, p.settings.model, note)
+                               p.item.mask_source, p.settings.model, " ".join(n for n in (p.note, note) if n))
         except Exception as e:
             if self.fatal is None:
                 self.fatal = fatal_reason(e, out.parent)

@@ -513,3 +513,19 @@ def test_overlapping_io_leaves_a_core_and_gives_it_back(monkeypatch):
             t.restore()
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_photo_changed_since_its_project_was_saved_is_skipped_with_a_sentence_unless_forced(photos, tmp_path):
+    top = np.zeros((48, 64), bool)
+    top[:24] = True
+    _save_project(photos / "p0.png", top, _settings())
+    arr = np.asarray(Image.open(photos / "p0.png")).copy()
+    arr[0, 0] = 255 - arr[0, 0]  # same name and size, other content
+    Image.fromarray(arr).save(photos / "p0.png")
+    report = _job([photos / "p0.png"], tmp_path / "out").run()
+    (rec,) = report.photos
+    assert rec.outcome == "failed" and "changed since the project p0.huebrush was saved" in rec.reason
+    assert "--apply-changed" in rec.reason and not (tmp_path / "out" / "p0_colour.png").exists()
+    forced = _job([photos / "p0.png"], tmp_path / "out2", apply_changed=True).run()
+    (rec,) = forced.photos
+    assert rec.outcome == "done" and "changed" in rec.note and (tmp_path / "out2" / "p0_colour.png").exists()
