@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return _open_gui(argv)
     args = parser.parse_args(argv)
+    from app.core.logsetup import route_library_output
+
+    route_library_output()  # decoders' warnings to the log file: a refusal reads as one sentence
     from app.core.errors import HuebrushError
     from models.types import ModelError
 
