@@ -41,3 +41,27 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_stale_parts(targets) -> int:
+    """Delete the temporary files a killed write left for these targets (``.NAME.xxxxxxxx.part``
+    beside each, as ``atomic_write`` names them); other files stay. Returns how many went."""
+    by_dir: dict[Path, set[str]] = {}
+    for t in targets:
+        t = Path(t)
+        by_dir.setdefault(t.parent if str(t.parent) else Path("."), set()).add(t.name)
+    removed = 0
+    for folder, names in by_dir.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            n = e.name
+            if n.startswith(".") and n.endswith(".part") and n[1:-5].rsplit(".", 1)[0] in names:
+                try:
+                    os.unlink(e.path)
+                    removed += 1
+                except OSError:
+                    pass
+    return removed

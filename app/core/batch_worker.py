@@ -309,27 +309,11 @@ def _mask_file(path: Path, photo: Path, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _remove_stale_parts(todo: list[PlannedPhoto]) -> None:
-    """Delete temp files a killed run left for this run's outputs (".NAME.xxxxxxxx.part").
+    """Delete temp files a killed run left for this run's outputs; only names this rank is about
+    to write are touched, so other ranks' writes in progress and unrelated files stay."""
+    from .atomic import remove_stale_parts
 
-    Only names this rank is about to write are touched, so other ranks' writes in progress
-    and unrelated files stay.
-    """
-    by_dir: dict[Path, set[str]] = {}
-    for item in todo:
-        if item.output is not None:
-            by_dir.setdefault(item.output.parent, set()).add(item.output.name)
-    for folder, names in by_dir.items():
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for e in entries:
-            n = e.name
-            if n.startswith(".") and n.endswith(".part") and n[1:-5].rsplit(".", 1)[0] in names:
-                try:
-                    os.unlink(e.path)
-                except OSError:
-                    pass
+    remove_stale_parts(item.output for item in todo if item.output is not None)
 
 
 def fatal_reason(exc: BaseException, folder: Path) -> str | None:

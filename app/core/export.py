@@ -21,7 +21,7 @@ from typing import BinaryIO, Callable, Iterable
 
 import numpy as np
 
-from app.core.atomic import atomic_write
+from app.core.atomic import atomic_write, remove_stale_parts
 from app.core.errors import ExportError
 # The same constants as models.colour, so both conversions agree to float rounding.
 from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
@@ -233,6 +233,7 @@ def export_result(
         write = lambda fh: _write_tiff(fh, pixels, icc, exif)  # noqa: E731
     else:
         write = lambda fh: _write_jpeg(fh, pixels, icc, exif, int(quality))  # noqa: E731
+    remove_stale_parts([path])  # what a killed earlier write of this file left behind
     _atomic_write(path, write)
     return path
 
@@ -299,7 +300,7 @@ def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes
         # TIFF keeps the descriptive IFD0 fields; the EXIF sub-IFD (exposure data) is not carried.
         ifd0 = _exif_ifd0(exif)
         for code in _TIFF_TEXT_TAGS:
-            if isinstance(ifd0.get(code), str) and ifd0[code]:
+            if isinstance(ifd0.get(code), str) and ifd0[code] and not (code == 0x010E and _machine_description(ifd0[code])):
                 tags.append((code, "s", 0, ifd0[code], True))
         when = ifd0.get(0x0132) if isinstance(ifd0.get(0x0132), str) else None
     tifffile.imwrite(
@@ -313,6 +314,23 @@ def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes
         metadata=None,
         extratags=tags,
     )
+
+
+def _machine_description(text: str) -> bool:
+    """An ImageDescription that describes the source file's layout for a program (tifffile's JSON
+    shape, ImageJ's header, OME-XML), not the photo for a person: it would be wrong for the
+    colour file, and readers trust it, so it is not carried over."""
+    t = text.lstrip()
+    if t.startswith(("ImageJ=", "<?xml", "<OME")):
+        return True
+    if t.startswith("{"):
+        import json
+
+        try:
+            return isinstance(json.loads(t), dict)
+        except ValueError:
+            return False
+    return False
 
 
 def _write_jpeg(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None, quality: int) -> None:
