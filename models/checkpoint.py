@@ -159,6 +159,35 @@ def find_weights(name: str, extra_dirs: Iterable[str | os.PathLike] = ()) -> Pat
     return None
 
 
+def candidate_weights(name: str, extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """Every ``NAME.safetensors`` in search order (the user's folders first, the bundled last)."""
+    return [d / f"{name}{WEIGHTS_EXT}" for d in _search_dirs(extra_dirs) if (d / f"{name}{WEIGHTS_EXT}").is_file()]
+
+
+def load_first_intact(name: str, load, extra_dirs: Iterable[str | os.PathLike] = ()):
+    """``(load(path), notes)`` for the first ``NAME.safetensors`` in search order that loads.
+
+    A damaged or unusable copy in the user's folder must not hide the intact bundled one: it is
+    skipped and ``notes`` says so in one sentence. With no intact copy, the first copy's
+    ModelError is raised; with no copy at all, a ModelError saying how to install one.
+    """
+    paths = candidate_weights(name, extra_dirs)
+    if not paths:
+        raise ModelError(f"No {name} weights found: reinstall Huebrush or run 'huebrush models import {name}{WEIGHTS_EXT}'.")
+    first: ModelError | None = None
+    for p in paths:
+        try:
+            obj = load(p)
+        except ModelError as e:
+            first = first or e
+            continue
+        notes = [] if first is None else [
+            f"Your copy {paths[0]} cannot be used ({str(first).rstrip('.')}), so the one in {p.parent} was used; "
+            f"re-import or delete it."]
+        return obj, notes
+    raise first  # type: ignore[misc]
+
+
 def list_weights(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Every ``*.safetensors`` in the search folders, in search order."""
     out: list[Path] = []

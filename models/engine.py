@@ -117,6 +117,8 @@ class Engine:
             _empty_gpu_cache()
             ab, device, message = self._recover(request, device, cancel)
         _check(cancel)
+        load_note = getattr(self._cache.get((request.model, device)), "load_note", "")
+        message = " ".join(m for m in (load_note, message) if m)
         return ColorizeResult(request_id=request.id, ab=ab, model=request.model, device=device,
                               seconds=time.perf_counter() - t0, message=message)
 

@@ -255,12 +255,12 @@ def state_dict_fp32(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def load_iizuka(path: Optional[Path] = None, device: str = "cpu") -> IizukaColorizer:
     """The shipped (or a given) iizuka weights as a ready colorizer; ModelError if unusable."""
-    from .checkpoint import find_weights, load_weights
+    from .checkpoint import load_first_intact, load_weights
 
     if path is None:
-        path = find_weights(ARCH)
-        if path is None:
-            raise ModelError("No iizuka weights found: reinstall Huebrush or run 'huebrush models import iizuka.safetensors'.")
+        col, notes = load_first_intact(ARCH, lambda p: load_iizuka(p, device))
+        col.load_note = " ".join(notes)
+        return col
     state, meta = load_weights(Path(path), ARCH)
     try:
         config = IizukaConfig.from_dict(meta["config"])

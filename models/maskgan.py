@@ -367,12 +367,12 @@ def _interp(points, x: float, default: float, log: bool) -> float:
 
 def load_maskgan(path: str | Path | None = None, device: str = "cpu", extra_dirs=()) -> MaskGANColorizer:
     """Build the generator and load checked safetensors weights (no ImageNet .pth needed)."""
-    from .checkpoint import find_weights, load_weights
+    from .checkpoint import load_first_intact, load_weights
 
     if path is None:
-        path = find_weights("maskgan", extra_dirs)
-        if path is None:
-            raise ModelError("No maskgan weights found: reinstall Huebrush or run 'huebrush models import maskgan.safetensors'.")
+        col, notes = load_first_intact("maskgan", lambda p: load_maskgan(p, device), extra_dirs)
+        col.load_note = " ".join(notes)
+        return col
     from . import maskgan_v2
     from .checkpoint import read_meta
 

@@ -143,7 +143,11 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str, engine):
         if value is not None
     }
     settings = Settings(model=model, **overrides)
-    return colorize_array(L, mask, hints, settings, engine=engine)
+    notes: list[str] = []
+    ab = colorize_array(L, mask, hints, settings, engine=engine, notes=notes)
+    for note in notes:
+        print(f"huebrush: note: {note}", file=sys.stderr)
+    return ab
 
 
 def _engine():

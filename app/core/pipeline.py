@@ -105,12 +105,16 @@ def colorize_array(
     settings: Settings,
     engine: Any = None,
     cancel: CancelCheck | None = None,
+    notes: list[str] | None = None,
 ) -> np.ndarray:
-    """The whole path for one photo: request -> engine -> upsample + composite -> ab (H, W, 2)."""
+    """The whole path for one photo: request -> engine -> upsample + composite -> ab (H, W, 2).
+    What the engine had to say (a fallback, a damaged user copy of a model) goes to ``notes``."""
     request = make_request(L_full, mask, list(hints), settings)
     if engine is None:
         from models.engine import get_engine  # the engine pulls in torch; only when needed
 
         engine = get_engine()
     result = engine.colorize(request, cancel)
+    if notes is not None and getattr(result, "message", ""):
+        notes.append(result.message)
     return finish(L_full, result.ab, mask, settings)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +180,25 @@ def test_an_unknown_command_is_named_not_opened_as_a_photo(capsys, monkeypatch):
     assert "unknown command 'colorise'" in err and "colorize" in err and not opened
     # a photo path (even a missing one) still opens the window, which reports it there
     assert main(["missing.png"]) == 0 and opened == [["missing.png"]]
+
+
+def test_a_damaged_user_copy_of_a_model_does_not_hide_the_bundled_one(tmp_path, capsys):
+    import os
+    import shutil
+
+    from models.checkpoint import bundled_weights_dir
+    from models.engine import get_engine
+
+    get_engine().clear()  # a model loaded by an earlier test must not answer for this one
+    user = Path(os.environ["HUEBRUSH_MODELS_DIR"])
+    user.mkdir(parents=True, exist_ok=True)
+    shutil.copy(bundled_weights_dir() / "maskgan.json", user / "maskgan.json")
+    (user / "maskgan.safetensors").write_bytes(b"\x00" * 1000)  # a broken download
+    photo = tmp_path / "p.png"
+    _grey_photo(photo)
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "o.png")]) == 0
+    err = capsys.readouterr().err
+    assert "cannot be used" in err and str(user / "maskgan.safetensors") in err and "hints model" not in err
+    out = np.asarray(Image.open(tmp_path / "o.png").convert("RGB")).astype(int)
+    assert np.ptp(out, axis=-1).max() > 3  # colour from the bundled network, not grey
+    get_engine().clear()

@@ -26,7 +26,7 @@ def test_iizuka_without_weights_is_one_sentence(monkeypatch, tmp_path):
     import models.checkpoint as ck
     from models.iizuka import load_iizuka
 
-    monkeypatch.setattr(ck, "find_weights", lambda *a, **k: None)
+    monkeypatch.setattr(ck, "candidate_weights", lambda *a, **k: [])
     with pytest.raises(ModelError) as e:
         load_iizuka()
     assert "iizuka" in str(e.value) and "\n" not in str(e.value)
