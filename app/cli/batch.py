@@ -63,9 +63,12 @@ def build_job(args: argparse.Namespace):
     from app.core.batch import BatchJob
     from app.core.batch_plan import BatchError
 
-    overrides = {k: v for k, v in (("model", args.model), ("saturation", args.saturation), ("feather", args.feather),
-                                   ("work_size", args.work_size), ("device", args.device),
-                                   ("hint_reach", args.hint_reach)) if v is not None}
+    from app.core.pipeline import Settings
+
+    overrides = Settings.check_overrides({k: v for k, v in (("model", args.model), ("saturation", args.saturation),
+                                                            ("feather", args.feather), ("work_size", args.work_size),
+                                                            ("device", args.device), ("hint_reach", args.hint_reach))
+                                          if v is not None})
     if args.model is not None:
         from models.registry import names
 

@@ -39,12 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     out = check_output_path(args.output, overwrite=args.overwrite, protect=(args.input,))
-    if args.saturation is not None and not 0.0 <= args.saturation <= 2.0:
-        raise HuebrushError(f"Saturation {args.saturation} is out of range; choose a value from 0 to 2.")
-    if args.hint_reach is not None and not 0.0 <= args.hint_reach <= 1.0:
-        raise HuebrushError(f"Hint reach {args.hint_reach} is out of range; choose a value from 0 (near) to 1 (whole photo).")
-    if args.work_size is not None and args.work_size < 32:
-        raise HuebrushError(f"Work size {args.work_size} px is too small; choose at least 32 (512 is typical).")
+    from app.core.pipeline import Settings
+
+    Settings.check_overrides({k: v for k, v in (("saturation", args.saturation), ("hint_reach", args.hint_reach),
+                                                ("work_size", args.work_size), ("feather", args.feather)) if v is not None})
     if not 1 <= args.quality <= 100:
         raise HuebrushError(f"JPEG quality {args.quality} is out of range; choose 1-100.")
     if args.bit_depth == 16 and out.suffix.lower() in (".jpg", ".jpeg"):

@@ -20,6 +20,11 @@ from .errors import HuebrushError
 from .hints import Hint, rasterize_hints
 
 
+# the range of each number (the CLI refuses values outside it; loaded files are clamped to it)
+BOUNDS: dict[str, tuple[float, float]] = {"saturation": (0.0, 2.0), "hint_reach": (0.0, 1.0),
+                                          "feather": (0.0, 500.0), "work_size": (32, 4096)}
+
+
 @dataclass(frozen=True)
 class Settings:
     model: str = "maskgan"
@@ -30,10 +35,28 @@ class Settings:
     hint_reach: float = DEFAULT_HINT_REACH  # 0 near .. 1 the whole photo (maskgan's hint following)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "saturation", float(min(max(float(self.saturation), 0.0), 2.0)))
-        object.__setattr__(self, "hint_reach", float(min(max(float(self.hint_reach), 0.0), 1.0)))
-        object.__setattr__(self, "feather", float(max(float(self.feather), 0.0)))
-        object.__setattr__(self, "work_size", int(min(max(int(self.work_size), 64), 4096)))
+        for name, (lo, hi) in BOUNDS.items():
+            want = int if name == "work_size" else float
+            object.__setattr__(self, name, want(min(max(want(getattr(self, name)), lo), hi)))
+
+    @classmethod
+    def check_overrides(cls, values: dict[str, Any], source: str = "the command line") -> dict[str, Any]:
+        """User-given settings (CLI options): the right type, finite and inside ``BOUNDS``, or one
+        sentence naming the option. The bounds are the ones the dataclass clamps to."""
+        import math
+
+        from .config import fields_from_dict
+
+        for name, v in values.items():
+            if name in BOUNDS and isinstance(v, float) and not math.isfinite(v):
+                lo, hi = BOUNDS[name]
+                raise HuebrushError(f"--{name.replace('_', '-')} {v} is not a number; choose a value from {lo:g} to {hi:g}.")
+        checked = fields_from_dict(cls, values, source=source)
+        for name, v in checked.items():
+            if name in BOUNDS and not BOUNDS[name][0] <= v <= BOUNDS[name][1]:
+                lo, hi = BOUNDS[name]
+                raise HuebrushError(f"--{name.replace('_', '-')} {v:g} is out of range; choose a value from {lo:g} to {hi:g}.")
+        return checked
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core import paths
+from app.core.pipeline import BOUNDS
 
 MAX_RECENT = 10
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class AppSettings:
         except (OSError, ValueError):
             return cls()
         s = cls(**fields_from_dict(cls, raw, source=str(cls.file()), strict=False, warn=log.warning))
-        s.work_size = min(max(s.work_size, 64), 4096)
+        lo, hi = BOUNDS["work_size"]
+        s.work_size = int(min(max(s.work_size, lo), hi))
         s.autosave_seconds = min(max(s.autosave_seconds, 5), 24 * 3600)
         return s
 

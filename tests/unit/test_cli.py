@@ -111,7 +111,7 @@ def test_colorize_hint_reach_decides_how_far_a_hint_carries(tmp_path, capsys):
     assert b["0"][0] < hb / 2 and b["1"][0] < hb / 2  # blue at the hint either way
     assert b["1"][1] < b["0"][1] - 10  # the far end turns blue only with the whole photo in reach
     assert main(["colorize", str(src), "-o", str(tmp_path / "x.png"), "--hint-reach", "2"]) == 1
-    assert "Hint reach 2.0 is out of range" in capsys.readouterr().err
+    assert "--hint-reach 2 is out of range" in capsys.readouterr().err
 
 
 def test_colorize_keeps_16_bits_for_a_16bit_tiff(tmp_path, capsys):
@@ -202,3 +202,15 @@ def test_a_damaged_user_copy_of_a_model_does_not_hide_the_bundled_one(tmp_path, 
     out = np.asarray(Image.open(tmp_path / "o.png").convert("RGB")).astype(int)
     assert np.ptp(out, axis=-1).max() > 3  # colour from the bundled network, not grey
     get_engine().clear()
+
+
+@pytest.mark.parametrize("option,value,words", [("--saturation", "nan", "not a number"), ("--feather", "inf", "not a number"),
+                                                 ("--work-size", "16", "from 32 to 4096"), ("--saturation", "2.5", "from 0 to 2")])
+def test_cli_settings_are_checked_against_the_same_bounds_settings_clamp_to(tmp_path, capsys, option, value, words):
+    photo = tmp_path / "p.png"
+    _grey_photo(photo)
+    for cmd in (["colorize", str(photo), "-o", str(tmp_path / "o.png")], ["batch", str(photo), "-o", str(tmp_path / "out")]):
+        assert main([*cmd, option, value]) in (1, 2)
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and option in err and words in err, err
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "out").exists()
