@@ -184,10 +184,9 @@ class PreviewExecutor(QObject):
         except Cancelled:
             outcome = (job, None)
         except BaseException as e:  # noqa: BLE001 - any failure must reach the user as a sentence
-            from app.core.errors import HuebrushError
-            from models.types import ModelError
+            from app.ui.workers import is_user_error
 
-            if isinstance(e, (HuebrushError, ModelError)):
+            if is_user_error(e):
                 log.warning("preview: %s", e)  # expected (missing weights...): the banner says it
             else:
                 log.exception("preview failed")

@@ -42,10 +42,21 @@ class Task(QThread):
             self.cancelled.emit()
             return
         except BaseException as e:  # noqa: BLE001 - reported to the user as one sentence
-            log.exception("background task failed")
+            if is_user_error(e):  # a truncated photo, a refused overwrite: the banner says it all
+                log.warning("background task: %s", e)
+            else:
+                log.exception("background task failed")
             self.failed.emit(friendly_error(e))
             return
         if self._cancel:
             self.cancelled.emit()
         else:
             self.done.emit(result)
+
+
+def is_user_error(e: BaseException) -> bool:
+    """An error a user caused and can act on (one sentence, no traceback in the log)."""
+    from app.core.errors import HuebrushError
+    from models.types import ModelError
+
+    return isinstance(e, (HuebrushError, ModelError))
