@@ -529,3 +529,23 @@ def test_a_photo_changed_since_its_project_was_saved_is_skipped_with_a_sentence_
     forced = _job([photos / "p0.png"], tmp_path / "out2", apply_changed=True).run()
     (rec,) = forced.photos
     assert rec.outcome == "done" and "changed" in rec.note and (tmp_path / "out2" / "p0_colour.png").exists()
+
+
+@pytest.mark.parametrize("settings,hints,words", [
+    ({"saturation": float("nan")}, [], "'saturation'"),
+    ({"work_size": float("inf")}, [], "'work_size'"),
+    ({}, [{"points": [[5, 5]], "color": "#ff0000", "radius": 1e30}], "radius"),
+    ({}, [{"points": [[float("nan"), float("nan")]], "color": "#ff0000"}], "finite"),
+])
+def test_a_project_with_bad_values_fails_its_photo_with_the_clis_sentence(photos, tmp_path, settings, hints, words):
+    import zipfile
+
+    from app.core.project import FORMAT
+
+    manifest = {"format": FORMAT, "version": 1, "size": [48, 64], "settings": settings, "hints": hints}
+    with zipfile.ZipFile(photos / "p0.huebrush", "w") as z:
+        z.writestr("manifest.json", json.dumps(manifest))  # json writes NaN / Infinity as a careless tool would
+    report = _job([photos / "p0.png"], tmp_path / "out").run()
+    (rec,) = report.photos
+    assert rec.outcome == "failed" and words in rec.reason and "p0.huebrush" in rec.reason
+    assert not any(w in rec.reason for w in ("Error:", "Traceback", "overload"))
