@@ -9,9 +9,9 @@ import math
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
 from app.ui.qtimage import grey8_view, rgb8_view, rgba8_to_qimage
 from app.ui.tools import create_tools
@@ -49,6 +49,22 @@ class Canvas(QWidget):
         self._tool_active = False
         self.tools = create_tools(self)
         self.tool = self.tools["brush"]
+        self._space_filter = _SpaceToPan(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._space_filter)
+
+    def pointer_inside(self) -> bool:
+        """Whether the pointer is over the canvas now (its last move landed inside it)."""
+        return self.rect().contains(self._mouse.toPoint()) and self.isVisible()
+
+    def set_space_pan(self, on: bool) -> None:
+        """Space held: a left drag pans (the cursor shows the hand)."""
+        self._space = on
+        if on:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.unsetCursor()
 
     # ---- public API ---------------------------------------------------------------------------
     def set_state(self, state) -> None:
@@ -314,8 +330,7 @@ class Canvas(QWidget):
         if e.isAutoRepeat() and e.key() in (Qt.Key.Key_Space, Qt.Key.Key_Backslash):
             return
         if e.key() == Qt.Key.Key_Space:
-            self._space = True
-            self.setCursor(Qt.CursorShape.OpenHandCursor)
+            self.set_space_pan(True)
         elif e.key() == Qt.Key.Key_Backslash:
             self.compare = True
             self.update()
@@ -326,10 +341,43 @@ class Canvas(QWidget):
         if e.isAutoRepeat():
             return
         if e.key() == Qt.Key.Key_Space:
-            self._space = False
-            self.unsetCursor()
+            self.set_space_pan(False)
         elif e.key() == Qt.Key.Key_Backslash:
             self.compare = False
             self.update()
         else:
             super().keyReleaseEvent(e)
+
+
+_TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+
+
+class _SpaceToPan(QObject):
+    """Space pans while the pointer is over the canvas, whichever widget has the keyboard focus
+    (the photo strip after a click, a panel's button), as in every photo editor. A text field
+    with the focus keeps its spaces."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        super().__init__(canvas)
+        self.canvas = canvas
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        t = event.type()
+        if t not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or event.key() != Qt.Key.Key_Space:
+            return False
+        c = self.canvas
+        focus = QApplication.focusWidget()
+        if focus is c or isinstance(focus, _TEXT_INPUTS):
+            return False  # the canvas handles its own keys; text fields keep their spaces
+        if t == QEvent.Type.KeyPress:
+            if not c.pointer_inside():
+                return False
+            if not event.isAutoRepeat():
+                c.set_space_pan(True)
+            return True
+        if event.isAutoRepeat():
+            return True
+        if c._space:
+            c.set_space_pan(False)
+            return True
+        return False

@@ -1,0 +1,58 @@
+"""Keyboard behaviour a photo editor's user expects (the craft issue's bugs 1 and 2)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from tests.gui.helpers import open_photo, write_photo
+
+pytestmark = pytest.mark.gui
+
+
+def _pointer_to(widget, pos: QPoint) -> None:
+    """A plain mouse move (no button) delivered to the widget, as the window system sends it."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    p = QPointF(pos)
+    ev = QMouseEvent(QMouseEvent.Type.MouseMove, p, widget.mapToGlobal(p), Qt.MouseButton.NoButton,
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_space_drag_pans_even_when_the_photo_strip_has_the_focus(qtbot, window, tmp_path):
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    open_photo(qtbot, window, write_photo(tmp_path / "b.png", seed=1))
+    window.set_current(state)
+    canvas = window.canvas
+    canvas.zoom_about(4.0, canvas.rect().center())  # zoomed in, so there is room to pan
+    window.strip.setFocus()
+    qtbot.mouseClick(window.strip.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    assert not canvas.hasFocus()
+    start = canvas.rect().center()
+    _pointer_to(canvas, start + QPoint(5, 5))  # the pointer comes over the canvas
+    _pointer_to(canvas, start)
+    before_mask = window.state.mask.data.copy()
+    origin = canvas.to_image(start)
+    qtbot.keyPress(window.strip, Qt.Key.Key_Space)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, start + QPoint(60, 40))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start + QPoint(60, 40))
+    qtbot.keyRelease(window.strip, Qt.Key.Key_Space)
+    assert np.array_equal(window.state.mask.data, before_mask)  # no stroke was painted...
+    moved = canvas.to_image(start)
+    assert abs(moved.x() - origin.x()) > 5 and abs(moved.y() - origin.y()) > 3  # ...the view panned
+
+
+def test_space_in_a_text_field_is_still_a_space(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QLineEdit
+
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    field = QLineEdit(window)
+    field.show()
+    qtbot.mouseMove(window.canvas, window.canvas.rect().center())
+    field.setFocus()
+    qtbot.keyClicks(field, "a b")
+    assert field.text() == "a b"
