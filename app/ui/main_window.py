@@ -144,6 +144,8 @@ class MainWindow(FileOps, QMainWindow):
             self.strip.blockSignals(False)
             self.panel.show_settings(state.settings, state.reference_path)
             self.status.set_model(state.settings.model, state.preview_device or self.app_settings.device)
+            if not state.mask.data.any():  # said when the photo comes up, not over a tool's tip later
+                self.status.show_info("Paint a mask (B) where colour should go; outside it the photo stays grey.")
         else:
             self.undo_group.setActiveStack(None)
         self.status.set_photo(state)
@@ -304,8 +306,7 @@ class MainWindow(FileOps, QMainWindow):
         self.status.set_model(st.settings.model, st.preview_device)
         if st.preview_message:
             self.status.show_info(st.preview_message)
-        elif not st.mask.data.any():
-            self.status.show_info("Paint a mask (B) where colour should go; outside it the photo stays grey.")
+
 
     def _on_preview_failed(self, message: str) -> None:
         self.banner.show_message(message)

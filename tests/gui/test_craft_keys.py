@@ -56,3 +56,15 @@ def test_space_in_a_text_field_is_still_a_space(qtbot, window, tmp_path):
     field.setFocus()
     qtbot.keyClicks(field, "a b")
     assert field.text() == "a b"
+
+
+def test_the_status_tip_follows_the_tool_chosen_by_key(qtbot, window, tmp_path):
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_S)  # the segmenter starts preparing the photo...
+    assert window.status.message.text().startswith("Segment")
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E)  # ...and the user moves on at once
+    qtbot.wait(3000)  # its progress and "ready" arrive meanwhile, and a preview finishes
+    assert window.status.message.text().startswith("Eraser"), window.status.message.text()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_L)
+    assert window.status.message.text().startswith("Lasso")

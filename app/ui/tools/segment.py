@@ -202,8 +202,10 @@ class SegmentTool(Tool):
         self._status(msg, error=True)
 
     def _status(self, text: str, error: bool = False) -> None:
+        """Progress and tips only while this is the current tool (a precompute that finishes after
+        the user switched tools must not cover the new tool's tip); errors always."""
         status = getattr(self.canvas.window(), "status", None)
-        if status is not None:
+        if status is not None and (error or self.canvas.tool is self):
             (status.show_error if error else status.show_info)(text)
 
     # ---- pointer ----------------------------------------------------------------------------------
