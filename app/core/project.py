@@ -124,10 +124,10 @@ def _find(entry: dict[str, Any] | None, base: Path) -> tuple[Path | None, bool]:
         if isinstance(v, str) and v:
             p = Path(v) if key == "absolute" else base / v
             if p.is_file():
-                return p, False
+                return p.resolve(), False  # "autosave/../../photos/x.png" is shown and reused as /…/photos/x.png
     name = entry.get("name") or Path(str(entry.get("absolute", ""))).name
     if name and (base / name).is_file():
-        return base / name, True
+        return (base / name).resolve(), True
     return None, False
 
 

@@ -68,3 +68,22 @@ def test_the_status_tip_follows_the_tool_chosen_by_key(qtbot, window, tmp_path):
     assert window.status.message.text().startswith("Eraser"), window.status.message.text()
     qtbot.keyClick(window.canvas, Qt.Key.Key_L)
     assert window.status.message.text().startswith("Lasso")
+
+
+def test_after_recovery_the_batch_dialog_names_the_photos_real_folder(qtbot, window, tmp_path):
+    from app.core.project import Project, save_project
+    from app.ui.dialogs.batch_dialog import open_batch_dialog
+
+    photos = tmp_path / "data"
+    photos.mkdir()
+    photo = write_photo(photos / "farm.png")
+    autosave = tmp_path / "home" / ".local" / "share" / "Huebrush" / "autosave"
+    autosave.mkdir(parents=True)
+    saved = save_project(autosave / "farm.huebrush", Project(source_path=photo, size=(240, 320)))
+    with qtbot.waitSignal(window.photo_opened, timeout=20_000):
+        window.open_paths([str(saved)])
+    dlg = open_batch_dialog(window)
+    qtbot.addWidget(dlg)
+    listed = [dlg.inputs.item(i).text() for i in range(dlg.inputs.count())]
+    assert listed == [str(photos.resolve())] and ".." not in dlg.output_dir.text()
+    dlg.close()

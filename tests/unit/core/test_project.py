@@ -124,3 +124,19 @@ def test_mask_of_the_wrong_size_is_refused(tmp_path, photo):
 def test_refuses_to_save_over_the_photo(photo):
     with pytest.raises(ProjectError, match="over its own photo"):
         save_project(photo, _project(photo))
+
+
+def test_a_photo_found_through_a_relative_path_comes_back_as_a_clean_absolute_path(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from app.core.project import Project, load_project, save_project
+
+    photos = tmp_path / "data" / "photos"
+    photos.mkdir(parents=True)
+    Image.fromarray(np.full((8, 10), 99, np.uint8)).save(photos / "farm.png")
+    deep = tmp_path / "home" / "me" / ".local" / "share" / "Huebrush" / "autosave"
+    deep.mkdir(parents=True)
+    p = save_project(deep / "farm.huebrush", Project(source_path=photos / "farm.png", size=(8, 10)))
+    found = load_project(p).source_path
+    assert found == (photos / "farm.png").resolve() and ".." not in found.parts
