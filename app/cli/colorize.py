@@ -11,7 +11,7 @@ def add_parser(subparsers) -> None:
         "colorize",
         help="colourize one photo and export it",
         description="Colourize INPUT inside the mask (the whole photo without one) and write OUTPUT "
-        "(.png, .tif/.tiff or .jpg/.jpeg). Outside the mask the original grey is kept exactly.",
+        "(.png, .tif/.tiff, .jpg/.jpeg, .webp or .bmp). Outside the mask the original grey is kept exactly.",
     )
     p.add_argument("input", help="the black-and-white photo")
     p.add_argument("-o", "--output", required=True, help="where to write the result")
@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
                                                 ("work_size", args.work_size), ("feather", args.feather)) if v is not None})
     if not 1 <= args.quality <= 100:
         raise HuebrushError(f"JPEG quality {args.quality} is out of range; choose 1-100.")
-    if args.bit_depth == 16 and out.suffix.lower() in (".jpg", ".jpeg"):
-        raise HuebrushError(f"JPEG holds only 8 bits per channel, so {out} cannot be 16-bit; use .png or .tif.")
+    if args.bit_depth == 16 and out.suffix.lower() in (".jpg", ".jpeg", ".webp", ".bmp"):
+        raise HuebrushError(f"{out.suffix.lstrip('.').upper()} holds only 8 bits per channel, so {out} cannot be 16-bit; use .png or .tif.")
 
     doc = load_image(args.input)
     mask = _load_mask(args.mask, doc.size)
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     t_end = time.perf_counter()
     h, w = doc.size
     print(f"{out}")
-    kind = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(out.suffix.lower(), "PNG")
+    kind = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP", ".bmp": "BMP"}.get(out.suffix.lower(), "PNG")
     print(f"wrote {w} x {h} px, {depth}-bit {kind}, model {model}, "
           f"in {t_end - t0:.2f} s (load {t_load - t0:.2f} s, start {t_start - t_load:.2f} s, "
           f"colorize {t_model - t_start:.2f} s, "

@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import HuebrushError
 
 PHOTO_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
-FORMATS = ("png", "tif", "jpg", "same")
+FORMATS = ("png", "tif", "jpg", "webp", "bmp", "same")
 MASK_SOURCES = ("project", "masks", "shared", "whole")
 EXISTING = ("skip", "overwrite", "number")
 TEMPLATE_FIELDS = ("name", "ext", "src_ext")
@@ -56,11 +56,11 @@ class Plan:
 
 
 def output_ext(fmt: str, source: Path) -> str:
-    """The output extension for a format; "same" keeps PNG/TIFF/JPEG and turns the rest into PNG."""
+    """The output extension for a format; "same" keeps the source's format (PNG for others)."""
     if fmt != "same":
         return fmt
     ext = source.suffix.lower()
-    return {".tif": "tif", ".tiff": "tif", ".jpg": "jpg", ".jpeg": "jpg"}.get(ext, "png")
+    return {".tif": "tif", ".tiff": "tif", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp", ".bmp": "bmp"}.get(ext, "png")
 
 
 def check_template(template: str) -> None:

@@ -1,4 +1,4 @@
-"""Export: the full-size result (original L + composited ab) written to PNG, TIFF or JPEG.
+"""Export: the full-size result (original L + composited ab) written to PNG, TIFF, JPEG, WebP or BMP.
 
 The Lab -> sRGB conversion here is the same maths as `models.colour.lab_to_rgb` (gamut mapped
 so that L is kept, exactly neutral where ab == 0) rewritten for speed on 24 MP photos: pixels
@@ -26,7 +26,9 @@ from app.core.errors import ExportError
 # The same constants as models.colour, so both conversions agree to float rounding.
 from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
 
-_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
+EIGHT_BIT_ONLY = ("JPEG", "WEBP", "BMP")  # formats that hold 8 bits per channel at most
+FORMAT_NAMES = {"JPEG": "JPEG", "WEBP": "WebP", "BMP": "BMP", "PNG": "PNG", "TIFF": "TIFF"}
 _BLOCK_PIXELS = 1 << 18  # ~0.25 MP per block keeps temporaries in cache and memory bounded
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _DELTA = 6.0 / 29.0
@@ -187,8 +189,8 @@ def _quantised(L: np.ndarray, ab: np.ndarray, alpha: np.ndarray | None, bit_dept
 # ---------------------------------------------------------------- public API
 
 def default_bit_depth(doc, path: str | os.PathLike | None = None) -> int:
-    """16 for a 16-bit original (so its tonal depth survives), 8 otherwise or for JPEG output."""
-    if path is not None and _FORMATS.get(Path(path).suffix.lower()) == "JPEG":
+    """16 for a 16-bit original (so its tonal depth survives), 8 otherwise or for an 8-bit-only format."""
+    if path is not None and _FORMATS.get(Path(path).suffix.lower()) in EIGHT_BIT_ONLY:
         return 8
     return 16 if getattr(doc, "bit_depth", 8) == 16 else 8
 
@@ -216,10 +218,10 @@ def export_result(
     fmt = _format_of(path)
     if bit_depth not in (8, 16):
         raise ExportError(f"Cannot write {path} with {bit_depth} bits per channel; choose 8 or 16.")
-    if fmt == "JPEG" and bit_depth == 16:
-        raise ExportError(f"JPEG holds only 8 bits per channel, so {path} cannot be 16-bit; use .png or .tif instead.")
+    if fmt in EIGHT_BIT_ONLY and bit_depth == 16:
+        raise ExportError(f"{FORMAT_NAMES[fmt]} holds only 8 bits per channel, so {path} cannot be 16-bit; use .png or .tif instead.")
     if not 1 <= int(quality) <= 100:
-        raise ExportError(f"JPEG quality {quality} for {path} is out of range; choose 1-100.")
+        raise ExportError(f"{FORMAT_NAMES.get(fmt, 'JPEG')} quality {quality} for {path} is out of range; choose 1-100.")
     _check_shapes(L, ab, alpha)
     check_output_path(path, overwrite=overwrite, protect=protect)
     icc = icc_profile if _icc_fits_rgb(icc_profile) else None  # e.g. a grey photo's Gray profile
@@ -231,6 +233,8 @@ def export_result(
         write = lambda fh: _write_png(fh, pixels, icc, exif, png_compression)  # noqa: E731
     elif fmt == "TIFF":
         write = lambda fh: _write_tiff(fh, pixels, icc, exif)  # noqa: E731
+    elif fmt in ("WEBP", "BMP"):
+        write = lambda fh: _write_pillow(fh, pixels, fmt, icc, exif, int(quality))  # noqa: E731
     else:
         write = lambda fh: _write_jpeg(fh, pixels, icc, exif, int(quality))  # noqa: E731
     remove_stale_parts([path])  # what a killed earlier write of this file left behind
@@ -260,7 +264,7 @@ def check_output_path(
 def _format_of(path: Path) -> str:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg or .jpeg.")
+        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg, .jpeg, .webp or .bmp.")
     return fmt
 
 
@@ -314,6 +318,23 @@ def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes
         metadata=None,
         extratags=tags,
     )
+
+
+def _write_pillow(fh: BinaryIO, pixels: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None, quality: int) -> None:
+    """WebP (lossy at ``quality``, lossless at 100; ICC and EXIF kept) and BMP (no metadata: the
+    format has no place for it)."""
+    from PIL import Image
+
+    mode = "RGBA" if pixels.shape[-1] == 4 else "RGB"
+    im = Image.fromarray(np.ascontiguousarray(pixels), mode)
+    opts: dict = {}
+    if fmt == "WEBP":
+        opts = {"quality": quality, "lossless": quality >= 100, "method": 4}
+        if icc:
+            opts["icc_profile"] = icc
+        if exif:
+            opts["exif"] = exif if exif.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + exif
+    im.save(fh, format=fmt, **opts)
 
 
 def _machine_description(text: str) -> bool:

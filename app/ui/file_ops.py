@@ -223,8 +223,10 @@ class FileOps:
 
     # ---- export ---------------------------------------------------------------------------------
     def suggested_export_path(self, st) -> Path:
+        """Beside the photo, in the photo's own format (PNG when Huebrush cannot write that format)."""
         src = st.document.path or Path.home() / "untitled.png"
-        return src.with_name(f"{src.stem}_colour.png")
+        ext = src.suffix.lower() if src.suffix.lower() in (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp") else ".png"
+        return src.with_name(f"{src.stem}_colour{ext}")
 
     def export_dialog(self) -> None:
         from app.ui.dialogs.export_dialog import ExportDialog
@@ -232,7 +234,7 @@ class FileOps:
         st = self.state
         if st is None:
             return
-        dlg = ExportDialog(self.suggested_export_path(st), st.document.bit_depth, self)
+        dlg = ExportDialog(self.suggested_export_path(st), st.document.bit_depth, self, source=st.document.path)
         if dlg.exec():
             self.export_to(dlg.options())
 

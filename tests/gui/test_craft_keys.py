@@ -87,3 +87,48 @@ def test_after_recovery_the_batch_dialog_names_the_photos_real_folder(qtbot, win
     listed = [dlg.inputs.item(i).text() for i in range(dlg.inputs.count())]
     assert listed == [str(photos.resolve())] and ".." not in dlg.output_dir.text()
     dlg.close()
+
+
+def test_export_follows_the_source_format_asks_before_replacing_and_stays_open_on_a_refusal(qtbot, window, tmp_path):
+    import tifffile
+
+    from app.ui.dialogs.export_dialog import FORMATS, ExportDialog
+
+    src = tmp_path / "scan.tif"
+    tifffile.imwrite(src, (np.random.default_rng(0).random((60, 80)) * 65535).astype(np.uint16))
+    state = open_photo(qtbot, window, src)
+    suggested = window.suggested_export_path(state)
+    assert suggested == tmp_path / "scan_colour.tif"
+    assert {"WebP", "BMP"} <= set(FORMATS)
+    dlg = ExportDialog(suggested, 16, window, source=src)
+    qtbot.addWidget(dlg)
+    assert dlg.format.currentText() == "TIFF" and dlg.bit_depth.currentData() == 16
+    dlg.show()
+    dlg.path.setText(str(src))  # the original itself
+    dlg.accept()
+    assert dlg.isVisible() and dlg.result() == 0 and "input photo" in dlg.problem.text()
+    asked = []
+    existing = tmp_path / "old_colour.tif"
+    existing.write_bytes(b"an earlier export")
+    dlg.confirm_replace = lambda p: asked.append(p) or False
+    dlg.path.setText(str(existing))
+    dlg.accept()
+    assert asked == [existing] and dlg.isVisible()  # "no": still open, nothing replaced
+    dlg.confirm_replace = lambda p: True
+    dlg.accept()
+    assert not dlg.isVisible() and dlg.result() == 1
+
+
+def test_webp_and_bmp_exports_are_written_at_8_bits(tmp_path):
+    from PIL import Image
+
+    from app.core.export import export_result
+
+    L = np.linspace(0, 100, 30 * 40, dtype=np.float32).reshape(30, 40)
+    ab = np.zeros((30, 40, 2), np.float32)
+    ab[..., 0] = 30
+    for ext in (".webp", ".bmp"):
+        out = export_result(tmp_path / f"o{ext}", L, ab, bit_depth=8, quality=100)
+        with Image.open(out) as im:
+            rgb = np.asarray(im.convert("RGB")).astype(int)
+        assert rgb.shape == (30, 40, 3) and (rgb[..., 0] - rgb[..., 1]).mean() > 10  # red-ish: the colour arrived

@@ -118,7 +118,8 @@ class BatchDialog(QDialog):
         of = QFormLayout(out)
         self.output_dir, output_row = self._folder_row("Output folder")
         self.format = QComboBox()
-        for text, key in (("PNG", "png"), ("TIFF", "tif"), ("JPEG", "jpg"), ("Same as the photo", "same")):
+        for text, key in (("PNG", "png"), ("TIFF", "tif"), ("JPEG", "jpg"), ("WebP", "webp"), ("BMP", "bmp"),
+                          ("Same as the photo", "same")):
             self.format.addItem(text, key)
         self.bit_depth = QComboBox()
         for text, key in (("Same as the photo", None), ("8 bits per channel", 8), ("16 bits per channel", 16)):
@@ -231,9 +232,9 @@ class BatchDialog(QDialog):
         self._replan_soon()
 
     def _format_changed(self) -> None:
-        jpeg = self.format.currentData() == "jpg"
-        self.quality.setEnabled(jpeg or self.format.currentData() == "same")
-        self.bit_depth.setEnabled(not jpeg)  # JPEG holds 8 bits only
+        jpeg = self.format.currentData() in ("jpg", "webp", "bmp")  # 8 bits per channel only
+        self.quality.setEnabled(self.format.currentData() in ("jpg", "webp", "same"))
+        self.bit_depth.setEnabled(not jpeg)
 
     def _mask_source_changed(self) -> None:
         key = self.mask_source.currentData()

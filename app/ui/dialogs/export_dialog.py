@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
 
-FORMATS = {"PNG": ".png", "TIFF": ".tif", "JPEG": ".jpg"}
+FORMATS = {"PNG": ".png", "TIFF": ".tif", "JPEG": ".jpg", "WebP": ".webp", "BMP": ".bmp"}
+EIGHT_BIT = ("JPEG", "WebP", "BMP")
+WITH_QUALITY = ("JPEG", "WebP")
 
 
 @dataclass(frozen=True)
@@ -18,8 +20,10 @@ class ExportOptions:
 
 
 class ExportDialog(QDialog):
-    def __init__(self, suggested: Path, source_bit_depth: int, parent: QWidget | None = None) -> None:
+    def __init__(self, suggested: Path, source_bit_depth: int, parent: QWidget | None = None,
+                 source: Path | None = None) -> None:
         super().__init__(parent)
+        self.source = source
         self.setWindowTitle("Export colourized photo")
         form = QFormLayout(self)
         self.format = QComboBox()
@@ -38,7 +42,12 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("File", row)
         form.addRow("Bit depth", self.bit_depth)
-        form.addRow("JPEG quality", self.quality)
+        form.addRow("Quality (JPEG, WebP)", self.quality)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#ff8a80;")
+        self.problem.hide()
+        form.addRow(self.problem)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         form.addRow(buttons)
         buttons.accepted.connect(self.accept)
@@ -49,15 +58,15 @@ class ExportDialog(QDialog):
         for name, e in FORMATS.items():
             if ext in (e, ".tiff" if e == ".tif" else e, ".jpeg" if e == ".jpg" else e):
                 self.format.setCurrentText(name)
-        self.bit_depth.setCurrentIndex(1 if source_bit_depth == 16 and self.format.currentText() != "JPEG" else 0)
+        self.bit_depth.setCurrentIndex(1 if source_bit_depth == 16 and self.format.currentText() not in EIGHT_BIT else 0)
         self._format_changed(self.format.currentText())
 
     def _format_changed(self, name: str) -> None:
-        jpeg = name == "JPEG"
-        self.quality.setEnabled(jpeg)
-        if jpeg:
+        eight = name in EIGHT_BIT
+        self.quality.setEnabled(name in WITH_QUALITY)
+        if eight:
             self.bit_depth.setCurrentIndex(0)
-        self.bit_depth.setEnabled(not jpeg)  # JPEG is 8-bit only
+        self.bit_depth.setEnabled(not eight)  # JPEG, WebP and BMP hold 8 bits per channel
         p = Path(self.path.text())
         self.path.setText(str(p.with_suffix(FORMATS[name])))
 
@@ -66,6 +75,31 @@ class ExportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Export as", self.path.text(), f"{name} (*{FORMATS[name]})")
         if path:
             self.path.setText(path)
+
+    def accept(self) -> None:
+        """Stays open with the reason when the file cannot be written as asked; asks before
+        replacing an existing file."""
+        from app.core.errors import ExportError
+        from app.core.export import check_output_path
+
+        path = self.options().path
+        try:
+            check_output_path(path, overwrite=True, protect=[self.source] if self.source else [])
+        except ExportError as e:
+            self.problem.setText(str(e))
+            self.problem.show()
+            return
+        if path.exists() and not self.confirm_replace(path):
+            return
+        self.problem.hide()
+        super().accept()
+
+    def confirm_replace(self, path: Path) -> bool:
+        """Whether to replace an existing file (tests replace this to answer without a dialog)."""
+        answer = QMessageBox.question(self, "Replace file?", f"{path.name} already exists in {path.parent}. Replace it?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def options(self) -> ExportOptions:
         return ExportOptions(Path(self.path.text()).expanduser(), int(self.bit_depth.currentData()), self.quality.value())
