@@ -85,6 +85,7 @@ def build_menus(win) -> dict[str, QAction]:
     sm = add(v, "show_mask", "Show &mask overlay", lambda on: win.set_view("mask", on), ["M"], checkable=True)
     sm.setChecked(True)
     add(v, "split", "&Before | after split", lambda on: win.set_view("split", on), ["Ctrl+\\"], checkable=True)
+    add(v, "next_area", "Next area (canvas, panel, photos)", win.focus_next_area, ["F6"])
     hold = QAction("Hold \\ to compare with the original", win)
     hold.setEnabled(False)
     v.addAction(hold)

@@ -182,6 +182,19 @@ class MainWindow(FileOps, QMainWindow):
         }
         self.status.show_info(tips.get(name, ""))
 
+    def focus_next_area(self) -> None:
+        """F6: the keyboard moves between the canvas, the settings panel and the photo strip."""
+        from PySide6.QtWidgets import QApplication
+
+        focus = QApplication.focusWidget()
+        panel_first = next((w for w in self.panel.keyboard_order() if w.isEnabled()), self.panel.model)
+        if focus is self.canvas or focus is None:
+            panel_first.setFocus(Qt.FocusReason.TabFocusReason)
+        elif focus is not None and self.panel.isAncestorOf(focus):
+            self.strip.setFocus(Qt.FocusReason.TabFocusReason)
+        else:
+            self.canvas.setFocus(Qt.FocusReason.TabFocusReason)
+
     def set_view(self, what: str, on: bool) -> None:
         if what == "mask":
             self.canvas.show_mask = on

@@ -132,3 +132,35 @@ def test_webp_and_bmp_exports_are_written_at_8_bits(tmp_path):
         with Image.open(out) as im:
             rgb = np.asarray(im.convert("RGB")).astype(int)
         assert rgb.shape == (30, 40, 3) and (rgb[..., 0] - rgb[..., 1]).mean() > 10  # red-ish: the colour arrived
+
+
+def test_the_panel_is_usable_from_the_keyboard(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    panel = window.panel
+    panel.show_colour((0.8, 0.2, 0.2), ["#123456", "#abcdef"])
+    qtbot.wait(50)  # new swatches are shown by the layout on the next event loop pass
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_F6)  # from the canvas into the panel
+    assert QApplication.focusWidget() is panel.model
+    reachable = [w for w in panel.keyboard_order() if w.isEnabled() and w.isVisible()]
+    assert panel.colour_button in reachable and panel.recent_buttons[1] in reachable
+    seen = [QApplication.focusWidget()]
+    for _ in range(len(reachable) - 1):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    assert seen == reachable  # every control, in reading order, swatches included
+    chosen = []
+    panel.colour_chosen.connect(chosen.append)
+    panel.recent_buttons[1].setFocus()
+    qtbot.keyClick(panel.recent_buttons[1], Qt.Key.Key_Space)
+    assert chosen and abs(chosen[0][0] - 0xab / 255) < 1e-6
+    panel.model.setFocus()
+    before = panel.model.currentIndex()
+    qtbot.keyClick(panel.model, Qt.Key.Key_Down)
+    assert panel.model.currentIndex() != before  # the model combo changes from the keyboard
+    qtbot.keyClick(panel.model, Qt.Key.Key_F6)  # on to the photo strip, then back to the canvas
+    assert QApplication.focusWidget() is window.strip
+    qtbot.keyClick(window.strip, Qt.Key.Key_F6)
+    assert QApplication.focusWidget() is window.canvas

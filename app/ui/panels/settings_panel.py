@@ -11,7 +11,9 @@ WORK_SIZES = (256, 384, 512, 768, 1024)
 
 
 def _swatch_style(hex_colour: str) -> str:
-    return f"background:{hex_colour}; border:1px solid #222; min-width:18px; min-height:18px;"
+    # a visible ring when the swatch has the keyboard focus (the colour hides Qt's own focus frame)
+    return (f"QPushButton {{ background:{hex_colour}; border:1px solid #222; min-width:18px; min-height:18px; }}"
+            "QPushButton:focus { border:2px solid #4aa3ff; }")
 
 
 class SettingsPanel(QWidget):
@@ -60,6 +62,8 @@ class SettingsPanel(QWidget):
         row = QHBoxLayout()
         self.colour_button = QPushButton()
         self.colour_button.setToolTip("Choose the colour for new hints (H).")
+        self.colour_button.setAccessibleName("Hint colour")
+        self.colour_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.colour_hex = QLabel()
         row.addWidget(self.colour_button)
         row.addWidget(self.colour_hex, 1)
@@ -85,11 +89,13 @@ class SettingsPanel(QWidget):
 
         mask_box = QGroupBox("Mask")
         ml = QGridLayout(mask_box)
+        self.mask_buttons: list[QPushButton] = []
         for i, (op, title) in enumerate((("invert", "Invert"), ("clear", "Clear"), ("fill", "Fill"),
                                          ("grow", "Grow"), ("shrink", "Shrink"))):
             b = QPushButton(title)
             b.clicked.connect(lambda _=False, o=op: self.mask_op.emit(o))
             ml.addWidget(b, i // 3, i % 3)
+            self.mask_buttons.append(b)
         lay.addWidget(mask_box)
 
         view_box = QGroupBox("View")
@@ -116,6 +122,22 @@ class SettingsPanel(QWidget):
         self.show_mask.toggled.connect(lambda on: self.view_changed.emit("mask", on))
         self.split.toggled.connect(lambda on: self.view_changed.emit("split", on))
         self._loading = False
+        self.recent_buttons: list[QPushButton] = []
+        for w in self.keyboard_order():
+            if w.focusPolicy() == Qt.FocusPolicy.NoFocus or w.focusPolicy() == Qt.FocusPolicy.ClickFocus:
+                w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._chain_tab_order()
+
+    def keyboard_order(self) -> list[QWidget]:
+        """Every control in the order Tab visits them: top to bottom, left to right."""
+        return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
+                self.colour_button, *self.recent_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
+                *self.mask_buttons, self.show_mask, self.split]
+
+    def _chain_tab_order(self) -> None:
+        order = self.keyboard_order()
+        for a, b in zip(order, order[1:]):
+            QWidget.setTabOrder(a, b)
 
     # ---- building blocks ----------------------------------------------------------------------
     def _slider(self, lo: int, hi: int, value: int, unit: str):
@@ -187,13 +209,18 @@ class SettingsPanel(QWidget):
             w = self.recent.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
+        self.recent_buttons = []
         for i, hx in enumerate(recent[:12]):
             b = QPushButton()
             b.setFixedSize(22, 22)
             b.setStyleSheet(_swatch_style(hx))
             b.setToolTip(hx)
+            b.setAccessibleName(f"Recent hint colour {hx}")
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             b.clicked.connect(lambda _=False, h=hx: self._choose(QColor(h)))
             self.recent.addWidget(b, i // 6, i % 6)
+            self.recent_buttons.append(b)
+        self._chain_tab_order()
 
     def _pick_colour(self) -> None:
         c = QColorDialog.getColor(QColor(self.colour_hex.text() or "#cc4433"), self, "Hint colour")
