@@ -92,4 +92,8 @@ def build_menus(win) -> dict[str, QAction]:
     toolbar.addSeparator()
     for name in ("fit", "actual", "show_mask", "split"):
         toolbar.addAction(acts[name])
+
+    h = bar.addMenu("&Help")
+    add(h, "shortcuts", "&Keyboard and mouse…", win.show_shortcuts, ["F1", "Ctrl+/"])
+    add(h, "about", "&About Huebrush", win.show_about)
     return acts

@@ -95,7 +95,7 @@ class MainWindow(FileOps, QMainWindow):
         self.scheduler = PreviewScheduler(self.executor, self)
         self.executor.preview_ready.connect(self._on_preview_ready)
         self.executor.preview_failed.connect(self._on_preview_failed)
-        self.executor.busy_changed.connect(self.status.busy.setVisible)
+        self.executor.busy_changed.connect(self.status.set_busy)
 
         self.actions = build_menus(self)
         self._wire_panel()
@@ -181,6 +181,23 @@ class MainWindow(FileOps, QMainWindow):
                        "alternatives; Enter adds, Shift+Enter subtracts, Esc discards, R all regions.",
         }
         self.status.show_info(tips.get(name, ""))
+
+    def show_shortcuts(self):
+        """F1: every shortcut and gesture, searchable (kept open beside the work)."""
+        from app.ui.dialogs.help_dialog import ShortcutsDialog
+
+        dlg = getattr(self, "_shortcuts_dialog", None)
+        if dlg is None:
+            dlg = self._shortcuts_dialog = ShortcutsDialog(self.actions, self)
+        dlg.show()
+        dlg.raise_()
+        dlg.search.setFocus()
+        return dlg
+
+    def show_about(self) -> None:
+        from app.ui.dialogs.help_dialog import show_about
+
+        show_about(self)
 
     def focus_next_area(self) -> None:
         """F6: the keyboard moves between the canvas, the settings panel and the photo strip."""

@@ -21,9 +21,16 @@ class StatusBar(QStatusBar):
         self.busy.setMaximumHeight(14)
         self.busy.setVisible(False)
         self.busy.setToolTip("Computing the preview\u2026")
+        self.busy_label = QLabel("Colouring\u2026")
+        self.busy_label.setVisible(False)
         self.addWidget(self.message, 1)
-        for w in (self.busy, self.size, self.zoom, self.lightness, self.model, self.preview):
+        for w in (self.busy_label, self.busy, self.size, self.zoom, self.lightness, self.model, self.preview):
             self.addPermanentWidget(w)
+
+    def set_busy(self, on: bool) -> None:
+        """While a preview computes: a moving bar and the word, beside the last preview's time."""
+        self.busy.setVisible(on)
+        self.busy_label.setVisible(on)
 
     def show_error(self, text: str) -> None:
         self.message.setStyleSheet("color:#ff8a80; font-weight:bold;")
