@@ -26,6 +26,7 @@ class Canvas(QWidget):
     cursor_moved = Signal(int, int, float)  # x, y, L under the cursor; x = -1 when outside
     tool_changed = Signal(str)
     view_changed = Signal()
+    brush_changed = Signal(float)  # the brush radius in photo pixels
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,8 +127,28 @@ class Canvas(QWidget):
         self.update()
 
     def resize_brush(self, factor: float) -> None:
-        self.brush_radius = float(min(max(self.brush_radius * factor, 1.0), 2000.0))
+        self.set_brush_radius(self.brush_radius * factor)
+
+    def set_brush_radius(self, radius: float, show: bool = True) -> None:
+        """The brush radius in photo pixels (0.5-2000); with ``show`` its diameter is drawn beside
+        the cursor for a moment, as [ and ] change it."""
+        radius = float(min(max(radius, 0.5), 2000.0))
+        if radius == self.brush_radius:
+            return
+        self.brush_radius = radius
+        if show:
+            import time
+
+            self._size_shown_until = time.monotonic() + 1.2
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(1300, self.update)
+        self.brush_changed.emit(radius)
         self.update()
+
+    def set_zoom_percent(self, percent: float) -> None:
+        """Zoom to ``percent`` about the centre of the view (the status bar's zoom field, 50/100/200 %)."""
+        self.zoom_about(float(percent) / 100.0, QPointF(self.width() / 2, self.height() / 2))
 
     # ---- view maths ---------------------------------------------------------------------------
     def _set_view(self, zoom: float, image_pt: QPointF, widget_pt: QPointF) -> None:
@@ -192,12 +213,31 @@ class Canvas(QWidget):
             p.setPen(QColor(255, 255, 255))
             p.drawText(QRectF(8, 6, 300, 18), Qt.AlignmentFlag.AlignLeft, "original (release \\ to see the result)")
         if self.tool.uses_brush_size and self.rect().contains(self._mouse.toPoint()):
-            r = self.brush_radius * self.zoom
+            # never smaller than a few screen pixels: at fit on a 24 MP photo the true circle is a dot
+            r = max(self.brush_radius * self.zoom, 3.0)
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(QColor(0, 0, 0), 1.5))
             p.drawEllipse(self._mouse, r, r)
             p.setPen(QPen(QColor(255, 255, 255), 1.0))
             p.drawEllipse(self._mouse, r + 1.2, r + 1.2)
+            if r <= 4.0:  # a small crosshair says where the tiny brush is
+                m = self._mouse
+                p.drawLine(QPointF(m.x() - 8, m.y()), QPointF(m.x() - 5, m.y()))
+                p.drawLine(QPointF(m.x() + 5, m.y()), QPointF(m.x() + 8, m.y()))
+                p.drawLine(QPointF(m.x(), m.y() - 8), QPointF(m.x(), m.y() - 5))
+                p.drawLine(QPointF(m.x(), m.y() + 5), QPointF(m.x(), m.y() + 8))
+            if self.brush_size_label_shown():
+                text = f"{2 * self.brush_radius:.0f} px"
+                box = QRectF(self._mouse.x() + r + 6, self._mouse.y() - 9, 80, 18)
+                p.setPen(QColor(0, 0, 0))
+                p.drawText(box.translated(1, 1), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+                p.setPen(QColor(255, 255, 255))
+                p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def brush_size_label_shown(self) -> bool:
+        import time
+
+        return time.monotonic() < getattr(self, "_size_shown_until", 0.0)
 
     def _visible(self, level_scale: int, shape) -> tuple[int, int, int, int] | None:
         """The visible part of the photo in the level's pixels (x0, y0, x1, y1)."""
@@ -279,8 +319,10 @@ class Canvas(QWidget):
             self.tool.move(self.to_image(pos), e.modifiers())
         old = self._mouse
         self._mouse = pos
-        if self.tool.uses_brush_size:  # repaint only around the old and new round cursor
-            r = self.brush_radius * self.zoom + 4
+        if self.tool.uses_brush_size and self.brush_size_label_shown():
+            self.update()  # the size readout beside the cursor moves with it
+        elif self.tool.uses_brush_size:  # repaint only around the old and new round cursor
+            r = max(self.brush_radius * self.zoom, 3.0) + 10
             for c in (old, pos):
                 self.update(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r).toAlignedRect())
         self._report_cursor(pos)
@@ -315,8 +357,10 @@ class Canvas(QWidget):
 
     def wheelEvent(self, e: QWheelEvent) -> None:
         delta = e.angleDelta()
-        if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom_about(self.zoom * (1.0015 ** delta.y()), e.position())
+        if e.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            # Alt turns a vertical wheel into a horizontal one on some systems: take whichever moved
+            steps = delta.y() or delta.x()
+            self.zoom_about(self.zoom * (1.0015 ** steps), e.position())
         elif e.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.pan_by(delta.y() / 2, 0)
         else:

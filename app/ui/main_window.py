@@ -100,6 +100,11 @@ class MainWindow(FileOps, QMainWindow):
         self.actions = build_menus(self)
         self._wire_panel()
         self.canvas.zoom_changed.connect(self.status.set_zoom)
+        self.status.zoom_requested.connect(self.canvas.set_zoom_percent)
+        self.canvas.brush_changed.connect(self.panel.show_brush_radius)
+        self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
+        self.panel.show_brush_radius(self.canvas.brush_radius)
+        self._build_history()
         self.canvas.cursor_moved.connect(self.status.set_cursor)
         self.canvas.tool_changed.connect(self._on_tool_changed)
         self.strip.photo_selected.connect(lambda i: self.set_current(self.states[i]))
@@ -181,6 +186,23 @@ class MainWindow(FileOps, QMainWindow):
                        "alternatives; Enter adds, Shift+Enter subtracts, Esc discards, R all regions.",
         }
         self.status.show_info(tips.get(name, ""))
+
+    def _build_history(self) -> None:
+        """View > History panel: Qt's undo view over the current photo's undo stack."""
+        from PySide6.QtWidgets import QDockWidget, QUndoView
+
+        self.history = QUndoView(self.undo_group)
+        self.history.setEmptyLabel("Opened")
+        self.history_dock = QDockWidget("History", self)
+        self.history_dock.setObjectName("history")
+        self.history_dock.setWidget(self.history)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.history_dock.hide()
+        self.history_dock.visibilityChanged.connect(
+            lambda on: "history" in self.actions and self.actions["history"].setChecked(on))
+
+    def set_history_visible(self, on: bool) -> None:
+        self.history_dock.setVisible(on)
 
     def show_shortcuts(self):
         """F1: every shortcut and gesture, searchable (kept open beside the work)."""

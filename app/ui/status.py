@@ -2,16 +2,30 @@
 last preview time, a busy indicator, and a one-sentence message slot for errors."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QStatusBar, QWidget
+
+ZOOM_PRESETS = (25, 50, 100, 200, 400)
 
 
 class StatusBar(QStatusBar):
+    zoom_requested = Signal(float)  # percent typed or picked in the zoom field
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message = QLabel()
         self.message.setWordWrap(False)
         self.size = QLabel()
-        self.zoom = QLabel()
+        self.zoom = QComboBox()
+        self.zoom.setEditable(True)
+        self.zoom.setToolTip("Zoom: pick a step or type a percentage and press Enter.")
+        self.zoom.setAccessibleName("Zoom")
+        self.zoom.setMinimumContentsLength(5)
+        for z in ZOOM_PRESETS:
+            self.zoom.addItem(f"{z}%", z)
+        self.zoom.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.zoom.activated.connect(lambda i: self.zoom_requested.emit(float(self.zoom.itemData(i))))
+        self.zoom.lineEdit().returnPressed.connect(self._typed_zoom)
         self.lightness = QLabel()
         self.model = QLabel()
         self.preview = QLabel()
@@ -52,7 +66,18 @@ class StatusBar(QStatusBar):
         self.set_preview(state)
 
     def set_zoom(self, zoom: float) -> None:
-        self.zoom.setText(f"{zoom * 100:.0f}%")
+        self.zoom.blockSignals(True)
+        self.zoom.setEditText(f"{zoom * 100:.0f}%")
+        self.zoom.blockSignals(False)
+
+    def _typed_zoom(self) -> None:
+        text = self.zoom.currentText().strip().rstrip("%").strip()
+        try:
+            percent = float(text)
+        except ValueError:
+            return
+        if 1.0 <= percent <= 3200.0:
+            self.zoom_requested.emit(percent)
 
     def set_cursor(self, x: int, y: int, L: float) -> None:
         self.lightness.setText(f"x {x}, y {y}  L {L:.1f}" if x >= 0 else "")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 WORK_SIZES = (256, 384, 512, 768, 1024)
 
@@ -25,6 +25,7 @@ class SettingsPanel(QWidget):
     delete_hint = Signal()
     mask_op = Signal(str)  # invert | clear | fill | grow | shrink
     view_changed = Signal(str, bool)  # ("mask", on) | ("split", on)
+    brush_radius_edited = Signal(float)  # photo pixels
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +90,14 @@ class SettingsPanel(QWidget):
 
         mask_box = QGroupBox("Mask")
         ml = QGridLayout(mask_box)
+        self.brush_size = QSpinBox()
+        self.brush_size.setRange(1, 4000)
+        self.brush_size.setSuffix(" px")
+        self.brush_size.setToolTip("Brush diameter in photo pixels ([ and ] change it).")
+        self.brush_size.setAccessibleName("Brush size")
+        ml.addWidget(QLabel("Brush size"), 2, 0)
+        ml.addWidget(self.brush_size, 2, 1, 1, 2)
+        self.brush_size.valueChanged.connect(lambda v: self._loading or self.brush_radius_edited.emit(v / 2.0))
         self.mask_buttons: list[QPushButton] = []
         for i, (op, title) in enumerate((("invert", "Invert"), ("clear", "Clear"), ("fill", "Fill"),
                                          ("grow", "Grow"), ("shrink", "Shrink"))):
@@ -132,7 +141,7 @@ class SettingsPanel(QWidget):
         """Every control in the order Tab visits them: top to bottom, left to right."""
         return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
                 self.colour_button, *self.recent_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
-                *self.mask_buttons, self.show_mask, self.split]
+                *self.mask_buttons, self.brush_size, self.show_mask, self.split]
 
     def _chain_tab_order(self) -> None:
         order = self.keyboard_order()
@@ -200,6 +209,12 @@ class SettingsPanel(QWidget):
             j = self.work_size.count() - 1
         self.work_size.setCurrentIndex(j)
         self._loading = False
+
+    def show_brush_radius(self, radius: float) -> None:
+        """Mirror the canvas's brush (radius in photo pixels) as its diameter, without echoing back."""
+        was, self._loading = self._loading, True
+        self.brush_size.setValue(max(1, round(2 * radius)))
+        self._loading = was
 
     def show_colour(self, rgb: tuple[float, float, float], recent: list[str]) -> None:
         c = QColor.fromRgbF(*rgb)

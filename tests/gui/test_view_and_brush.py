@@ -1,0 +1,70 @@
+"""View and brush controls an editor's user expects: zoom field and steps, Alt/Ctrl+wheel, brush
+size readout and field, the History panel."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.helpers import open_photo, paint_stroke, write_photo
+
+pytestmark = pytest.mark.gui
+
+
+def _wheel(widget, pos: QPoint, dy: int, mods) -> None:
+    p = QPointF(pos)
+    ev = QWheelEvent(p, QPointF(widget.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, dy), Qt.MouseButton.NoButton,
+                     mods, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_zoom_field_steps_and_wheel_zoom(qtbot, window, tmp_path):
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    canvas, status = window.canvas, window.status
+    window.actions["zoom_200"].trigger()
+    assert canvas.zoom == pytest.approx(2.0) and status.zoom.currentText() == "200%"
+    window.actions["zoom_50"].trigger()
+    assert canvas.zoom == pytest.approx(0.5)
+    status.zoom.setEditText("150")
+    status.zoom.lineEdit().returnPressed.emit()
+    assert canvas.zoom == pytest.approx(1.5) and status.zoom.currentText() == "150%"
+    status.zoom.activated.emit(status.zoom.findData(400))
+    assert canvas.zoom == pytest.approx(4.0)
+    for mods in (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier):
+        before = canvas.zoom
+        _wheel(canvas, canvas.rect().center(), -240, mods)
+        assert canvas.zoom < before  # wheel down zooms out with either modifier
+    before = canvas.zoom
+    _wheel(canvas, canvas.rect().center(), -240, Qt.KeyboardModifier.NoModifier)
+    assert canvas.zoom == before  # a plain wheel scrolls
+
+
+def test_brush_size_is_a_number_in_the_panel_and_beside_the_cursor(qtbot, window, tmp_path):
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    canvas, panel = window.canvas, window.panel
+    canvas.setFocus()
+    assert panel.brush_size.value() == round(2 * canvas.brush_radius)
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
+    assert panel.brush_size.value() == round(2 * canvas.brush_radius) and canvas.brush_size_label_shown()
+    panel.brush_size.setValue(12)
+    assert canvas.brush_radius == 6.0
+    canvas.zoom_about(0.01, canvas.rect().center())  # far out: the outline must stay visible
+    qtbot.mouseMove(canvas, canvas.rect().center())
+    img = canvas.grab().toImage()
+    c = canvas.rect().center()
+    ring = [img.pixelColor(c.x() + dx, c.y()) for dx in (-4, -3, 3, 4)]
+    assert any(px.value() < 40 or px.value() > 215 for px in ring)
+
+
+def test_history_panel_lists_edits_and_goes_back(qtbot, window, tmp_path):
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    window.actions["history"].trigger()
+    assert window.history_dock.isVisible()
+    paint_stroke(qtbot, window, [(40, 40), (80, 40)])
+    paint_stroke(qtbot, window, [(40, 120), (80, 120)])
+    assert window.history.model().rowCount() == 3  # "Opened" and two strokes
+    assert state.undo_stack.count() == 2
+    window.history.setCurrentIndex(window.history.model().index(1, 0))  # back to after the first stroke
+    assert state.undo_stack.index() == 1 and state.mask.data[120, 60] == False  # noqa: E712
+    assert state.mask.data[40, 60]
