@@ -92,3 +92,16 @@ def display(state) -> np.ndarray:
 def chroma(rgb: np.ndarray) -> np.ndarray:
     rgb = rgb.astype(np.int16)
     return rgb.max(axis=-1) - rgb.min(axis=-1)
+
+
+def pointer_to(widget, pos) -> None:
+    """A plain mouse move (no button) delivered to the widget, as the window system sends it
+    (QTest's mouseMove is not delivered after a click in another widget of the window)."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    p = QPointF(pos)
+    ev = QMouseEvent(QMouseEvent.Type.MouseMove, p, widget.mapToGlobal(p), Qt.MouseButton.NoButton,
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)

@@ -5,21 +5,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from tests.gui.helpers import open_photo, write_photo
+from tests.gui.helpers import open_photo, pointer_to, write_photo
 
 pytestmark = pytest.mark.gui
-
-
-def _pointer_to(widget, pos: QPoint) -> None:
-    """A plain mouse move (no button) delivered to the widget, as the window system sends it."""
-    from PySide6.QtCore import QPointF
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
-
-    p = QPointF(pos)
-    ev = QMouseEvent(QMouseEvent.Type.MouseMove, p, widget.mapToGlobal(p), Qt.MouseButton.NoButton,
-                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, ev)
 
 
 def test_space_drag_pans_even_when_the_photo_strip_has_the_focus(qtbot, window, tmp_path):
@@ -32,8 +20,8 @@ def test_space_drag_pans_even_when_the_photo_strip_has_the_focus(qtbot, window, 
     qtbot.mouseClick(window.strip.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
     assert not canvas.hasFocus()
     start = canvas.rect().center()
-    _pointer_to(canvas, start + QPoint(5, 5))  # the pointer comes over the canvas
-    _pointer_to(canvas, start)
+    pointer_to(canvas, start + QPoint(5, 5))  # the pointer comes over the canvas
+    pointer_to(canvas, start)
     before_mask = window.state.mask.data.copy()
     origin = canvas.to_image(start)
     qtbot.keyPress(window.strip, Qt.Key.Key_Space)

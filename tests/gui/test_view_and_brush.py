@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.helpers import open_photo, paint_stroke, write_photo
+from tests.gui.helpers import open_photo, paint_stroke, pointer_to, write_photo
 
 pytestmark = pytest.mark.gui
 
@@ -50,7 +50,7 @@ def test_brush_size_is_a_number_in_the_panel_and_beside_the_cursor(qtbot, window
     panel.brush_size.setValue(12)
     assert canvas.brush_radius == 6.0
     canvas.zoom_about(0.01, canvas.rect().center())  # far out: the outline must stay visible
-    qtbot.mouseMove(canvas, canvas.rect().center())
+    pointer_to(canvas, canvas.rect().center())
     img = canvas.grab().toImage()
     c = canvas.rect().center()
     ring = [img.pixelColor(c.x() + dx, c.y()) for dx in (-4, -3, 3, 4)]
