@@ -3,7 +3,8 @@
 train     --model maskgan|iizuka --data DIR --out RUN [--minutes M] [--steps N] [--batch B]
           [--size S] [--resume CKPT] [--seed S] [--export PATH]   (also under torchrun)
 evaluate  forwarded to training.evaluate (metrics JSON for a registered model)
-export    RUN/best.pt -> shipping safetensors + sidecar (maskgan)
+export    RUN/last.pt (or best.pt) -> shipping safetensors + sidecar (maskgan)
+grid      historical-bw photos side by side under several weights files (model cards)
 """
 from __future__ import annotations
 
@@ -141,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(evaluate_main(rest) or 0)
     if cmd == "export":
         return export(rest)
-    print(f"unknown command {cmd!r}: use train, evaluate or export", file=sys.stderr)
+    if cmd == "grid":
+        from .grid import main as grid_main
+
+        return grid_main(rest)
+    print(f"unknown command {cmd!r}: use train, evaluate, export or grid", file=sys.stderr)
     return 2
 
 

@@ -200,6 +200,11 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         state.update(ck["state"])
         weights = torch.as_tensor(ck["rebalance"])
         log.write(event="resume", path=str(args.resume), step=state["step"], seconds=state["seconds"])
+        before = ck.get("args", {}).get("rebalance")
+        if before is not None and float(before) != float(args.rebalance):  # a change of the loss's weighting
+            lam = min(max(args.rebalance, 0.0), 1.0)
+            weights = torch.from_numpy(rebalance_weights(bin_counts(photos, bins.cpu(), rng), bins.cpu().numpy(), lam=lam))
+            log.write(event="rebalance", before=before, now=args.rebalance)
     else:
         lam = min(max(args.rebalance, 0.0), 1.0)
         counts = bin_counts(photos, bins.cpu(), rng)
