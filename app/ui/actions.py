@@ -56,8 +56,9 @@ def build_menus(win) -> dict[str, QAction]:
 
     m = bar.addMenu("&Mask")
     for op, text, keys in (("invert", "&Invert", ["Ctrl+I"]), ("clear", "&Clear", ["Ctrl+Shift+Backspace"]),
-                           ("fill", "&Fill whole photo", []), ("grow", "&Grow (half the brush size)", []),
-                           ("shrink", "&Shrink (half the brush size)", [])):
+                           ("fill", "&Fill whole photo", []), ("grow", "&Grow by\u2026", []),
+                           ("shrink", "&Shrink by\u2026", []), ("smooth", "S&mooth edge\u2026", []),
+                           ("feather", "F&eather edge\u2026", [])):
         add(m, f"mask_{op}", text, lambda _=False, o=op: win.mask_operation(o), keys)
 
     t = bar.addMenu("&Tools")

@@ -317,6 +317,8 @@ class Canvas(QWidget):
             self.update()
         elif self._tool_active:
             self.tool.move(self.to_image(pos), e.modifiers())
+        elif self.state is not None and not self.compare:
+            self.tool.hover(self.to_image(pos), e.modifiers())
         old = self._mouse
         self._mouse = pos
         if self.tool.uses_brush_size and self.brush_size_label_shown():
@@ -326,6 +328,13 @@ class Canvas(QWidget):
             for c in (old, pos):
                 self.update(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r).toAlignedRect())
         self._report_cursor(pos)
+
+    def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:
+        if (e.button() == Qt.MouseButton.LeftButton and self.state is not None and not self.compare and not self._space
+                and self.tool.double_click(self.to_image(e.position()), e.modifiers())):
+            self.update()
+            return
+        self.mousePressEvent(e)
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:
         pos = e.position()

@@ -180,7 +180,7 @@ class MainWindow(FileOps, QMainWindow):
         tips = {
             "brush": "Brush: paint where colour goes ([ and ] change the size, Alt erases).",
             "eraser": "Eraser: remove mask ([ and ] change the size).",
-            "lasso": "Lasso: drag around an area to fill it (Alt-drag removes).",
+            "lasso": "Lasso: drag around an area, or click corners and double-click, to fill it (Alt removes).",
             "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
             "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for "
                        "alternatives; Enter adds, Shift+Enter subtracts, Esc discards, R all regions.",
@@ -253,21 +253,46 @@ class MainWindow(FileOps, QMainWindow):
         self.app_settings.add_recent_colour(QColor.fromRgbF(*rgb).name())
         self.panel.show_colour(self.hint_rgb, self.app_settings.recent_colours)
 
-    def mask_operation(self, op: str) -> None:
+    def ask_pixels(self, title: str, label: str, value: int) -> int | None:
+        """A number of photo pixels from a small dialog (tests replace this to answer without one)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        px, ok = QInputDialog.getInt(self, title, label, value, 1, 1000)
+        return int(px) if ok else None
+
+    def mask_operation(self, op: str, px: int | None = None) -> None:
+        """Invert, clear, fill; grow, shrink or smooth by ``px`` photo pixels (asked when None);
+        "feather" sets the soft edge the colour fades in over."""
         from app.ui.undo_commands import push_mask_edit
 
         if self.state is None:
             return
-        grow_px = max(1, int(round(self.canvas.brush_radius / 2)))
+        if op == "feather":
+            px = px if px is not None else self.ask_pixels("Feather mask edge", "Soft edge (photo pixels):",
+                                                           int(round(self.state.settings.feather)) or 4)
+            if px is not None:
+                self.panel.feather.setValue(int(px))  # the panel's slider sets the setting, with undo
+            return
+        if op in ("grow", "shrink", "smooth") and px is None:
+            default = max(1, int(round(self.canvas.brush_radius / 2)))
+            px = self.ask_pixels(f"{op.capitalize()} mask", "By how many photo pixels:", default)
+            if px is None:
+                return
+        n = int(px or 0)
         labels = {"invert": "Invert mask", "clear": "Clear mask", "fill": "Fill mask",
-                  "grow": f"Grow mask {grow_px} px", "shrink": f"Shrink mask {grow_px} px"}
+                  "grow": f"Grow mask {n} px", "shrink": f"Shrink mask {n} px", "smooth": f"Smooth mask {n} px"}
         ops = {"invert": lambda m: m.invert(), "clear": lambda m: m.clear(), "fill": lambda m: m.fill(),
-               "grow": lambda m: m.grow(grow_px), "shrink": lambda m: m.shrink(grow_px)}
+               "grow": lambda m: m.grow(n), "shrink": lambda m: m.shrink(n), "smooth": lambda m: m.smooth(n)}
         H, W = self.state.shape
-        if op in ("grow", "shrink") and H * W >= MASK_WORKER_PIXELS:
+        if op in ("grow", "shrink", "smooth") and H * W >= MASK_WORKER_PIXELS:
             self._mask_op_in_worker(self.state, labels[op], ops[op])
         else:
             push_mask_edit(self.state, labels[op], ops[op])
+
+    def _panel_mask_op(self, op: str) -> None:
+        """The panel's quick buttons: Grow and Shrink by half the brush size, no dialog."""
+        quick = max(1, int(round(self.canvas.brush_radius / 2))) if op in ("grow", "shrink") else None
+        self.mask_operation(op, quick)
 
     def _mask_op_in_worker(self, state, label: str, edit) -> None:
         """Grow/shrink of a big mask: the morphology (~0.3 s at 24 MP) runs on a scratch copy in a
@@ -317,7 +342,7 @@ class MainWindow(FileOps, QMainWindow):
         p.colour_chosen.connect(self._colour_chosen)
         p.recolour_hint.connect(lambda: self.canvas.tools["hint"].recolour_selected(self.hint_rgb))
         p.delete_hint.connect(lambda: self.canvas.tools["hint"].delete_selected())
-        p.mask_op.connect(self.mask_operation)
+        p.mask_op.connect(self._panel_mask_op)
         p.view_changed.connect(self.set_view)
         p.reference_requested.connect(self.choose_reference)
         p.reference_cleared.connect(lambda: self.state is not None and self.state.set_reference(None, None))

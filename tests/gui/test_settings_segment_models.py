@@ -259,7 +259,7 @@ def test_grow_of_a_big_mask_runs_in_a_worker_as_one_undo_step(qtbot, window, pho
     before = st.mask.data.copy()
     steps = st.undo_stack.count()
     monkeypatch.setattr(mw, "MASK_WORKER_PIXELS", 0)  # treat this photo as a 24 MP one
-    window.mask_operation("grow")
+    window.mask_operation("grow", 10)
     assert window._mask_tasks  # the morphology is in flight off the GUI thread
     qtbot.waitUntil(lambda: st.undo_stack.count() == steps + 1, timeout=20_000)
     assert st.mask.data.sum() > before.sum() and (st.mask.data | before).sum() == st.mask.data.sum()

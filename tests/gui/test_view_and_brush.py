@@ -68,3 +68,53 @@ def test_history_panel_lists_edits_and_goes_back(qtbot, window, tmp_path):
     window.history.setCurrentIndex(window.history.model().index(1, 0))  # back to after the first stroke
     assert state.undo_stack.index() == 1 and state.mask.data[120, 60] == False  # noqa: E712
     assert state.mask.data[40, 60]
+
+
+def test_polygonal_lasso_clicks_corners_and_closes_with_a_double_click_or_enter(qtbot, window, tmp_path):
+    from tests.gui.helpers import image_to_widget
+
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    canvas = window.canvas
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_L)
+    corners = [(40, 40), (200, 40), (200, 160), (40, 160)]
+    for x, y in corners[:-1]:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, x, y))
+    assert canvas.tool.polygon_in_progress is not None and len(canvas.tool.polygon_in_progress) == 3
+    assert not state.mask.data.any()  # nothing filled while the polygon is open
+    qtbot.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, *corners[-1]))
+    m = state.mask.data
+    assert canvas.tool.polygon_in_progress is None and m[100, 120] and not m[10, 10] and not m[100, 230]
+    assert state.undo_stack.count() == 1
+    # Alt + corners + Enter removes a triangle; Backspace takes a corner back first
+    for x, y in ((60, 60), (150, 60), (60, 140), (300, 220)):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, image_to_widget(window, x, y))
+    qtbot.keyClick(canvas, Qt.Key.Key_Backspace)  # the last corner, (300, 220), was a slip
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    assert not state.mask.data[80, 80] and state.mask.data[150, 190] and state.undo_stack.count() == 2
+
+
+def test_mask_menu_grows_shrinks_and_smooths_by_a_number_of_pixels(qtbot, window, tmp_path):
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    paint_stroke(qtbot, window, [(100, 100), (101, 100)])
+    area = state.mask.data.sum()
+    window.ask_pixels = lambda title, label, value: 5
+    window.actions["mask_grow"].trigger()
+    grown = state.mask.data.sum()
+    assert grown > area and state.undo_stack.undoText() == "Grow mask 5 px"
+    window.actions["mask_shrink"].trigger()
+    assert state.mask.data.sum() < grown
+    state.mask.data  # a speck far away is dropped by Smooth
+    from app.ui.undo_commands import push_mask_edit
+
+    push_mask_edit(state, "speck", lambda m: m.stroke([(20, 200)], 1.0))
+    assert state.mask.data[200, 20]
+    window.actions["mask_smooth"].trigger()
+    assert not state.mask.data[200, 20] and state.mask.data[100, 100]
+    window.ask_pixels = lambda title, label, value: 12
+    window.actions["mask_feather"].trigger()
+    assert state.settings.feather == 12.0
+    window.ask_pixels = lambda title, label, value: None  # Cancel changes nothing
+    steps = state.undo_stack.count()
+    window.actions["mask_grow"].trigger()
+    assert state.undo_stack.count() == steps

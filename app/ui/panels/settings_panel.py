@@ -102,6 +102,8 @@ class SettingsPanel(QWidget):
         for i, (op, title) in enumerate((("invert", "Invert"), ("clear", "Clear"), ("fill", "Fill"),
                                          ("grow", "Grow"), ("shrink", "Shrink"))):
             b = QPushButton(title)
+            if op in ("grow", "shrink"):
+                b.setToolTip(f"{title} the mask by half the brush size (Mask menu: by any number of pixels).")
             b.clicked.connect(lambda _=False, o=op: self.mask_op.emit(o))
             ml.addWidget(b, i // 3, i % 3)
             self.mask_buttons.append(b)

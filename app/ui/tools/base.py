@@ -44,6 +44,13 @@ class Tool:
 
     def release(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None: ...
 
+    def hover(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
+        """Pointer moved with no button held (a rubber band, a hover preview)."""
+
+    def double_click(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> bool:
+        """Return True when the tool used the double-click (else it counts as a press)."""
+        return False
+
     def key_press(self, event: QKeyEvent) -> bool:
         """Return True when the tool used the key (Enter, Esc, Delete, Tab...)."""
         return False
