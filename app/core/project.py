@@ -131,6 +131,23 @@ def _find(entry: dict[str, Any] | None, base: Path) -> tuple[Path | None, bool]:
     return None, False
 
 
+def peek_photo(path: str | os.PathLike) -> str | None:
+    """The photo a project was saved for (its recorded path), from the manifest alone: quick, for
+    lists such as the recovery prompt. None when the project cannot say."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if z.getinfo(MANIFEST).file_size > _MAX_MANIFEST_BYTES:
+                return None
+            m = json.loads(z.read(MANIFEST).decode("utf-8"))
+    except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):
+        return None
+    source = m.get("source") if isinstance(m, dict) else None
+    if not isinstance(source, dict):
+        return None
+    name = source.get("absolute") or source.get("name") or source.get("relative")
+    return str(name) if isinstance(name, str) and name else None
+
+
 def load_project(path: str | os.PathLike) -> Project:
     """Read and validate a project; raises ProjectError (one sentence) when it cannot be used."""
     path = Path(path)

@@ -335,24 +335,26 @@ class FileOps:
 
         return sorted(autosave_dir().glob("*.huebrush"))
 
-    def ask_recover(self, files: list[Path]) -> bool:
-        """Whether to reopen autosaves left by a crash (tests replace this)."""
-        answer = QMessageBox.question(
-            self, "Recover unsaved work?",
-            f"Huebrush did not close properly last time. Recover {len(files)} photo(s) from autosave?")
-        return answer == QMessageBox.StandardButton.Yes
+    def ask_recover(self, files: list[Path]) -> list[Path] | bool:
+        """Which autosaves left by a crash to reopen: a list (or True for all, False for none);
+        tests replace this to answer without the dialog."""
+        from app.ui.dialogs.recovery_dialog import RecoveryDialog
+
+        dlg = RecoveryDialog(files, self)
+        return dlg.chosen() if dlg.exec() else []
 
     def offer_recovery(self) -> None:
         files = self.pending_autosaves()
         if not files:
             return
-        if self.ask_recover(files):
-            for f in files:
+        answer = self.ask_recover(files)
+        chosen = list(files) if answer is True else [] if answer is False else list(answer)
+        for f in files:
+            if f in chosen:
                 task = self.open_project(f, recovered_from=f)
                 if task is not None:
                     task.finished.connect(lambda f=f: _remove_autosave(f))
-        else:
-            for f in files:
+            else:
                 _remove_autosave(f)
 
     # ---- dialogs -----------------------------------------------------------------------------------

@@ -129,3 +129,35 @@ def test_background_autosave_writes_a_recoverable_file(qtbot, window, photo):
     paint_stroke(qtbot, window, STROKE)
     assert window.autosave_now() == 1
     qtbot.waitUntil(lambda: len(window.pending_autosaves()) == 1 and not window._tasks, timeout=20_000)
+
+
+def test_the_recovery_prompt_names_the_photos_and_recovers_only_the_ticked_ones(qtbot, window, tmp_path):
+    from app.ui.dialogs.recovery_dialog import RecoveryDialog
+    from app.ui.main_window import MainWindow
+    from tests.gui.helpers import write_photo
+
+    a = open_photo(qtbot, window, write_photo(tmp_path / "farm.png"))
+    paint_stroke(qtbot, window, STROKE)
+    open_photo(qtbot, window, write_photo(tmp_path / "harbour.png", seed=1))
+    paint_stroke(qtbot, window, STROKE)
+    assert window.autosave_now(wait=True) == 2
+    files = window.pending_autosaves()
+    dlg = RecoveryDialog(files)
+    qtbot.addWidget(dlg)
+    names = dlg.names()
+    assert sorted(n.split(" ")[0] for n in names) == ["farm.png", "harbour.png"] and all("edited" in n for n in names)
+    farm = next(i for i, n in enumerate(names) if n.startswith("farm.png"))
+    dlg.set_ticked(1 - farm, False)
+    picked = dlg.chosen()
+    assert len(picked) == 1
+
+    other = MainWindow()
+    qtbot.addWidget(other)
+    other.ask_save_changes = lambda dirty: "discard"
+    other.ask_recover = lambda fs: picked
+    with qtbot.waitSignal(other.photo_opened, timeout=20_000) as blocker:
+        other.offer_recovery()
+    assert blocker.args[0].document.path.name == "farm.png" and len(other.states) == 1
+    np.testing.assert_array_equal(blocker.args[0].mask.data, a.mask.data)
+    qtbot.waitUntil(lambda: not other.pending_autosaves(), timeout=5_000)  # the other one was discarded
+    other.close()
