@@ -27,6 +27,8 @@ class AppSettings:
     autosave_seconds: int = 60
     recent_files: list[str] = field(default_factory=list)
     recent_colours: list[str] = field(default_factory=list)  # "#rrggbb", newest first
+    overlay_colour: str = "#ff285a"  # the mask overlay's tint and edge
+    overlay_opacity: int = 19  # percent: the tint inside the mask
 
     @staticmethod
     def file() -> Path:
@@ -46,6 +48,14 @@ class AppSettings:
         lo, hi = BOUNDS["work_size"]
         s.work_size = int(min(max(s.work_size, lo), hi))
         s.autosave_seconds = min(max(s.autosave_seconds, 5), 24 * 3600)
+        s.overlay_opacity = min(max(s.overlay_opacity, 0), 100)
+        from models.colour import hex_to_rgb
+
+        try:
+            hex_to_rgb(s.overlay_colour)
+        except ValueError:
+            log.warning("%s: overlay_colour %r is not #rrggbb; using the default.", cls.file(), s.overlay_colour)
+            s.overlay_colour = cls.overlay_colour
         return s
 
     def save(self) -> None:

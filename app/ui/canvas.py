@@ -40,6 +40,7 @@ class Canvas(QWidget):
         self.brush_radius = 20.0
         self.hint_rgb: tuple[float, float, float] = (0.85, 0.25, 0.2)
         self.show_mask = True
+        self.overlay_rgba, self.edge_rgba = OVERLAY_RGBA, EDGE_RGBA
         self.split = False  # before | after with a draggable line
         self.split_x = 0.5  # as a fraction of the widget width
         self.compare = False  # held backslash: show the original
@@ -54,6 +55,16 @@ class Canvas(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._space_filter)
+
+    def set_overlay(self, hex_colour: str, opacity_percent: float) -> None:
+        """The mask overlay's colour and its tint's opacity (the edge stays opaque), e.g. cyan when
+        red hints would hide under the default red."""
+        from models.colour import hex_to_rgb
+
+        r, g, b = (int(round(c * 255)) for c in hex_to_rgb(hex_colour))
+        a = int(round(min(max(float(opacity_percent), 0.0), 100.0) * 2.55))
+        self.overlay_rgba, self.edge_rgba = (r, g, b, a), (r, g, b, 255)
+        self.update()
 
     def pointer_inside(self) -> bool:
         """Whether the pointer is over the canvas now (its last move landed inside it)."""
@@ -282,10 +293,10 @@ class Canvas(QWidget):
         if not sub.any():
             return
         rgba = np.zeros(sub.shape + (4,), np.uint8)
-        rgba[sub] = OVERLAY_RGBA
+        rgba[sub] = self.overlay_rgba
         u8 = sub.view(np.uint8)
         edge = sub & ~cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE).view(bool)
-        rgba[edge] = EDGE_RGBA
+        rgba[edge] = self.edge_rgba
         self._draw_level_image(p, rgba8_to_qimage(rgba), s, x0, y0, x0 + sub.shape[1], y0 + sub.shape[0])
 
     # ---- input --------------------------------------------------------------------------------

@@ -369,6 +369,7 @@ class FileOps:
             except OSError as e:
                 self.show_error(f"Could not save the settings to {self.app_settings.file()} ({e.strerror}).")
             self._configure_autosave()
+            self.canvas.set_overlay(self.app_settings.overlay_colour, self.app_settings.overlay_opacity)
 
     def open_batch_dialog(self) -> None:
         import importlib

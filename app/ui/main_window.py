@@ -105,6 +105,7 @@ class MainWindow(FileOps, QMainWindow):
         self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
         self.panel.show_brush_radius(self.canvas.brush_radius)
         self._build_history()
+        self.canvas.set_overlay(self.app_settings.overlay_colour, self.app_settings.overlay_opacity)
         self.canvas.cursor_moved.connect(self.status.set_cursor)
         self.canvas.tool_changed.connect(self._on_tool_changed)
         self.strip.photo_selected.connect(lambda i: self.set_current(self.states[i]))

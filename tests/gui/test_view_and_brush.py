@@ -118,3 +118,27 @@ def test_mask_menu_grows_shrinks_and_smooths_by_a_number_of_pixels(qtbot, window
     steps = state.undo_stack.count()
     window.actions["mask_grow"].trigger()
     assert state.undo_stack.count() == steps
+
+
+def test_the_mask_overlay_colour_and_opacity_are_settings(qtbot, window, tmp_path):
+    from app.ui.app_settings import AppSettings
+    from app.ui.dialogs.settings_dialog import SettingsDialog
+
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    paint_stroke(qtbot, window, [(100, 100), (200, 100)])
+    dlg = SettingsDialog(window.app_settings, ["test-solid"], window)
+    qtbot.addWidget(dlg)
+    dlg.set_overlay_colour("#00e5ff")
+    dlg.overlay_opacity.setValue(60)
+    dlg.apply()
+    window.canvas.set_overlay(window.app_settings.overlay_colour, window.app_settings.overlay_opacity)
+    assert window.canvas.overlay_rgba == (0, 229, 255, 153) and window.canvas.edge_rgba[:3] == (0, 229, 255)
+    again = AppSettings.load()
+    assert (again.overlay_colour, again.overlay_opacity) == ("#00e5ff", 60)
+    window.set_view("mask", True)
+    window.canvas.fit()
+    img = window.canvas.grab().toImage()
+    p = window.canvas.to_widget(150, 100)
+    c = img.pixelColor(int(p.x()), int(p.y()))
+    assert c.blue() > c.red() + 30  # a cyan tint over the mask now
+    assert state.mask.data[100, 150]

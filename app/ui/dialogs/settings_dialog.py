@@ -2,8 +2,9 @@
 and the segmentation checkpoints the S tool uses (their own page, changes apply at once)."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
+                               QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from app.ui.app_settings import AppSettings
 from app.ui.dialogs.segment_models_page import SegmentModelsPage
@@ -40,6 +41,23 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("Default work size", self.work_size)
         form.addRow(self.autosave)
+        self.overlay_colour = settings.overlay_colour
+        self.overlay_button = QPushButton()
+        self.overlay_button.setAccessibleName("Mask overlay colour")
+        self.overlay_button.setToolTip("The mask overlay's colour (pick one your hints are not, e.g. cyan for red hints).")
+        self.overlay_button.clicked.connect(self._pick_overlay)
+        self.overlay_opacity = QSpinBox()
+        self.overlay_opacity.setRange(0, 100)
+        self.overlay_opacity.setSuffix(" %")
+        self.overlay_opacity.setValue(int(settings.overlay_opacity))
+        self.overlay_opacity.setToolTip("How strongly the overlay tints the inside of the mask (its edge stays solid).")
+        row = QHBoxLayout()
+        row.addWidget(self.overlay_button)
+        row.addWidget(QLabel("opacity"))
+        row.addWidget(self.overlay_opacity)
+        row.addStretch(1)
+        form.addRow("Mask overlay", row)
+        self._show_overlay_colour()
         stored = QLabel(f"Stored in {AppSettings.file()}")
         stored.setWordWrap(True)
         form.addRow(stored)
@@ -64,6 +82,19 @@ class SettingsDialog(QDialog):
         self.segment_models.cancel()
         super().done(result)
 
+    def _show_overlay_colour(self) -> None:
+        self.overlay_button.setText(self.overlay_colour)
+        self.overlay_button.setStyleSheet(f"QPushButton {{ border-left: 18px solid {self.overlay_colour}; padding-left: 6px; }}")
+
+    def _pick_overlay(self) -> None:
+        c = QColorDialog.getColor(QColor(self.overlay_colour), self, "Mask overlay colour")
+        if c.isValid():
+            self.set_overlay_colour(c.name())
+
+    def set_overlay_colour(self, hex_colour: str) -> None:
+        self.overlay_colour = hex_colour.lower()
+        self._show_overlay_colour()
+
     def apply(self) -> AppSettings:
         """Copy the choices into the settings object and save it."""
         s = self._settings
@@ -71,5 +102,7 @@ class SettingsDialog(QDialog):
         s.device = self.device.currentData()
         s.work_size = int(self.work_size.currentData())
         s.autosave = self.autosave.isChecked()
+        s.overlay_colour = self.overlay_colour
+        s.overlay_opacity = int(self.overlay_opacity.value())
         s.save()
         return s
