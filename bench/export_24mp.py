@@ -97,7 +97,7 @@ def main() -> None:
     for _ in range(max(1, args.repeat)):
         doc = timed("load", lambda: load_image(src))
         ab_full = timed("upsample_chroma", lambda: upsample_ab(ab_small, doc.L))
-        ab = timed("composite", lambda: composite_ab(ab_full, mask, 4.0, 1.0))
+        ab = timed("composite", lambda full=ab_full: composite_ab(full, mask, 4.0, 1.0))
         del ab_full
         timed("export_16bit_tiff", lambda: export_result(out, doc.L, ab, bit_depth=16, icc_profile=doc.icc_profile,
                                                          exif=doc.exif, protect=(src,)))

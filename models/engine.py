@@ -7,11 +7,10 @@ size and then on the CPU, with a message, instead of a crash.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import threading
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import cv2
 import numpy as np

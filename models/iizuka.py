@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,7 +48,7 @@ class IizukaConfig:
     global_size: int = 224  # side of the square photo the global path sees
     # Inference only: the local path runs at most at this long side (None = the work size); ab is
     # upsampled bilinearly to the work size. Set from the validation that chose it (see the card).
-    max_side: Optional[int] = None
+    max_side: int | None = None
     # Inference only: multiplies predicted ab. MSE training predicts the conditional mean, which
     # is greyer than real photos; the calibration is measured on held-out photos (see the card).
     saturation: float = 1.0
@@ -60,7 +60,7 @@ class IizukaConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "IizukaConfig":
+    def from_dict(cls, d: dict[str, Any]) -> IizukaConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -68,7 +68,7 @@ class IizukaConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     @classmethod
-    def paper(cls, num_classes: int = 205) -> "IizukaConfig":
+    def paper(cls, num_classes: int = 205) -> IizukaConfig:
         return cls(num_classes=num_classes)
 
 
@@ -145,7 +145,7 @@ class IizukaNet(nn.Module):
         return self.global_fc3(h), self.classifier(h)
 
     def forward(
-        self, L: torch.Tensor, L_global: Optional[torch.Tensor] = None
+        self, L: torch.Tensor, L_global: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         h, w = L.shape[-2:]
         if h % 8 or w % 8:
@@ -189,7 +189,7 @@ def _pad8(x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
     return x, h, w
 
 
-def _resize_long_side(L: np.ndarray, max_side: Optional[int]) -> np.ndarray:
+def _resize_long_side(L: np.ndarray, max_side: int | None) -> np.ndarray:
     h, w = L.shape
     if max_side is None or max(h, w) <= max_side:
         return L
@@ -215,7 +215,7 @@ class IizukaColorizer:
 
     name = ARCH
 
-    def __init__(self, net: IizukaNet, device: str = "cpu", meta: Optional[dict] = None) -> None:
+    def __init__(self, net: IizukaNet, device: str = "cpu", meta: dict | None = None) -> None:
         self.device = _resolve_device(device)
         self.net = net.to(self.device).eval()
         self.config = net.config
@@ -227,7 +227,7 @@ class IizukaColorizer:
         return F.interpolate(normalise_L(t), size=(gs, gs), mode="bilinear", align_corners=False, antialias=True)
 
     @torch.no_grad()
-    def predict(self, request: ColorizeRequest, cancel: Optional[CancelCheck] = None) -> np.ndarray:
+    def predict(self, request: ColorizeRequest, cancel: CancelCheck | None = None) -> np.ndarray:
         h, w = request.L.shape
         L_net = _resize_long_side(np.asarray(request.L, np.float32), self.config.max_side)
         ref = request.reference_L if request.reference_L is not None else request.L
@@ -253,7 +253,7 @@ def state_dict_fp32(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
 
 
-def load_iizuka(path: Optional[Path] = None, device: str = "cpu") -> IizukaColorizer:
+def load_iizuka(path: Path | None = None, device: str = "cpu") -> IizukaColorizer:
     """The shipped (or a given) iizuka weights as a ready colorizer; ModelError if unusable."""
     from .checkpoint import load_first_intact, load_weights
 

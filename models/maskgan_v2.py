@@ -46,7 +46,7 @@ class MaskGANConfig:
     extra: dict = field(default_factory=dict)  # unknown sidecar keys, kept for the record
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "MaskGANConfig":
+    def from_dict(cls, d: dict | None) -> MaskGANConfig:
         d = dict(d or {})
         known = {f.name for f in fields(cls)} - {"extra"}
         kw = {k: d.pop(k) for k in list(d) if k in known}

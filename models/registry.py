@@ -5,8 +5,9 @@ A colorizer is any object with ``predict(request, cancel) -> ab`` (float32 (h, w
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

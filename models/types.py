@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class ColorizeRequest:
     hint_mask: np.ndarray
     model: str = "hints"
     device: str = "auto"
-    reference_L: Optional[np.ndarray] = None
+    reference_L: np.ndarray | None = None
     hint_reach: float = DEFAULT_HINT_REACH
     id: int = field(default_factory=next_request_id)
 
@@ -66,7 +66,7 @@ class ColorizeRequest:
         return self.L.shape  # type: ignore[return-value]
 
     @classmethod
-    def whole_photo(cls, L: np.ndarray, **kw) -> "ColorizeRequest":
+    def whole_photo(cls, L: np.ndarray, **kw) -> ColorizeRequest:
         h, w = L.shape
         return cls(
             L=np.asarray(L, np.float32),

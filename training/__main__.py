@@ -56,7 +56,8 @@ def train(argv: list[str]) -> int:
     pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka"])
     known, _ = pre.parse_known_args(argv)
     if known.model == "maskgan":
-        from .maskgan_v2 import add_arguments as add_v2, train_maskgan_v2
+        from .maskgan_v2 import add_arguments as add_v2
+        from .maskgan_v2 import train_maskgan_v2
 
         p = argparse.ArgumentParser(prog="python -m training train --model maskgan",
                                     description="Train the maskgan colorizer (v2: a colour distribution per pixel).")

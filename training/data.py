@@ -15,8 +15,8 @@ import csv
 import io
 import os
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch

@@ -27,8 +27,8 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import numpy as np
 
@@ -110,7 +110,7 @@ def fit_work_size(rgb: np.ndarray, work_size: int) -> np.ndarray:
     return np.asarray(rgb, np.float32) / 255.0
 
 
-def iter_set(data: Path, name: str, limit: Optional[int]) -> Iterator[tuple[str, np.ndarray]]:
+def iter_set(data: Path, name: str, limit: int | None) -> Iterator[tuple[str, np.ndarray]]:
     """(photo name, uint8 RGB) for one held-out set."""
     if name == "tinyimagenet":
         from training.data import TinyImageNet
@@ -168,7 +168,7 @@ def eval_hints(ab: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.nda
     return hab.numpy().transpose(1, 2, 0).astype(np.float32), hm[0].numpy().astype(np.float32)
 
 
-def evaluate_set(model, data: Path, name: str, *, limit: Optional[int] = None, work_size: int = 256,
+def evaluate_set(model, data: Path, name: str, *, limit: int | None = None, work_size: int = 256,
                  hints: int = 0, mask: str = "whole", seed: int = 0, hint_reach: float | None = None,
                  per_photo: bool = False, judge=None) -> dict:
     """Metrics of one held-out set (see the module docstring). ``judge``: a ``training.judge.Judge``
@@ -303,7 +303,7 @@ def before_after_grid(model, data: Path, out: Path, *, work_size: int = 256, cel
     return out
 
 
-def _model_with_weights(name: str, weights: Optional[str], device: str, overrides: Optional[dict] = None):
+def _model_with_weights(name: str, weights: str | None, device: str, overrides: dict | None = None):
     """A registered model; with --weights, that file instead of the installed one; with
     ``overrides``, those keys of its sidecar's ``config`` replaced (the weights are untouched).
 
@@ -396,7 +396,7 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     data = Path(args.data)
     if not data.is_dir():

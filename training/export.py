@@ -427,8 +427,8 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
     domains, hint_domains, fit = calibration_photos(data, n_calibrate, n_hint_photos, seed, holdout_every=every)
     report = {"calibration_photos": {k: f"{len(v)} photos" for k, v in domains.items()},
               "hint_photos": {k: f"{len(v)} photos" for k, v in hint_domains.items()},
-              "note": ("random Tiny ImageNet train photos (seed %d) at 64 px and the BSDS500 test photos the "
-                       "trainer holds back at 256 px; no evaluation photo" % seed),
+              "note": (f"random Tiny ImageNet train photos (seed {seed}) at 64 px and the BSDS500 test photos the "
+                       "trainer holds back at 256 px; no evaluation photo"),
               "bsds_holdout_every": every, "heldback_scores_checkpoints": not blind,
               "candidates": {}}
     best = None

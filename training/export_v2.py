@@ -40,9 +40,8 @@ def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], te
     """PSNR gain over grey and colourfulness ratio of the whole-photo result at each temperature
     (the network runs once per photo, at most at ``net_side``; the annealed mean and the guided
     upsampling per temperature)."""
-    from models.maskgan import _shrink
-
     from models.colour import lab_to_rgb, rgb_to_lab
+    from models.maskgan import _shrink
     from models.upsample import upsample_ab
 
     from .evaluate import colourfulness, psnr

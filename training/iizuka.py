@@ -19,7 +19,7 @@ import os
 import platform
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -350,7 +350,7 @@ def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, lis
     }
 
 
-def calibrate_on_photos(weights: Path, data: Path, out: Optional[Path] = None, *, work_size: int = 256,
+def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, work_size: int = 256,
                         limit: int = 100, sides: tuple = (None, 128, 64), target_ratio: float = 0.45) -> dict:
     """Choose ``max_side`` and ``saturation`` for real photos at the app's work size.
 
@@ -415,7 +415,7 @@ def record_metrics(weights: Path, metrics: dict, key: str = "metrics") -> Path:
     return save_weights(weights, state, meta)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(argv if argv is not None else __import__("sys").argv[1:])
     if argv[:1] == ["calibrate"]:
         c = argparse.ArgumentParser(prog="python -m training.iizuka calibrate", description=calibrate_on_photos.__doc__.split("\n")[0])

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
@@ -61,7 +60,7 @@ class Judge:
         return self.net(x).argmax(1).tolist()
 
 
-def hint_locality(model, data: Path, name: str, *, limit: Optional[int] = None, work_size: int = 256,
+def hint_locality(model, data: Path, name: str, *, limit: int | None = None, work_size: int = 256,
                   seed: int = 0, hint_reach: float | None = None) -> dict:
     """Mean |delta ab| far from one true-colour hint, and |result - hint| at it (see the module docstring)."""
     from models.colour import rgb_to_lab

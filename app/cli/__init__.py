@@ -24,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"huebrush {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"app.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"app.cli.{name}":
-                continue  # that sub-command is not built yet
-            raise
-        mod.add_parser(sub)
+        importlib.import_module(f"app.cli.{name}").add_parser(sub)
     parser.commands = set(sub.choices)  # type: ignore[attr-defined]  (what main() routes on)
     return parser
 
@@ -76,13 +70,8 @@ def _looks_like_a_command(word: str) -> bool:
 
 
 def _open_gui(paths: list[str]) -> int:
-    try:
-        from app.ui.main import run_gui
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith("app.ui"):
-            print("huebrush: the window is not available in this build; see `huebrush --help`.", file=sys.stderr)
-            return 2
-        raise
+    from app.ui.main import run_gui
+
     return run_gui(paths)
 
 

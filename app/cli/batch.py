@@ -62,7 +62,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def build_job(args: argparse.Namespace):
     from app.core.batch import BatchJob
     from app.core.batch_plan import BatchError
-
     from app.core.pipeline import Settings
 
     overrides = Settings.check_overrides({k: v for k, v in (("model", args.model), ("saturation", args.saturation),

@@ -33,8 +33,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.errors import HuebrushError
     from app.core.document import load_image
+    from app.core.errors import HuebrushError
     from app.core.export import check_output_path, default_bit_depth, export_result
 
     t0 = time.perf_counter()

@@ -50,7 +50,7 @@ class Plan:
     def skipped(self) -> list[PlannedPhoto]:
         return [p for p in self.items if p.action == "skip"]
 
-    def shard(self, rank: int, world: int) -> "Plan":
+    def shard(self, rank: int, world: int) -> Plan:
         """The items rank `rank` of `world` handles: every world-th photo of the sorted list."""
         return Plan([p for p in self.items if p.index % world == rank], list(self.ignored) if rank == 0 else [])
 

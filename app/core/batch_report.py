@@ -57,7 +57,7 @@ class BatchReport:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "BatchReport":
+    def from_json(cls, d: dict) -> BatchReport:
         photos = [PhotoRecord(**p) for p in d.get("photos", [])]
         keep = {k: d[k] for k in ("state", "error", "output_dir", "started", "seconds", "rank", "world_size", "ignored", "run_id") if k in d}
         return cls(photos=photos, **keep)

@@ -14,15 +14,17 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 import numpy as np
 
 from app.core.atomic import atomic_write, remove_stale_parts
 from app.core.errors import ExportError
+
 # The same constants as models.colour, so both conversions agree to float rounding.
 from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
 

@@ -11,9 +11,10 @@ import itertools
 import json
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -52,7 +53,7 @@ class Hint:
         object.__setattr__(self, "radius", float(self.radius))
 
     @classmethod
-    def at(cls, x: float, y: float, colour: str | Sequence[float], radius: float = 6.0) -> "Hint":
+    def at(cls, x: float, y: float, colour: str | Sequence[float], radius: float = 6.0) -> Hint:
         rgb = hex_to_rgb(colour) if isinstance(colour, str) else tuple(colour)
         return cls(((x, y),), rgb, radius)  # type: ignore[arg-type]
 
@@ -64,7 +65,7 @@ class Hint:
     def hex(self) -> str:
         return rgb_to_hex(self.rgb)
 
-    def moved(self, dx: float, dy: float) -> "Hint":
+    def moved(self, dx: float, dy: float) -> Hint:
         """The same hint shifted (a new id, so an undo stack can tell them apart)."""
         return Hint(tuple((x + dx, y + dy) for x, y in self.points), self.rgb, self.radius)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -158,7 +158,7 @@ class Mask:
         self._push(_Step(self._group_label or "Edit", diff))
 
     @contextmanager
-    def edit(self, label: str) -> Iterator["Mask"]:
+    def edit(self, label: str) -> Iterator[Mask]:
         self.begin_edit(label)
         try:
             yield self
@@ -272,13 +272,13 @@ class Mask:
         return save_mask_png(path, self._data)
 
     @classmethod
-    def load_png(cls, path: str | os.PathLike, shape: tuple[int, int], history_limit: int = 100) -> "Mask":
+    def load_png(cls, path: str | os.PathLike, shape: tuple[int, int], history_limit: int = 100) -> Mask:
         m = cls(shape[0], shape[1], history_limit)
         m._data[...] = read_mask_png(path, shape)
         return m
 
     @classmethod
-    def from_array(cls, data: np.ndarray, history_limit: int = 100) -> "Mask":
+    def from_array(cls, data: np.ndarray, history_limit: int = 100) -> Mask:
         data = np.asarray(data).astype(bool)
         m = cls(data.shape[0], data.shape[1], history_limit)
         m._data[...] = data

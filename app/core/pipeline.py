@@ -6,8 +6,9 @@ composites it with the full-size mask. The final L is always the user's original
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Iterable
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,7 +19,6 @@ from models.upsample import upsample_ab
 from .composite import composite_ab
 from .errors import HuebrushError
 from .hints import Hint, rasterize_hints
-
 
 # the range of each number (the CLI refuses values outside it; loaded files are clamped to it)
 BOUNDS: dict[str, tuple[float, float]] = {"saturation": (0.0, 2.0), "hint_reach": (0.0, 1.0),
@@ -62,14 +62,14 @@ class Settings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "Settings") -> "Settings":
+    def from_dict(cls, data: dict[str, Any], source: str = "Settings") -> Settings:
         """Settings from a project or config dict; unknown keys (from newer versions) are ignored,
         a value of the wrong type or a non-finite number is one sentence naming ``source``."""
         from .config import fields_from_dict
 
         return cls(**fields_from_dict(cls, data, source=source))
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 

@@ -1,12 +1,8 @@
 """Menus, toolbar and keyboard shortcuts (photo-editor conventions). Returns name -> QAction."""
 from __future__ import annotations
 
-import importlib.util
-
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar
-
-BATCH_DIALOG_MODULE = "app.ui.dialogs.batch_dialog"
 
 
 def build_menus(win) -> dict[str, QAction]:
@@ -36,10 +32,9 @@ def build_menus(win) -> dict[str, QAction]:
     add(f, "save", "&Save project", win.save_project, [QKeySequence.StandardKey.Save])
     add(f, "save_as", "Save project &as\u2026", lambda: win.save_project(ask=True), ["Ctrl+Shift+S"])
     add(f, "export", "&Export\u2026", win.export_dialog, ["Ctrl+E"],
-        tip="Write the full-size colourized photo (PNG, TIFF or JPEG).")
-    batch = add(f, "batch", "&Batch export\u2026", win.open_batch_dialog,
-                tip="Colourize many photos at once.")
-    batch.setEnabled(importlib.util.find_spec(BATCH_DIALOG_MODULE) is not None)
+        tip="Write the full-size colourized photo (PNG, TIFF, JPEG, WebP or BMP).")
+    add(f, "batch", "&Batch export\u2026", win.open_batch_dialog,
+        tip="Colourize many photos at once.")
     f.addSeparator()
     add(f, "close", "&Close photo", win.close_current, [QKeySequence.StandardKey.Close])
     add(f, "settings", "Se&ttings\u2026", win.settings_dialog, ["Ctrl+,"])

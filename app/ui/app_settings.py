@@ -35,7 +35,7 @@ class AppSettings:
         return paths.config_dir() / "settings.json"
 
     @classmethod
-    def load(cls) -> "AppSettings":
+    def load(cls) -> AppSettings:
         """The saved preferences; a field with a wrong value keeps its default (logged as a
         warning), a missing or unreadable file gives all the defaults."""
         from app.core.config import fields_from_dict

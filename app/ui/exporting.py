@@ -2,9 +2,10 @@
 otherwise colourize again at the work size; then upsample, composite and write atomically."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class ExportSnapshot:
     quality: int
 
     @classmethod
-    def of(cls, state, options) -> "ExportSnapshot":
+    def of(cls, state, options) -> ExportSnapshot:
         current = state.ab_work is not None and state.preview_version == state.version
         return cls(state.document, state.mask.data.copy(), tuple(state.hints), state.settings, state.reference_L,
                    state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality)

@@ -372,12 +372,9 @@ class FileOps:
             self.canvas.set_overlay(self.app_settings.overlay_colour, self.app_settings.overlay_opacity)
 
     def open_batch_dialog(self) -> None:
-        import importlib
+        from app.ui.dialogs.batch_dialog import open_batch_dialog
 
-        from app.ui.actions import BATCH_DIALOG_MODULE
-
-        mod = importlib.import_module(BATCH_DIALOG_MODULE)
-        mod.open_batch_dialog(self)
+        open_batch_dialog(self)
 
 
 def _remove_autosave(f: Path) -> None:

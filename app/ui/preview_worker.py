@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -108,7 +109,7 @@ def _lower_thread_priority(step: int = 5) -> None:
 
 
 class _Worker(QThread):
-    def __init__(self, executor: "PreviewExecutor") -> None:
+    def __init__(self, executor: PreviewExecutor) -> None:
         super().__init__()
         self._ex = executor
 

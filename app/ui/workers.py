@@ -5,7 +5,8 @@ Reports progress and ends in exactly one of: done(result), failed(sentence), can
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
@@ -18,7 +19,7 @@ class Task(QThread):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, fn: Callable[["Task"], Any], parent=None) -> None:
+    def __init__(self, fn: Callable[[Task], Any], parent=None) -> None:
         super().__init__(parent)
         self._fn = fn
         self._cancel = False

@@ -20,10 +20,6 @@ def _grey_photo(path, h: int = 96, w: int = 128) -> None:
     Image.fromarray(grey).save(path)
 
 
-def _needs_engine() -> None:
-    pytest.importorskip("models.engine", reason="the inference engine (models/engine.py) is not built yet")
-
-
 # ---------------------------------------------------------------- info
 
 def test_info_prints_size_mode_depth_and_checksum(tmp_path, capsys):
@@ -70,7 +66,6 @@ def _hue_deg(a: float, b: float) -> float:
 
 
 def test_colorize_with_a_hint_colours_near_it_and_keeps_grey_outside_the_mask(tmp_path, capsys):
-    _needs_engine()
     src = tmp_path / "photo.png"
     _grey_photo(src)
     mask = np.zeros((96, 128), np.uint8)
@@ -96,7 +91,6 @@ def test_colorize_with_a_hint_colours_near_it_and_keeps_grey_outside_the_mask(tm
 
 
 def test_colorize_hint_reach_decides_how_far_a_hint_carries(tmp_path, capsys):
-    _needs_engine()
     src = tmp_path / "flat.png"
     Image.fromarray(np.tile(np.linspace(120, 135, 320).astype(np.uint8), (120, 1))).save(src)
     b = {}
@@ -115,7 +109,6 @@ def test_colorize_hint_reach_decides_how_far_a_hint_carries(tmp_path, capsys):
 
 
 def test_colorize_keeps_16_bits_for_a_16bit_tiff(tmp_path, capsys):
-    _needs_engine()
     src = tmp_path / "scan.tif"
     tifffile.imwrite(src, np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (48, 1)))
     out = tmp_path / "scan_colour.tif"

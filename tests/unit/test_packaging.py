@@ -137,7 +137,6 @@ def test_a_project_path_on_the_command_line_opens_the_window_with_it(monkeypatch
 
 @pytest.mark.gui
 def test_window_opened_with_a_project_path_loads_the_project(qtbot, tmp_path):
-    pytest.importorskip("app.ui.project_io", reason="the GUI's project loader is not built yet")
     from app.core.project import Project, save_project
     from app.ui.main import create_window
 

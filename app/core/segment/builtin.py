@@ -34,8 +34,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from .everything import superpixel_proposals
 from .imageprep import image_key, to_gray01
 from .superpixels import SuperpixelGraph, build_graph
-from .walker import random_walker
 from .types import CancelCheck, ProgressCallback, Prompts, SegmentCancelled, SegmentResult
+from .walker import random_walker
 
 # Logistic model over superpixels.PAIR_FEATURES (bias first), fitted by
 # bench/segment_fit_boundaries.py on BSDS500 train photos 20-119, lightness only; train photos

@@ -10,8 +10,8 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .checkpoints import OFFICIAL, CheckpointError, InstalledCheckpoint, import_checkpoint, segment_models_dir
 

@@ -5,8 +5,9 @@ arrays inside a result are made read-only for the same reason.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -37,13 +38,13 @@ class Prompts:
     def is_empty(self) -> bool:
         return not self.include and not self.exclude and self.box is None
 
-    def add_include(self, x: float, y: float) -> "Prompts":
+    def add_include(self, x: float, y: float) -> Prompts:
         return replace(self, include=self.include + ((x, y),))
 
-    def add_exclude(self, x: float, y: float) -> "Prompts":
+    def add_exclude(self, x: float, y: float) -> Prompts:
         return replace(self, exclude=self.exclude + ((x, y),))
 
-    def with_box(self, box: Box | None) -> "Prompts":
+    def with_box(self, box: Box | None) -> Prompts:
         return replace(self, box=box)
 
 
@@ -85,7 +86,7 @@ class SegmentResult:
     def count(self) -> int:
         return len(self.masks)
 
-    def next_alternative(self) -> "SegmentResult":
+    def next_alternative(self) -> SegmentResult:
         return replace(self, chosen=(self.chosen + 1) % len(self.masks))
 
 

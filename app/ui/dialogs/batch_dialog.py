@@ -12,9 +12,24 @@ from typing import Any
 
 from PySide6.QtCore import QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 REPORT_NAME = "huebrush-batch-report.json"
 MASK_CHOICES = [
@@ -393,7 +408,7 @@ def _duration(seconds: float) -> str:
 
 
 def open_batch_dialog(win) -> BatchDialog:
-    """Entry point for File > Batch export (app.ui.actions looks this module up by name)."""
+    """Entry point for File > Batch export."""
     from app.core.pipeline import Settings
 
     state = getattr(win, "state", None)

@@ -4,8 +4,17 @@ from __future__ import annotations
 import platform
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHeaderView, QLineEdit, QMessageBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLineEdit,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 # what the menus cannot say: pointer gestures and keys a tool reads itself
 GESTURES: list[tuple[str, str, str]] = [

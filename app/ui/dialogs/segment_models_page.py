@@ -8,18 +8,28 @@ again, so the next click uses the new checkpoint.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QMessageBox, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.core.segment.checkpoints import (OFFICIAL, InstalledCheckpoint, list_checkpoints, segment_models_dir,
-                                          verify_checkpoint)
+from app.core.segment.checkpoints import OFFICIAL, InstalledCheckpoint, list_checkpoints, segment_models_dir, verify_checkpoint
 from app.ui.workers import Task
-
 
 # model -> what the download menu says (sizes of the official files, so the user knows what they start)
 DOWNLOADS = (

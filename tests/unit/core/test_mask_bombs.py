@@ -1,7 +1,6 @@
 """Masks that would inflate to gigabytes are refused from their header, in one sentence (hardening)."""
 from __future__ import annotations
 
-import io
 import json
 import struct
 import zipfile

@@ -12,8 +12,14 @@ pytest.importorskip("segment_anything")
 
 from app.core.segment.cache import EmbeddingCache  # noqa: E402
 from app.core.segment.checkpoints import (  # noqa: E402
-    CheckpointError, find_checkpoint, import_checkpoint, list_checkpoints, official_status, recognise,
-    verify_checkpoint)
+    CheckpointError,
+    find_checkpoint,
+    import_checkpoint,
+    list_checkpoints,
+    official_status,
+    recognise,
+    verify_checkpoint,
+)
 from app.core.segment.factory import create_segmenter  # noqa: E402
 from app.core.segment.sam import SamSegmenter  # noqa: E402
 from app.core.segment.types import Prompts  # noqa: E402

@@ -10,6 +10,7 @@ from models import checkpoint
 from models import maskgan as maskgan_module
 from models.checkpoint import save_weights
 from models.encoder import IN_CHANNELS, LiteEncoder
+from models.hintprop import propagate_coarse, reach_lambda
 from models.maskgan import (
     AB_SCALE,
     ARCH,
@@ -22,7 +23,6 @@ from models.maskgan import (
     load_maskgan,
     normalise_inputs,
 )
-from models.hintprop import propagate_coarse, reach_lambda
 from models.types import DEFAULT_HINT_REACH, Cancelled, ColorizeRequest, ModelError
 
 

@@ -150,7 +150,7 @@ def test_export_calibrates_on_the_right_photos_and_keeps_the_better_checkpoint(t
 @pytest.mark.slow
 def test_export_calibrates_on_the_photos_the_run_held_back_and_judges_with_them_only_if_clean(tmp_path, capsys):
     data = make_fake_datasets(tmp_path / "data", n_bsds=4)
-    common = ["--data", str(data), "--steps", "2", "--batch", "4", "--size", "32", "--val-count", "6",
+    common = ["--model", "maskgan-v1", "--data", str(data), "--steps", "2", "--batch", "4", "--size", "32", "--val-count", "6",
               "--no-pretrained", "--bsds-every", "2", "--big-size", "48", "--quiet", "--threads", "1"]
     clean, later = tmp_path / "clean", tmp_path / "later"
     assert training_main(["train", *common, "--out", str(clean), "--bsds-holdout-every", "2"]) == 0

@@ -12,7 +12,7 @@ from models.maskgan import load_maskgan
 from models.maskgan_v2 import MaskGANConfig, MaskGANNet, normalise_inputs
 from models.types import ColorizeRequest
 from training.__main__ import main as training_main
-from training.data import lab_tensors, load_photos, find_photos, uint8_batch_to_rgb
+from training.data import find_photos, lab_tensors, load_photos, uint8_batch_to_rgb
 from training.export_v2 import choose_temperature
 from training.maskgan_v2 import colour_loss
 
