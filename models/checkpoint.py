@@ -10,38 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from .fileio import atomic_write_bytes
 from .types import ModelError
 
 SIDECAR_VERSION = 1
 WEIGHTS_EXT = ".safetensors"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp makes the file private (0600); weights are ordinary files others may read
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
@@ -65,14 +42,14 @@ def save_weights(path: str | os.PathLike, state_dict: dict, meta: dict) -> Path:
         v = v.detach().cpu().contiguous()
         tensors[k] = v.half() if v.is_floating_point() else v
     data = save(tensors, metadata={"architecture": str(meta["architecture"])})
-    _atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data)
     side = dict(meta)
     side["format_version"] = SIDECAR_VERSION
     side["weights_file"] = path.name
     side["dtype"] = "float16"
     side["sha256"] = hashlib.sha256(data).hexdigest()
     side["bytes"] = len(data)
-    _atomic_write_bytes(sidecar_path(path), (json.dumps(side, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(sidecar_path(path), (json.dumps(side, indent=2, sort_keys=True) + "\n").encode())
     return path
 
 

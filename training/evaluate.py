@@ -266,7 +266,6 @@ def before_after_grid(model, data: Path, out: Path, *, work_size: int = 256, cel
     stays white), then held-out colour photos (documerica). The model runs at the work size and
     its ab is upsampled edge-aware to the cell, as the app does.
     """
-    import os
 
     from PIL import Image
 
@@ -296,11 +295,11 @@ def before_after_grid(model, data: Path, out: Path, *, work_size: int = 256, cel
             row[y0 : y0 + h, x0 : x0 + w] = c
         rows.append(row)
     grid = np.concatenate([np.pad(r, ((2, 2), (0, 0), (0, 0)), constant_values=1.0) for r in rows], axis=0)
+    from models.fileio import atomic_write
+
     out = Path(out)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    Image.fromarray((np.clip(grid, 0, 1) * 255 + 0.5).astype(np.uint8)).save(tmp)
-    os.replace(tmp, out)
-    return out
+    png = Image.fromarray((np.clip(grid, 0, 1) * 255 + 0.5).astype(np.uint8))
+    return atomic_write(out, lambda f: png.save(f, format="PNG"))
 
 
 def _model_with_weights(name: str, weights: str | None, device: str, overrides: dict | None = None):
@@ -448,12 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(report, indent=2)
     print(text)
     if args.json:
-        import os
+        from models.fileio import atomic_write_bytes
 
-        out = Path(args.json)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text + "\n")
-        os.replace(tmp, out)
+        atomic_write_bytes(Path(args.json), (text + "\n").encode("utf-8"))
     return 0
 
 

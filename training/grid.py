@@ -12,7 +12,6 @@ to the cell size by guided upsampling, as the app does.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +52,9 @@ def grid(columns: list[tuple[str, object]], data: Path, out: Path, *, count: int
     draw = ImageDraw.Draw(img)
     for i, label in enumerate(["photo"] + [name for name, _ in columns]):
         draw.text((i * (cell + 4) + 6, 5), label, fill=(0, 0, 0))
-    out = Path(out)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    img.save(tmp)
-    os.replace(tmp, out)
-    return out
+    from models.fileio import atomic_write
+
+    return atomic_write(Path(out), lambda f: img.save(f, format="PNG"))
 
 
 def main(argv: list[str] | None = None) -> int:

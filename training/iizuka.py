@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.fileio import atomic_write
 from models.iizuka import ARCH, IizukaConfig, IizukaNet, ab_to_target, normalise_L, target_to_ab
 from training.data import TinyImageNet, lab_tensors, uint8_batch_to_rgb
 
@@ -166,18 +167,14 @@ def save_grid(path: Path, L: np.ndarray, ab: np.ndarray, pred: np.ndarray, n: in
     rows = [lab_to_rgb(L[:n], np.zeros_like(ab[:n])), lab_to_rgb(L[:n], pred[:n]), lab_to_rgb(L[:n], ab[:n])]
     grid = np.concatenate([np.concatenate(list(r), axis=1) for r in rows], axis=0)
     img = (np.clip(grid, 0, 1) * 255 + 0.5).astype(np.uint8)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    Image.fromarray(img).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: Image.fromarray(img).save(f, format="PNG"))
 
 
 # --- checkpoints ----------------------------------------------------------------------------
 
 
 def _save_ckpt(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(state, f))
 
 
 def _log(path: Path, rec: dict) -> None:

@@ -12,13 +12,13 @@ import argparse
 import copy
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from models.fileio import atomic_write
 from models.maskgan import MaskGANGenerator, PatchDiscriminator, default_config, normalise_inputs
 
 from . import ddp
@@ -144,15 +144,11 @@ def save_grid(gen, rgb_u8: np.ndarray, path: Path, gain: float) -> None:
     rows = [lab_to_rgb_tensors(L, torch.zeros_like(ab)), lab_to_rgb_tensors(L, pred), rgb]
     grid = torch.cat([torch.cat(list(r), dim=2) for r in rows], dim=1)
     arr = (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    tmp = path.with_suffix(".tmp.png")
-    Image.fromarray(arr).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: Image.fromarray(arr).save(f, format="PNG"))
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 BSDS_VAL_EVERY = 10  # every 10th BSDS500 test photo is held back to validate at a large work size

@@ -92,7 +92,8 @@ def _folders() -> dict:
 
 def _weights() -> list[dict]:
     from app.core.paths import user_models_dir
-    from models.checkpoint import list_weights, read_meta, sha256_file
+    from models.checkpoint import list_weights, read_meta
+    from models.fileio import sha256_file
     from models.types import ModelError
 
     out = []

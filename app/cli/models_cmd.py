@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from app.core.errors import HuebrushError
@@ -80,15 +77,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _atomic_copy(src: Path, dest: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from models.fileio import atomic_copy
+
+    atomic_copy(src, dest)
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,22 +62,12 @@ class BatchReport:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Temp file in the same folder, fsync, rename: a reader never sees half a report."""
+    """A reader never sees half a report (``models.fileio.atomic_write``)."""
+    from models.fileio import atomic_write_json
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_json(path, data, indent=1)
 
 
 def write_report(path: Path, report: BatchReport) -> None:

@@ -312,7 +312,7 @@ def _mask_file(path: Path, photo: Path, shape: tuple[int, int]) -> np.ndarray:
 def _remove_stale_parts(todo: list[PlannedPhoto]) -> None:
     """Delete temp files a killed run left for this run's outputs; only names this rank is about
     to write are touched, so other ranks' writes in progress and unrelated files stay."""
-    from .atomic import remove_stale_parts
+    from models.fileio import remove_stale_parts
 
     remove_stale_parts(item.output for item in todo if item.output is not None)
 

@@ -9,7 +9,6 @@ file, the problem and the next step. The file is only ever opened for reading.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import stat
@@ -152,8 +151,9 @@ def _not_an_image(path: Path) -> ImageLoadError:
 
 
 def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    from models.fileio import sha256_file
+
+    return sha256_file(path)
 
 
 # ---------------------------------------------------------------- Pillow (PNG, JPEG, BMP, WebP, ...)

@@ -22,11 +22,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from app.core.atomic import atomic_write, remove_stale_parts
 from app.core.errors import ExportError
 
 # The same constants as models.colour, so both conversions agree to float rounding.
 from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
+from models.fileio import atomic_write, remove_stale_parts
 
 _FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
 EIGHT_BIT_ONLY = ("JPEG", "WEBP", "BMP")  # formats that hold 8 bits per channel at most

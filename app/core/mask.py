@@ -18,7 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_write
+from models.fileio import atomic_write
+
 from .errors import ImageLoadError, ProjectError
 
 BBox = tuple[int, int, int, int]

@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from app import __version__
-from models.checkpoint import sha256_file
+from models.fileio import atomic_write, sha256_file
 
-from .atomic import atomic_write
 from .errors import ProjectError
 from .hints import Hint, hints_from_json, hints_to_json
 from .mask import read_mask_png

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,15 +57,9 @@ class AppSettings:
         return s
 
     def save(self) -> None:
-        target = self.file()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(self), f, indent=2)
-            os.replace(tmp, target)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from models.fileio import atomic_write_json
+
+        atomic_write_json(self.file(), asdict(self), indent=2)
 
     def add_recent_file(self, path: str | Path) -> None:
         p = str(Path(path).resolve())

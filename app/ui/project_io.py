@@ -6,8 +6,6 @@ again. Autosaves are ordinary projects plus a small sidecar naming the user's ow
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,11 +93,6 @@ def load(path: Path) -> LoadedProject:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from models.fileio import atomic_write_json
+
+    atomic_write_json(path, data, indent=None)

@@ -5,8 +5,6 @@ sha256, so returning to a photo, even after a restart, skips the slow image enco
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,18 +65,18 @@ class EmbeddingCache:
         f = self._file(model_sha, photo_key)
         if f is None:
             return
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save
 
+        from models.fileio import atomic_write_bytes
+
+        data = save({"features": np.ascontiguousarray(emb.features, dtype=np.float32)},
+                    metadata={"original_size": ",".join(map(str, emb.original_size)),
+                              "input_size": ",".join(map(str, emb.input_size))})
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=f.parent, prefix=".tmp-", suffix=".safetensors")
-            os.close(fd)
-            save_file({"features": np.ascontiguousarray(emb.features, dtype=np.float32)}, tmp,
-                      metadata={"original_size": ",".join(map(str, emb.original_size)),
-                                "input_size": ",".join(map(str, emb.input_size))})
-            os.replace(tmp, f)
+            atomic_write_bytes(f, data)
         except OSError:
-            Path(tmp).unlink(missing_ok=True)  # the disk cache is optional; memory still has it
+            pass  # the disk cache is optional; memory still has it
 
     def _remember(self, key: tuple[str, str], emb: Embedding) -> None:
         self._mem[key] = emb

@@ -8,16 +8,13 @@ sidecar holding what was recognised and the file's sha256.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.core.errors import HuebrushError
-from models.checkpoint import sha256_file
+from models.fileio import atomic_copy, atomic_write_json, sha256_file
 
 
 class CheckpointError(HuebrushError):
@@ -154,10 +151,7 @@ def _sidecar(path: Path) -> Path:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
+    atomic_write_json(path, data, indent=1)
 
 
 def import_checkpoint(path: str | Path, *, sha256: str | None = None) -> InstalledCheckpoint:
@@ -173,13 +167,9 @@ def import_checkpoint(path: str | Path, *, sha256: str | None = None) -> Install
     if dest.exists() and src.resolve() != dest.resolve() and sha256_file(dest) != digest:
         dest = dest_dir / f"{dest.stem}-{digest[:8]}{dest.suffix}"
     if src.resolve() != dest.resolve():
-        fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".import-", suffix=".part")
-        os.close(fd)
         try:
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
+            atomic_copy(src, dest)
         except OSError as e:
-            Path(tmp).unlink(missing_ok=True)
             raise CheckpointError(f"could not copy {src.name} into {dest_dir} ({e.strerror}); "
                                   "free some disk space and import it again.") from e
     installed = InstalledCheckpoint(dest, info.family, info.model, digest, official_status(info.model, digest),

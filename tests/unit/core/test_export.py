@@ -274,7 +274,7 @@ def test_encoder_failure_leaves_no_temp_file(tmp_path, monkeypatch):
 
 def test_written_file_gets_normal_permissions(tmp_path):
     # mkstemp makes 0600 files; an export must get the usual umask-based mode instead.
-    from app.core import atomic
+    from models import fileio as atomic
 
     L, ab = _scene()
     out = export_result(tmp_path / "out.png", L, ab)

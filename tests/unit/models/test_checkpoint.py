@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from models import checkpoint
-from models.checkpoint import find_weights, list_weights, load_weights, save_weights, sha256_file, sidecar_path
+from models.checkpoint import find_weights, list_weights, load_weights, save_weights, sidecar_path
+from models.fileio import sha256_file
 from models.types import ModelError
 
 

@@ -1,16 +1,21 @@
-"""Atomic file writes: a user's file is either the old one or the complete new one, never half.
+"""Writing and checking files, the one way every package does it (``models`` is the lowest layer
+that the app, the trainer and the benches all import).
 
-The data goes to a temporary file in the same folder (so the rename cannot cross file systems),
-is flushed to disk, and is renamed over the target. On any failure the temporary file is removed
-and the OSError reaches the caller, which turns it into one sentence for the user.
+``atomic_write``: a user's file is either the old one or the complete new one, never half. The
+data goes to a temporary file in the same folder (so the rename cannot cross file systems), is
+flushed to disk, and is renamed over the target; on any failure the temporary file is removed
+and the error reaches the caller, which turns it into one sentence for the user.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 def _read_umask() -> int:
@@ -23,7 +28,8 @@ _UMASK = _read_umask()
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
+    """Call ``write(file)`` on a temporary file beside ``path`` (``.NAME.xxxxxxxx.part``), fsync
+    it, give it the target's mode (or the usual one), then rename it into place."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
@@ -44,7 +50,24 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     return path
 
 
-def remove_stale_parts(targets) -> int:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any, indent: int | None = 1) -> Path:
+    text = json.dumps(data, indent=indent)
+    return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def atomic_copy(src: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    def copy(f: BinaryIO) -> None:
+        with open(src, "rb") as s:
+            shutil.copyfileobj(s, f, 1 << 20)
+
+    return atomic_write(dest, copy)
+
+
+def remove_stale_parts(targets: Iterable[str | os.PathLike]) -> int:
     """Delete the temporary files a killed write left for these targets (``.NAME.xxxxxxxx.part``
     beside each, as ``atomic_write`` names them); other files stay. Returns how many went."""
     by_dir: dict[Path, set[str]] = {}
@@ -66,3 +89,9 @@ def remove_stale_parts(targets) -> int:
                 except OSError:
                     pass
     return removed
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The file's SHA-256, hex (read in chunks; hashlib releases the GIL meanwhile)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
