@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 # Qt must never need a display in tests, and nothing may touch the real user's folders.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # forced: a developer's DISPLAY must not open windows
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,6 +19,7 @@ from training.maskgan import lr_at, make_conditions
 from ._fakedata import colourful_photo, make_fake_datasets
 
 
+@pytest.mark.slow
 def test_loss_falls_on_a_fixed_batch():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
