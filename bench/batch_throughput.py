@@ -203,7 +203,7 @@ def main() -> None:
             result["after_overlapped"] = after
             result["speedup_after_vs_before"] = round(after["photos_per_min"] / max(before["photos_per_min"], 1e-9), 2)
         if args.torch_threads:
-            from app.core import batch_worker
+            from app.core.batch import runner as batch_worker
 
             photos = link_photos(sources, tmp / "thr", args.torch_threads)
             run_batch(photos[:2], tmp / "warm2", model, args.io_workers, engine)

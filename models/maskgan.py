@@ -19,6 +19,7 @@ from torch import nn
 
 from .encoder import IN_CHANNELS, SKIP_CHANNELS, LiteEncoder
 from .types import CancelCheck, Cancelled, ColorizeRequest, ModelError
+from .upsample import shrink_inputs
 
 ARCH = "maskgan-unet-efflite0-v1"
 AB_SCALE = 110.0  # |ab| of sRGB colours stays under ~110 except for a few extreme blues
@@ -221,7 +222,7 @@ class MaskGANColorizer:
 
         side = self.net_side(max(L.shape))
         if side < max(L.shape):  # above the cap: run there, upsample guided by L
-            small = _shrink(side / max(L.shape), L, mask, hint_ab, hint_mask)
+            small = shrink_inputs(side / max(L.shape), L, mask, hint_ab, hint_mask)
             return upsample_ab(self.raw_ab(*small, check), L)
         outs = []
         flip = self.flips_at(max(L.shape))
@@ -229,7 +230,7 @@ class MaskGANColorizer:
             if s == 1.0:
                 outs.append(self._forward(L, mask, hint_ab, hint_mask, check, flip))
                 continue
-            small = self._forward(*_shrink(s, L, mask, hint_ab, hint_mask), check, flip)
+            small = self._forward(*shrink_inputs(s, L, mask, hint_ab, hint_mask), check, flip)
             outs.append(upsample_ab(small, L))
         return outs[0] if len(outs) == 1 else np.mean(outs, axis=0, dtype=np.float32)
 
@@ -299,20 +300,6 @@ class MaskGANColorizer:
         if not tables or reach is None:
             return _log_interp(self.hint_trust_by_count, n, 1.0)
         return _interp([(r, _log_interp(t, n, 1.0)) for r, t in tables], reach, 1.0, log=False)
-
-
-def _shrink(s: float, L: np.ndarray, mask: np.ndarray, hint_ab: np.ndarray | None, hint_mask: np.ndarray | None):
-    """(L, mask, hint_ab, hint_mask) shrunk by ``s`` (area averaging; a hint keeps its colour
-    wherever any of it lands)."""
-    h, w = L.shape
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    area = lambda a: cv2.resize(np.ascontiguousarray(a, np.float32), size, interpolation=cv2.INTER_AREA)  # noqa: E731
-    hab = hm = None
-    if hint_ab is not None:
-        hm_s = area(hint_mask)
-        hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
-        hm = (hm_s > 0).astype(np.float32)
-    return area(L), area(mask), hab, hm
 
 
 def follow_hints(ab: np.ndarray, request: ColorizeRequest, trust: float = 1.0,

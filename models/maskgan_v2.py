@@ -157,13 +157,12 @@ class MaskGANColorizer:
     def _ab(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> np.ndarray:
         """Annealed-mean ab at L's size (guided upsampling from the network's quarter size; the
         network runs at most at ``net_max_side``)."""
-        from .maskgan import _shrink
-        from .upsample import upsample_ab
+        from .upsample import shrink_inputs, upsample_ab
 
         cap = self.config.net_max_side
         inputs = (L, mask, hint_ab, hint_mask)
         if cap is not None and max(L.shape) > cap:
-            inputs = _shrink(cap / max(L.shape), *inputs)
+            inputs = shrink_inputs(cap / max(L.shape), *inputs)
         small = self.net.ab(self.logits(*inputs, check).to(self.net.bins.device))
         return upsample_ab(small[0].permute(1, 2, 0).cpu().numpy(), L)
 

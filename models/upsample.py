@@ -67,3 +67,17 @@ def upsample_ab(
     out += cv2.resize(ab_small, (W, H), interpolation=cv2.INTER_LINEAR)
     np.clip(out, -AB_LIMIT, AB_LIMIT, out=out)
     return out
+
+
+def shrink_inputs(s: float, L: np.ndarray, mask: np.ndarray, hint_ab: np.ndarray | None, hint_mask: np.ndarray | None):
+    """(L, mask, hint_ab, hint_mask) shrunk by ``s`` (area averaging; a hint keeps its colour
+    wherever any of it lands)."""
+    h, w = L.shape
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    area = lambda a: cv2.resize(np.ascontiguousarray(a, np.float32), size, interpolation=cv2.INTER_AREA)  # noqa: E731
+    hab = hm = None
+    if hint_ab is not None:
+        hm_s = area(hint_mask)
+        hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
+        hm = (hm_s > 0).astype(np.float32)
+    return area(L), area(mask), hab, hm

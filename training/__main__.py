@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def maskgan_parser() -> argparse.ArgumentParser:
@@ -80,11 +81,21 @@ def train(argv: list[str]) -> int:
         args.minutes = 60.0
     if args.val_steps == 0:
         args.val_steps = 10**12
-    from .maskgan import train_maskgan
+    from .maskgan import _data_desc, train_maskgan
 
     out = train_maskgan(args)
+    if args.export and ddp_rank() == 0:  # the export module builds on the trainer, not the other way
+        from .export import export_maskgan
+
+        export_maskgan(out / "best.pt", Path(args.export), data_desc=_data_desc(args))
     print(f"run folder: {out}")
     return 0
+
+
+def ddp_rank() -> int:
+    import os
+
+    return int(os.environ.get("RANK", "0"))
 
 
 def export(argv: list[str]) -> int:

@@ -358,3 +358,15 @@ def random_crop_sized(rgb: np.ndarray, size: int, rng: np.random.Generator, min_
         lut = np.clip((np.arange(256) / 255.0) ** g * 255.0 + 0.5, 0, 255).astype(np.uint8)
         out = lut[out]
     return np.ascontiguousarray(out)
+
+
+# --- BSDS500: which test photos a run holds back -------------------------------------------------
+
+BSDS_VAL_EVERY = 10  # every 10th BSDS500 test photo is held back to validate at a large work size
+BSDS_VAL_SIZE = 256  # the long side the app and the evaluation run photos at
+
+
+def bsds_holdout_every(args) -> int:
+    """Which BSDS500 test photos a run held back (older runs: ``BSDS_VAL_EVERY``)."""
+    a = args if isinstance(args, dict) else vars(args)
+    return int(a.get("bsds_holdout_every") or BSDS_VAL_EVERY)

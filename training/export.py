@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +11,13 @@ from models.checkpoint import save_weights
 from models.maskgan import ARCH, default_config
 from models.types import DEFAULT_HINT_REACH
 
+from .common import hardware
+
 NORMALISATION = (
     "inputs: L (CIE Lab D65, 0-100) as (L-50)/50; mask {0,1}; hint ab / 110 (0 outside hints); "
     "hint mask {0,1}. Output: ab = tanh(head) * 110, multiplied at inference by config.chroma_gain "
     "and per pixel by config.chroma_by_lightness (both calibrated at export: metrics.calibration)."
 )
-
-
-def hardware() -> dict:
-    info = {"platform": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count(),
-            "torch": torch.__version__}
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def export_maskgan(checkpoint: Path, out: Path, data_desc: str | None = None, metrics_file: str | None = None,
@@ -87,8 +79,7 @@ LIGHTNESS_CLIP = (0.25, 2.0)
 def heldback_photos(data: Path, holdout_every: int | None = None) -> list[np.ndarray]:
     """The BSDS500 test photos the trainer holds back (every ``holdout_every``-th, by default
     ``BSDS_VAL_EVERY``), uint8 at their own size (481 x 321); empty without the folder."""
-    from .data import ImageFolder
-    from .maskgan import BSDS_VAL_EVERY
+    from .data import BSDS_VAL_EVERY, ImageFolder
 
     test = data / "bsds500" / "images" / "test"
     if not test.is_dir():
@@ -114,8 +105,7 @@ def calibration_photos(data: Path, n_chroma: int = 2000, n_hints: int = 200, see
       - BSDS500 train photos at 256 px for the *shape* of the lightness curve, which is kept only
         if it helps on the calibration photos.
     """
-    from .data import ImageFolder, TinyImageNet, fit_long_side
-    from .maskgan import BSDS_VAL_SIZE
+    from .data import BSDS_VAL_SIZE, ImageFolder, TinyImageNet, fit_long_side
 
     train = TinyImageNet(data, "train")
     n_hints = max(1, min(n_hints, len(train) // 5))  # a small folder (tests): a fifth for the hints
@@ -407,7 +397,7 @@ def finalize(checkpoints: list[Path], out: Path, data: Path, n_calibrate: int = 
 
     from models.maskgan import MaskGANGenerator
 
-    from .maskgan import bsds_holdout_every
+    from .data import bsds_holdout_every
 
     cks = {p: torch.load(p, map_location="cpu", weights_only=False) for p in checkpoints}  # our trainer's own files
     runs = [ck.get("args") or {} for ck in cks.values()]

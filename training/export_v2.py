@@ -17,7 +17,7 @@ import torch
 from models.checkpoint import save_weights
 from models.maskgan_v2 import ARCH, MaskGANColorizer, MaskGANConfig, MaskGANNet
 
-from .export import hardware
+from .common import hardware
 
 TEMPERATURES = (0.2, 0.25, 0.3, 0.35, 0.38, 0.42, 0.46, 0.5, 0.6, 0.7, 0.85, 1.0)
 TARGET_CF = 0.75  # the bar is 0.7: aim a little above it
@@ -26,8 +26,7 @@ NET_SIDES = (None, 384, 256)  # the network's largest size: tried at the chosen 
 
 
 def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray]]:
-    from .data import TinyImageNet, load_photos
-    from .maskgan import BSDS_VAL_EVERY
+    from .data import BSDS_VAL_EVERY, TinyImageNet, load_photos
 
     files = sorted((data / "bsds500" / "images" / "test").glob("*.jpg"))
     bsds, _ = load_photos(files[::BSDS_VAL_EVERY], WORK_SIDE)
@@ -41,8 +40,7 @@ def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], te
     (the network runs once per photo, at most at ``net_side``; the annealed mean and the guided
     upsampling per temperature)."""
     from models.colour import lab_to_rgb, rgb_to_lab
-    from models.maskgan import _shrink
-    from models.upsample import upsample_ab
+    from models.upsample import shrink_inputs, upsample_ab
 
     from .evaluate import colourfulness, psnr
 
@@ -55,7 +53,7 @@ def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], te
         L = lab[..., 0]
         small_in = (L, np.ones_like(L))
         if net_side is not None and max(L.shape) > net_side:
-            small_in = _shrink(net_side / max(L.shape), L, np.ones_like(L), None, None)[:2]
+            small_in = shrink_inputs(net_side / max(L.shape), L, np.ones_like(L), None, None)[:2]
         logits = colorizer.logits(*small_in)
         grey = psnr(lab_to_rgb(L, np.zeros_like(lab[..., 1:])), rgb)
         cf_true.append(colourfulness(rgb))

@@ -66,7 +66,7 @@ def hint_locality(model, data: Path, name: str, *, limit: int | None = None, wor
     from models.colour import rgb_to_lab
     from models.types import DEFAULT_HINT_REACH, ColorizeRequest
 
-    from .evaluate import GREY_CHROMA, eval_hints, fit_work_size, iter_set, mean_chroma
+    from .heldout import GREY_CHROMA, eval_hints, fit_work_size, iter_set, mean_chroma
 
     reach = DEFAULT_HINT_REACH if hint_reach is None else hint_reach
     rng = np.random.default_rng(seed)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import math
 import time
 from pathlib import Path
@@ -22,10 +21,21 @@ from models.fileio import atomic_write
 from models.maskgan import MaskGANGenerator, PatchDiscriminator, default_config, normalise_inputs
 
 from . import ddp
-from .data import ImageFolder, TinyImageNet, lab_tensors, lab_to_rgb_tensors, random_crop, uint8_batch_to_rgb
+from .common import RunLog, atomic_torch_save, make_conditions, update_ema
+from .data import (
+    BSDS_VAL_EVERY,
+    BSDS_VAL_SIZE,
+    ImageFolder,
+    TinyImageNet,
+    bsds_holdout_every,
+    lab_tensors,
+    lab_to_rgb_tensors,
+    random_crop,
+    uint8_batch_to_rgb,
+)
 from .hints import sample_hints
 from .losses import colourfulness, generator_losses, lsgan_d_loss, lsgan_g_loss, psnr
-from .masks import load_bsds_masks, sample_mask
+from .masks import load_bsds_masks
 
 GAINS = (1.0, 1.1, 1.2, 1.35, 1.5, 1.7, 1.9, 2.2)
 TARGET_COLOURFULNESS = 0.7  # the bar is 0.6; aim a little above it
@@ -60,16 +70,6 @@ class Batcher:
         flip = self.rng.random(n) < 0.5
         imgs[flip] = imgs[flip, :, ::-1]
         return imgs
-
-
-def make_conditions(ab: torch.Tensor, rng: np.random.Generator, bsds_masks) -> tuple[torch.Tensor, ...]:
-    """Masks and hints for a batch of true ab (B, 2, H, W); hints only inside the mask."""
-    b, _, h, w = ab.shape
-    masks = torch.from_numpy(np.stack([sample_mask(h, w, rng, bsds_masks) for _ in range(b)])[:, None].astype(np.float32))
-    hab, hm = zip(*(sample_hints(ab[i], rng) for i in range(b)))
-    hint_mask = torch.stack(hm) * masks
-    hint_ab = torch.stack(hab) * hint_mask
-    return masks, hint_ab, hint_mask
 
 
 def lr_at(progress: float, base: float, gan_frac: float) -> float:
@@ -147,12 +147,6 @@ def save_grid(gen, rgb_u8: np.ndarray, path: Path, gain: float) -> None:
     atomic_write(path, lambda f: Image.fromarray(arr).save(f, format="PNG"))
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    atomic_write(path, lambda f: torch.save(obj, f))
-
-
-BSDS_VAL_EVERY = 10  # every 10th BSDS500 test photo is held back to validate at a large work size
-BSDS_VAL_SIZE = 256  # the long side the app and the evaluation run photos at
 
 
 def _load_bsds_images(data: Path, size: int, holdout_every: int = BSDS_VAL_EVERY) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -169,12 +163,6 @@ def _load_bsds_images(data: Path, size: int, holdout_every: int = BSDS_VAL_EVERY
             for i in range(len(ds)):
                 (val if split == "test" and i % holdout_every == 0 else train).append(ds.read(i))
     return train, val
-
-
-def bsds_holdout_every(args) -> int:
-    """Which BSDS500 test photos a run held back (older runs: ``BSDS_VAL_EVERY``)."""
-    a = args if isinstance(args, dict) else vars(args)
-    return int(a.get("bsds_holdout_every") or BSDS_VAL_EVERY)
 
 
 @torch.no_grad()
@@ -338,24 +326,11 @@ def train_maskgan(args: argparse.Namespace) -> Path:
         log.write(event="done", step=state["step"], seconds=round(state["seconds"], 1),
                   photos=state["photos"], photos_per_s=round(state["photos"] / max(state["seconds"], 1e-6), 1),
                   best=state["best"])
-        if args.export:
-            from .export import export_maskgan
-
-            export_maskgan(out / "best.pt", Path(args.export), data_desc=_data_desc(args))
     if bar is not None:
         bar.close()
     ddp.barrier()  # the other ranks wait for rank 0's last validation and export
     ddp.cleanup()
     return out
-
-
-def update_ema(ema: torch.nn.Module, gen: torch.nn.Module, decay: float) -> None:
-    """ema = decay * ema + (1 - decay) * gen for weights; running statistics copied as they are."""
-    with torch.no_grad():
-        for e, p in zip(ema.parameters(), gen.parameters()):
-            e.lerp_(p.detach(), 1.0 - decay)
-        for e, b in zip(ema.buffers(), gen.buffers()):
-            e.copy_(b)
 
 
 def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, args, bsds_val=(), ema=None) -> None:
@@ -381,13 +356,13 @@ def _validate_and_save(gen, disc, opt_g, opt_d, state, hold_u8, out: Path, log, 
     if improved:
         state["best_score"] = metrics["score"]
         state["best"] = {"step": state["step"], **{k: v for k, v in metrics.items() if k != "per_gain"}}
-        _atomic_torch_save({"gen": gen.state_dict(), "state": dict(state), "metrics": metrics, "config": _config(metrics["gain"]),
+        atomic_torch_save({"gen": gen.state_dict(), "state": dict(state), "metrics": metrics, "config": _config(metrics["gain"]),
                             "args": vars(args)}, out / "best.pt")
     last = {"gen": gen.state_dict(), "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
             "opt_d": opt_d.state_dict(), "state": dict(state), "args": vars(args)}
     if ema is not None:
         last["gen_raw"] = raw.state_dict()
-    _atomic_torch_save(last, out / "last.pt")
+    atomic_torch_save(last, out / "last.pt")
     log.write(event="val", step=state["step"], seconds=round(state["seconds"], 1), best=improved,
               val_seconds=round(time.time() - t0, 1), **metrics)
 
@@ -415,16 +390,3 @@ def _progress(enabled: bool, args):
     return tqdm(total=args.steps or None, unit="step", mininterval=10, dynamic_ncols=True)
 
 
-class RunLog:
-    """Append-only JSONL log (one JSON object per line, flushed each write)."""
-
-    def __init__(self, path: Path, enabled: bool = True) -> None:
-        self.path = path
-        self.enabled = enabled
-
-    def write(self, **rec) -> None:
-        if not self.enabled:
-            return
-        rec = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **rec}
-        with open(self.path, "a") as f:
-            f.write(json.dumps(rec, default=float) + "\n")

@@ -30,7 +30,9 @@ from models.abbins import nearest_bin, rebalance_weights, soft_encode
 from models.maskgan_v2 import MaskGANConfig, MaskGANNet, normalise_inputs
 
 from . import ddp
+from .common import RunLog, atomic_torch_save, make_conditions, update_ema
 from .data import (
+    BSDS_VAL_EVERY,
     TinyImageNet,
     find_photos,
     fit_long_side,
@@ -42,8 +44,6 @@ from .data import (
     uint8_batch_to_rgb,
 )
 from .losses import colourfulness, psnr
-from .maskgan import BSDS_VAL_EVERY, RunLog, make_conditions, update_ema
-from .maskgan import _atomic_torch_save as atomic_torch_save
 from .masks import load_bsds_masks
 
 VAL_SIDE = 256  # validation photos' long side

@@ -61,7 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def build_job(args: argparse.Namespace):
     from app.core.batch import BatchJob
-    from app.core.batch_plan import BatchError
+    from app.core.batch.plan import BatchError
     from app.core.pipeline import Settings
 
     overrides = Settings.check_overrides({k: v for k, v in (("model", args.model), ("saturation", args.saturation),
@@ -75,7 +75,7 @@ def build_job(args: argparse.Namespace):
             raise BatchError(f"Unknown model '{args.model}': choose one of {', '.join(sorted(names()))} (see `huebrush models list`).")
     shared_mask, shared_hints, shared_shape = None, (), None
     if args.shared_project:
-        from app.core.batch_project import shared_from_project
+        from app.core.batch.project_source import shared_from_project
 
         shared_mask, shared_hints, shared_shape = shared_from_project(args.shared_project)
     if args.shared_mask:
@@ -102,8 +102,8 @@ def build_job(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.batch_dist import finish_ranks, ranks_from_env, start_ranks
-    from app.core.batch_report import rank_report_path
+    from app.core.batch.dist import finish_ranks, ranks_from_env, start_ranks
+    from app.core.batch.report import rank_report_path
 
     job = build_job(args)
     plan = job.plan()

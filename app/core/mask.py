@@ -22,6 +22,8 @@ from models.fileio import atomic_write
 
 from .errors import ImageLoadError, ProjectError
 
+UNDO_LIMIT = 100  # undo steps kept per photo (the mask's history and the window's undo stack alike)
+
 BBox = tuple[int, int, int, int]
 _SHIFT = 4  # cv2 sub-pixel bits: strokes follow fractional pointer positions
 _SCALE = 1 << _SHIFT
@@ -77,7 +79,7 @@ class Mask:
     (edits, undo, redo), so a canvas can redraw just that rectangle.
     """
 
-    def __init__(self, height: int, width: int, history_limit: int = 100) -> None:
+    def __init__(self, height: int, width: int, history_limit: int = UNDO_LIMIT) -> None:
         if height <= 0 or width <= 0:
             raise ValueError("a mask needs a positive size")
         self._data = np.zeros((height, width), dtype=bool)
@@ -273,13 +275,13 @@ class Mask:
         return save_mask_png(path, self._data)
 
     @classmethod
-    def load_png(cls, path: str | os.PathLike, shape: tuple[int, int], history_limit: int = 100) -> Mask:
+    def load_png(cls, path: str | os.PathLike, shape: tuple[int, int], history_limit: int = UNDO_LIMIT) -> Mask:
         m = cls(shape[0], shape[1], history_limit)
         m._data[...] = read_mask_png(path, shape)
         return m
 
     @classmethod
-    def from_array(cls, data: np.ndarray, history_limit: int = 100) -> Mask:
+    def from_array(cls, data: np.ndarray, history_limit: int = UNDO_LIMIT) -> Mask:
         data = np.asarray(data).astype(bool)
         m = cls(data.shape[0], data.shape[1], history_limit)
         m._data[...] = data

@@ -139,3 +139,9 @@ class Compositor(QObject):
         x0, y0, x1, y1 = rect
         self.pyramid.update(x0, y0, x1, y1, self._source(rect))
         self.updated.emit(rect)
+
+
+def grey_display(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The untouched photo as 8-bit grey and as RGB (what the canvas shows before any colour)."""
+    g = grey8(L)
+    return g, np.repeat(g[:, :, None], 3, axis=2)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QUndoStack
 from app.ui.compositor import Compositor, Rect, compose_rgb8
 from app.ui.pyramid import Pyramid
 
-UNDO_LIMIT = 100  # equals the Mask's own history limit so both stacks stay in step
+
 def bbox_to_rect(bbox: Any, shape: tuple[int, int]) -> Rect:
     """The Mask reports changed areas as (y0, y1, x0, x1)-style boxes or slices; None = all."""
     H, W = shape
@@ -37,7 +37,7 @@ class DocumentState(QObject):
                  reference_L: np.ndarray | None = None, reference_path: str | None = None,
                  initial_grey: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
-        from app.core.mask import Mask
+        from app.core.mask import UNDO_LIMIT, Mask
 
         self.document = document
         self.settings = settings
@@ -64,9 +64,9 @@ class DocumentState(QObject):
 
         # (grey, grey RGB): made by the loading task so a 24 MP photo opens without a stall
         if initial_grey is None:
-            from app.ui.file_ops import _grey_display
+            from app.ui.compositor import grey_display
 
-            initial_grey = _grey_display(document.L)
+            initial_grey = grey_display(document.L)
         grey, grey_rgb = initial_grey
         self.before = Pyramid(grey)
         self.compositor = Compositor(self._compose, (H, W), grey_rgb)

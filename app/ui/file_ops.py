@@ -9,10 +9,10 @@ import logging
 import uuid
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.ui.compositor import grey_display
 from app.ui.workers import Task
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class FileOps:
 
         def work(task: Task):
             doc = load_image(path)
-            return doc, _grey_display(doc.L)
+            return doc, grey_display(doc.L)
 
         def done(result) -> None:
             doc, grey = result
@@ -141,7 +141,7 @@ class FileOps:
 
         def work(task: Task):
             loaded = project_io.load(path)
-            return loaded, _grey_display(loaded.document.L)
+            return loaded, grey_display(loaded.document.L)
 
         def done(result) -> None:
             loaded, grey = result
@@ -380,11 +380,3 @@ class FileOps:
 def _remove_autosave(f: Path) -> None:
     f.unlink(missing_ok=True)
     f.with_suffix(".json").unlink(missing_ok=True)
-
-
-def _grey_display(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The untouched photo as 8-bit grey and as RGB (what the canvas shows before any colour)."""
-    from app.ui.compositor import grey8
-
-    g = grey8(L)
-    return g, np.repeat(g[:, :, None], 3, axis=2)

@@ -185,8 +185,6 @@ class PreviewExecutor(QObject):
         except Cancelled:
             outcome = (job, None)
         except BaseException as e:  # noqa: BLE001 - any failure must reach the user as a sentence
-            from app.ui.workers import is_user_error
-
             if is_user_error(e):
                 log.warning("preview: %s", e)  # expected (missing weights...): the banner says it
             else:
@@ -248,3 +246,11 @@ class PreviewScheduler(QObject):
             settings=st.settings, reference_L=st.reference_L, display_key=st.display_key(),
         )
         self.executor.submit(job)
+
+
+def is_user_error(e: BaseException) -> bool:
+    """An error a user caused and can act on (one sentence, no traceback in the log)."""
+    from app.core.errors import HuebrushError
+    from models.types import ModelError
+
+    return isinstance(e, (HuebrushError, ModelError))

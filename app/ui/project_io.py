@@ -58,9 +58,8 @@ def load(path: Path) -> LoadedProject:
     """Read a project and its photo (raises ProjectError / ImageLoadError as one sentence)."""
     from app.core.document import load_image
     from app.core.errors import ProjectError
-    from app.core.mask import Mask
+    from app.core.mask import UNDO_LIMIT, Mask
     from app.core.project import load_project
-    from app.ui.document_state import UNDO_LIMIT
 
     path = Path(path)
     project = load_project(path)

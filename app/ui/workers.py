@@ -34,7 +34,7 @@ class Task(QThread):
         self.progress.emit(int(percent), text)
 
     def run(self) -> None:
-        from app.ui.preview_worker import friendly_error
+        from app.ui.preview_worker import friendly_error, is_user_error
         from models.types import Cancelled
 
         try:
@@ -53,11 +53,3 @@ class Task(QThread):
             self.cancelled.emit()
         else:
             self.done.emit(result)
-
-
-def is_user_error(e: BaseException) -> bool:
-    """An error a user caused and can act on (one sentence, no traceback in the log)."""
-    from app.core.errors import HuebrushError
-    from models.types import ModelError
-
-    return isinstance(e, (HuebrushError, ModelError))

@@ -44,7 +44,7 @@ class BatchWorker(QThread):
     """Runs BatchJob.run off the GUI thread; one of finished_report / failed ends every run."""
 
     progress = Signal(object)  # app.core.batch.BatchProgress
-    finished_report = Signal(object)  # app.core.batch_report.BatchReport (state finished/cancelled/stopped)
+    finished_report = Signal(object)  # app.core.batch.report.BatchReport (state finished/cancelled/stopped)
     failed = Signal(str)
 
     def __init__(self, job, plan, engine=None, parent=None) -> None:
@@ -265,7 +265,7 @@ class BatchDialog(QDialog):
     def build_job(self):
         """The BatchJob the current choices describe (raises BatchError with a sentence)."""
         from app.core.batch import BatchJob
-        from app.core.batch_plan import BatchError
+        from app.core.batch.plan import BatchError
 
         inputs = [self.inputs.item(i).text() for i in range(self.inputs.count())]
         if not inputs:

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from app.core.batch import BatchJob
-from app.core.batch_plan import BatchError
-from app.core.batch_report import BatchReport, PhotoRecord, merge_reports, read_report
+from app.core.batch.plan import BatchError
+from app.core.batch.report import BatchReport, PhotoRecord, merge_reports, read_report
 from app.core.errors import ExportError
 from models.registry import ModelInfo, register
 
@@ -441,8 +441,8 @@ def test_project_for_a_differently_shaped_photo_fails_that_photo_only(photos, tm
 
 
 def test_rank_zero_waits_for_the_other_ranks_reports_of_the_same_run(tmp_path):
-    from app.core.batch_dist import Ranks, finish_ranks
-    from app.core.batch_report import rank_report_path, write_report
+    from app.core.batch.dist import Ranks, finish_ranks
+    from app.core.batch.report import rank_report_path, write_report
 
     path = tmp_path / "report.json"
     mine = BatchReport(state="finished", photos=[PhotoRecord("/a.png", "done")], run_id="run-7")
@@ -493,7 +493,7 @@ def test_overlapping_io_leaves_a_core_and_gives_it_back(monkeypatch):
     import types
 
     torch = pytest.importorskip("torch")
-    from app.core import batch_worker
+    from app.core.batch import runner as batch_worker
 
     monkeypatch.setattr(batch_worker.os, "cpu_count", lambda: 2)
     before = torch.get_num_threads()

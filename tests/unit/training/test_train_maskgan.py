@@ -11,10 +11,11 @@ import torch
 from models.maskgan import MaskGANGenerator, load_maskgan, normalise_inputs
 from models.types import ColorizeRequest
 from training.__main__ import main as training_main
+from training.common import make_conditions
 from training.data import lab_tensors, uint8_batch_to_rgb
 from training.export import DOMAIN_SIDES, choose_net_cap, flip_threshold
 from training.losses import generator_losses
-from training.maskgan import lr_at, make_conditions
+from training.maskgan import lr_at
 
 from ._fakedata import colourful_photo, make_fake_datasets
 

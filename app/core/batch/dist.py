@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .batch_plan import BatchError
-from .batch_report import BatchReport, merge_reports, rank_report_path, read_report, write_report
+from .plan import BatchError
+from .report import BatchReport, merge_reports, rank_report_path, read_report, write_report
 
 
 @dataclass

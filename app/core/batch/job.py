@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .batch_plan import (
+from .plan import (
     EXISTING,
     FORMATS,
     MASK_SOURCES,
@@ -30,19 +30,9 @@ from .batch_plan import (
     resolve_mask_source,
     scan_inputs,
 )
-from .batch_report import BatchReport, PhotoRecord
+from .report import BatchProgress, BatchReport, PhotoRecord  # noqa: F401  (BatchProgress: the runner's progress record)
 
 __all__ = ["BatchJob", "BatchProgress", "BatchError", "Plan", "PlannedPhoto", "BatchReport", "PhotoRecord"]
-
-@dataclass(frozen=True)
-class BatchProgress:
-    done: int  # photos handled so far (done, failed or skipped at run time)
-    total: int  # photos to handle in this run
-    current: str | None  # the photo the model is working on
-    record: PhotoRecord | None  # the photo that just finished, if any
-    elapsed: float
-    eta: float | None  # seconds left, once one photo has finished
-
 
 @dataclass
 class BatchJob:
@@ -159,7 +149,7 @@ class BatchJob:
         "finished", "cancelled" (cancel() turned true; photos in flight were completed) or
         "stopped" (disk full / folder not writable; ``report.error`` says so in one sentence).
         """
-        from .batch_worker import BatchRunner  # the threads and the per-photo work
+        from .runner import BatchRunner  # the threads and the per-photo work
 
         plan = plan or self.plan()
         if world_size > 1:
@@ -173,7 +163,7 @@ class BatchJob:
 
     # ----- helpers the worker uses -------------------------------------------------------------
     def settings_for(self, project_settings: Any) -> Any:
-        from .pipeline import Settings
+        from ..pipeline import Settings
 
         base = project_settings or self.settings or Settings()
         return dataclasses.replace(base, **dict(self.overrides)) if self.overrides else base

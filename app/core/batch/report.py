@@ -101,3 +101,13 @@ def merge_reports(reports: list[BatchReport]) -> BatchReport:
         merged.ignored.extend(r.ignored)
     merged.photos.sort(key=lambda p: p.input)
     return merged
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    done: int  # photos handled so far (done, failed or skipped at run time)
+    total: int  # photos to handle in this run
+    current: str | None  # the photo the model is working on
+    record: PhotoRecord | None  # the photo that just finished, if any
+    elapsed: float
+    eta: float | None  # seconds left, once one photo has finished

@@ -8,7 +8,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import ProjectError
+from ..errors import ProjectError
 
 
 def scale_hint(hint: Any, sx: float, sy: float) -> Any:
@@ -34,7 +34,7 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
     project whose photo has changed since it was saved (another checksum) is refused unless
     ``apply_changed``, and then a sentence saying so goes to ``notes``.
     """
-    from .project import load_project
+    from ..project import load_project
 
     project = load_project(project_path)
     if photo_sha256 and project.source_sha256 and project.source_sha256 != photo_sha256:
@@ -57,7 +57,7 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
         mask = scale_mask(mask, shape) if mask is not None else None
     reference_L = None
     if project.reference_path is not None:  # style transfer (iizuka); other models ignore it
-        from .document import load_image
+        from ..document import load_image
 
         reference_L = load_image(project.reference_path).L
     return mask, hints, project.settings, reference_L
@@ -65,7 +65,7 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
 
 def shared_from_project(project_path: Path) -> tuple[np.ndarray | None, tuple, tuple[int, int] | None]:
     """The mask, hints and photo size of a project, to apply to every photo of a series."""
-    from .project import load_project
+    from ..project import load_project
 
     project = load_project(project_path)
     shape = tuple(project.size) if project.size else (project.mask.shape if project.mask is not None else None)

@@ -10,7 +10,7 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import HuebrushError
+from ..errors import HuebrushError
 
 PHOTO_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 FORMATS = ("png", "tif", "jpg", "webp", "bmp", "same")

@@ -17,11 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .batch import BatchJob, BatchProgress
-from .batch_plan import PlannedPhoto, is_writable_dir, next_free
-from .batch_project import scale_hint, scale_mask
-from .batch_report import BatchReport, PhotoRecord, write_report
-from .errors import HuebrushError
+from ..errors import HuebrushError
+from .plan import PlannedPhoto, is_writable_dir, next_free
+from .project_source import scale_hint, scale_mask
+from .report import BatchProgress, BatchReport, PhotoRecord, write_report
 
 # errno values that mean "nothing more can be written here": the batch stops instead of failing
 # every remaining photo with the same message.
@@ -91,7 +90,7 @@ class _Inline:
 class BatchRunner:
     def __init__(
         self,
-        job: BatchJob,
+        job: Any,  # a BatchJob (not imported: the job imports this module to run)
         todo: list[PlannedPhoto],
         report: BatchReport,
         progress: Callable[[BatchProgress], None] | None,
@@ -214,8 +213,8 @@ class BatchRunner:
     # ----- the per-photo work -------------------------------------------------------------------
     def _prepare(self, item: PlannedPhoto) -> _Prepared | PhotoRecord:
         """I/O worker: decode, find mask and hints, shrink to the output size, build the request."""
-        from .document import load_image
-        from .pipeline import make_request
+        from ..document import load_image
+        from ..pipeline import make_request
 
         t0 = time.perf_counter()
         model = ""
@@ -246,7 +245,7 @@ class BatchRunner:
         """(mask or None for the whole photo, hints, the project's settings or None, reference L or None)."""
         job = self.job
         if item.mask_source == "project":
-            from .batch_project import project_inputs
+            from .project_source import project_inputs
 
             return project_inputs(item.mask_path, item.source, shape, photo_sha256=sha256,  # type: ignore[arg-type]
                                   apply_changed=job.apply_changed, notes=notes)
@@ -266,8 +265,8 @@ class BatchRunner:
 
     def _export(self, p: _Prepared, ab_work: np.ndarray, note: str) -> PhotoRecord:
         """I/O worker: full-size chroma, composite, atomic write."""
-        from .export import export_result
-        from .pipeline import finish
+        from ..export import export_result
+        from ..pipeline import finish
 
         item = p.item
         out = Path(item.output)  # type: ignore[arg-type]
@@ -299,8 +298,8 @@ class BatchRunner:
 
 def _mask_file(path: Path, photo: Path, shape: tuple[int, int]) -> np.ndarray:
     """A mask PNG for the photo; one drawn on a resized copy (same aspect ratio) is scaled to fit."""
-    from .errors import ProjectError
-    from .mask import read_mask_png
+    from ..errors import ProjectError
+    from ..mask import read_mask_png
 
     mask = read_mask_png(path)
     (mh, mw), (h, w) = mask.shape, shape
