@@ -3,6 +3,10 @@
 Output ab = predicted ab x feathered mask x saturation. The feather only fades inwards
 (weights come from the distance to the nearest unmasked pixel), so outside the mask the
 weight - and therefore ab - is exactly 0 and those pixels stay exactly neutral grey.
+
+The one finishing path: export writes ``composite_ab`` through ``export.result_rgb`` at 8 or 16
+bits, and the window shows ``compose_rgb8`` of any rectangle, the same maths at 8 bits, with one
+padding rule (``feather_margin``) for what a rectangle must see and what a mask edit dirties.
 """
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import math
 import cv2
 import numpy as np
 
-BBox = tuple[int, int, int, int]
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in full-size pixels
+BAND_PIXELS = 1 << 20  # whole-photo work goes in bands: short GIL holds keep the window fluid
 
 
 def feather_weights(mask: np.ndarray, feather_px: float) -> np.ndarray:
@@ -49,44 +54,67 @@ def composite_ab(
     return np.multiply(ab, w[..., None])
 
 
-class Compositor:
-    """Keeps the composite of one prediction up to date while the mask is painted.
+def feather_margin(feather_px: float) -> int:
+    """How far (px) a mask change reaches through the feather: a pixel's weight depends on the
+    mask within ``feather_px`` of it (+5 % and 2 px: the 5x5 chamfer distance can undershoot)."""
+    return int(math.ceil(float(feather_px) * 1.05)) + 2 if feather_px > 0 else 0
 
-    ``update(mask, bbox)`` recomputes only the rectangle a mask edit touched, grown by the
-    feather radius (the feather weight of a pixel depends on the mask within that radius).
-    """
 
-    def __init__(
-        self, ab_full: np.ndarray, mask: np.ndarray | None, feather_px: float = 4.0, saturation: float = 1.0
-    ) -> None:
-        self.ab_full = np.asarray(ab_full, dtype=np.float32)
-        self.feather_px = float(feather_px)
-        self.saturation = float(saturation)
-        h, w = self.ab_full.shape[:2]
-        self._mask = np.ones((h, w), bool) if mask is None else np.asarray(mask, bool)
-        self.ab = composite_ab(self.ab_full, self._mask, self.feather_px, self.saturation)
+def dirty_rect(rect: Rect, feather_px: float, shape: tuple[int, int]) -> Rect:
+    """The pixels whose composite a mask edit inside ``rect`` may change."""
+    m = feather_margin(feather_px)
+    H, W = shape
+    x0, y0, x1, y1 = rect
+    return (max(0, x0 - m), max(0, y0 - m), min(W, x1 + m), min(H, y1 + m))
 
-    def update(self, mask: np.ndarray, bbox: BBox | None = None) -> BBox:
-        """Re-composite after a mask edit inside ``bbox`` (x0, y0, x1, y1); returns the
-        rectangle of ``ab`` that may have changed."""
-        self._mask = np.asarray(mask, bool)
-        h, w = self._mask.shape
-        if bbox is None:
-            self.ab = composite_ab(self.ab_full, self._mask, self.feather_px, self.saturation)
-            return (0, 0, w, h)
-        # +5% and 2 px: the 5x5 chamfer distance can undershoot the true distance slightly
-        m = int(math.ceil(self.feather_px * 1.05)) + 2 if self.feather_px > 0 else 0
-        x0, y0, x1, y1 = bbox
-        # output region: the edit grown by the feather; input region: grown once more so the
-        # distance transform sees every unmasked pixel that can matter
-        ox0, oy0, ox1, oy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
-        ix0, iy0, ix1, iy1 = max(0, ox0 - m), max(0, oy0 - m), min(w, ox1 + m), min(h, oy1 + m)
-        crop = self._mask[iy0:iy1, ix0:ix1]
-        wts = feather_weights(crop, self.feather_px)[oy0 - iy0 : oy1 - iy0, ox0 - ix0 : ox1 - ix0]
-        # a crop with no unmasked pixel looks "all inside"; that is right only if the real
-        # nearest unmasked pixel is farther than the feather, which the margin guarantees
-        wts *= np.float32(min(max(self.saturation, 0.0), 2.0))
-        out = self.ab_full[oy0:oy1, ox0:ox1] * wts[..., None]
-        out[wts == 0] = 0.0
-        self.ab[oy0:oy1, ox0:ox1] = out
-        return (ox0, oy0, ox1, oy1)
+
+def _grey_lut() -> np.ndarray:
+    from models.colour import L_to_grey
+
+    L = np.arange(0, 100 * 64 + 1, dtype=np.float32) / 64.0
+    return (np.clip(L_to_grey(L), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+_GREY_LUT: np.ndarray | None = None
+
+
+def grey8(L: np.ndarray) -> np.ndarray:
+    """The untouched photo as 8-bit grey (R = G = B on screen), via a 1/64-L lookup table."""
+    global _GREY_LUT
+    if _GREY_LUT is None:
+        _GREY_LUT = _grey_lut()
+    H, W = L.shape
+    out = np.empty((H, W), np.uint8)
+    step = max(1, BAND_PIXELS // max(W, 1))
+    for y in range(0, H, step):
+        idx = np.clip(L[y : y + step] * 64.0 + 0.5, 0, 6400).astype(np.int32)
+        out[y : y + step] = _GREY_LUT[idx]
+    return out
+
+
+def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feather: float, saturation: float,
+                 rect: Rect | None = None) -> np.ndarray:
+    """The result as uint8 RGB for ``rect`` (None: the whole photo, band by band): the same maths
+    as export, at 8 bits. A rectangle reads the mask ``feather_margin`` beyond its edges, so
+    rectangles composed apart (the window's tiles) agree exactly with the whole."""
+    H, W = L.shape
+    if rect is None:
+        out = np.empty((H, W, 3), np.uint8)
+        step = max(1, BAND_PIXELS // max(W, 1))
+        for y in range(0, H, step):
+            out[y : y + step] = compose_rgb8(L, ab_up, mask, feather, saturation, (0, y, W, min(H, y + step)))
+        return out
+    from .export import result_rgb
+
+    x0, y0, x1, y1 = rect
+    if ab_up is None or not mask[max(0, y0 - 1) : y1 + 1, max(0, x0 - 1) : x1 + 1].any():
+        g = grey8(L[y0:y1, x0:x1])  # nothing masked here: exactly the original grey
+        return np.repeat(g[:, :, None], 3, axis=2)
+    px0, py0, px1, py1 = dirty_rect(rect, feather, (H, W))
+    ab = composite_ab(ab_up[py0:py1, px0:px1], mask[py0:py1, px0:px1], feather, saturation)
+    ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+    Lr = L[y0:y1, x0:x1]
+    out = (np.clip(result_rgb(Lr, ab), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    grey = ~ab.any(axis=-1)  # no colour here: the same grey as where nothing is masked, to the level
+    out[grey] = grey8(Lr)[grey][:, None]
+    return out

@@ -10,7 +10,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app.ui.compositor import Compositor, Rect, compose_rgb8
+from app.core.composite import compose_rgb8, dirty_rect
+from app.ui.compositor import Compositor, Rect
 from app.ui.pyramid import Pyramid
 
 
@@ -109,7 +110,8 @@ class DocumentState(QObject):
         self._mask_untouched_empty = False
         self.version += 1
         self.changed_since_autosave = True
-        self.compositor.invalidate(bbox_to_rect(bbox, self.shape))
+        # the feather carries an edit's effect past its box: redraw what it reaches
+        self.compositor.invalidate(dirty_rect(bbox_to_rect(bbox, self.shape), self.settings.feather, self.shape))
         self.edited.emit()
 
     def set_hints(self, hints) -> None:

@@ -75,8 +75,8 @@ def _one_line(text: str, limit: int = 400) -> str:
 
 def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutcome:
     """Everything heavy for one preview; runs on the worker thread (also usable directly)."""
+    from app.core.composite import compose_rgb8
     from app.core.pipeline import make_request
-    from app.ui.compositor import compose_full
     from app.ui.pyramid import Pyramid
     from models.types import Cancelled
     from models.upsample import upsample_ab
@@ -91,7 +91,7 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
     ab_up = np.asarray(upsample_ab(result.ab, job.L), np.float32)
     if cancel():
         raise Cancelled()
-    rgb8 = compose_full(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation)
+    rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation)
     pyramid = Pyramid(rgb8)
     return PreviewOutcome(job, request.id, np.asarray(result.ab), ab_up, pyramid,
                           time.perf_counter() - t0, result.device, result.message)

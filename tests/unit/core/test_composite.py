@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.composite import Compositor, composite_ab, feather_weights
+from app.core.composite import composite_ab, feather_weights
 from app.core.mask import Mask
 from models.colour import L_to_grey, lab_to_rgb
 
@@ -64,17 +64,35 @@ def test_nan_from_a_model_does_not_leak_outside_the_mask():
 
 
 @pytest.mark.parametrize("feather", [0.0, 3.0, 12.5])
-def test_incremental_recomposite_matches_a_full_one(feather):
+def test_any_rectangle_composes_exactly_as_the_whole_photo(feather):
+    """The window draws tiles and brush boxes apart; each must match the whole composite."""
+    from app.core.composite import compose_rgb8
+
     L, ab, _ = _scene(120, 160, seed=1)
     m = Mask(120, 160)
     m.stroke([(40, 40), (100, 70)], 15)
-    comp = Compositor(ab, m.data, feather, 1.3)
+    m.stroke([(5, 5), (20, 110)], 9)
+    whole = compose_rgb8(L, ab, m.data, feather, 1.3)
+    for rect in [(0, 0, 160, 120), (30, 30, 64, 64), (90, 50, 91, 51), (0, 100, 37, 120), (55, 0, 160, 17)]:
+        x0, y0, x1, y1 = rect
+        assert np.array_equal(compose_rgb8(L, ab, m.data, feather, 1.3, rect), whole[y0:y1, x0:x1]), rect
+
+
+@pytest.mark.parametrize("feather", [0.0, 3.0, 12.5])
+def test_an_edit_changes_nothing_outside_its_dirty_rectangle(feather):
+    """What a mask edit can change reaches no further than ``dirty_rect`` says (the window
+    redraws exactly that)."""
+    from app.core.composite import compose_rgb8, dirty_rect
+
+    L, ab, _ = _scene(120, 160, seed=2)
+    m = Mask(120, 160)
+    m.stroke([(40, 40), (100, 70)], 15)
     boxes = []
     m.on_change.append(boxes.append)
-    for stroke, erase in [([(60, 60), (140, 100)], False), ([(80, 60)], True), ([(5, 5), (20, 110)], False)]:
-        m.stroke(stroke, 9, erase=erase)
-        comp.update(m.data, boxes[-1])
-        assert np.array_equal(comp.ab, composite_ab(ab, m.data, feather, 1.3))
-    m.undo()
-    comp.update(m.data, boxes[-1])
-    assert np.array_equal(comp.ab, composite_ab(ab, m.data, feather, 1.3))
+    before = compose_rgb8(L, ab, m.data, feather, 1.0)
+    m.stroke([(60, 60), (140, 100)], 9)
+    after = compose_rgb8(L, ab, m.data, feather, 1.0)
+    x0, y0, x1, y1 = dirty_rect(tuple(int(v) for v in boxes[-1]), feather, (120, 160))
+    outside = np.ones((120, 160), bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(before[outside], after[outside])
