@@ -36,8 +36,7 @@ def parse_point(text: str) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     from app.core.document import load_image
     from app.core.errors import HuebrushError
-    from app.core.pipeline import _resize, work_shape
-    from models.abbins import lab_hex
+    from app.core.suggest import suggest_at
     from models.registry import create
 
     x, y = parse_point(args.point)
@@ -50,15 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if not (0 <= x < W and 0 <= y < H):
         raise HuebrushError(f"--point {args.point} is outside the {W} x {H} photo.")
     model = create("maskgan", "cpu")
-    if not hasattr(model, "suggest"):
+    try:
+        found = suggest_at(model, doc.L, x, y, args.count, args.work_size)
+    except ValueError:
         raise HuebrushError("The installed maskgan weights do not predict a colour distribution; "
-                            "install maskgan weights of version 2 or later.")
-    h, w = work_shape((H, W), args.work_size)
-    L = _resize(doc.L, (h, w))
-    px = min(max((x + 0.5) * w / W - 0.5, 0.0), w - 1.0)  # the same spot at the work size
-    py = min(max((y + 0.5) * h / H - 0.5, 0.0), h - 1.0)
-    top = model.suggest(L, (px, py), k=args.count)
-    rows = [{"color": lab_hex(lab), "share": round(share, 4)} for lab, share in top]
+                            "install maskgan weights of version 2 or later.") from None
+    rows = [{"color": s.hex, "share": s.share} for s in found]
     if args.json:
         print(json.dumps(rows))
     else:

@@ -27,6 +27,7 @@ class Canvas(QWidget):
     tool_changed = Signal(str)
     view_changed = Signal()
     brush_changed = Signal(float)  # the brush radius in photo pixels
+    hint_point_chosen = Signal(float, float)  # a hint was placed or selected at this photo pixel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

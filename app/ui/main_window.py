@@ -104,6 +104,13 @@ class MainWindow(FileOps, QMainWindow):
         self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
         self.panel.show_brush_radius(self.canvas.brush_radius)
         self._build_history()
+        from app.ui.hint_assist import HintAssistant
+
+        self.hint_assist = HintAssistant(self)
+        self.canvas.hint_point_chosen.connect(self.hint_assist.at_point)
+        self.hint_assist.suggestions_ready.connect(self.panel.show_suggestions)
+        self.hint_assist.outcome_ready.connect(self.panel.show_hint_outcome)
+        self.panel.suggestion_chosen.connect(self._suggestion_chosen)
         self.canvas.set_overlay(self.app_settings.overlay_colour, self.app_settings.overlay_opacity)
         self.canvas.cursor_moved.connect(self.status.set_cursor)
         self.canvas.tool_changed.connect(self._on_tool_changed)
@@ -350,6 +357,12 @@ class MainWindow(FileOps, QMainWindow):
     def _colour_chosen(self, rgb) -> None:
         self.set_hint_colour(rgb)
         self.save_app_settings()
+        self.hint_assist.check_colour()
+
+    def _suggestion_chosen(self, rgb) -> None:
+        """A suggested swatch: it becomes the hint colour and recolours the selected hint."""
+        self._colour_chosen(rgb)
+        self.canvas.tools["hint"].recolour_selected(self.hint_rgb)
 
     def _apply_settings(self, changes: dict) -> None:
         if self.state is None:

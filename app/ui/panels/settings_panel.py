@@ -39,6 +39,7 @@ class SettingsPanel(QWidget):
     mask_op = Signal(str)  # invert | clear | fill | grow | shrink
     view_changed = Signal(str, bool)  # ("mask", on) | ("split", on)
     brush_radius_edited = Signal(float)  # photo pixels
+    suggestion_chosen = Signal(tuple)  # rgb floats of a suggested swatch
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +87,20 @@ class SettingsPanel(QWidget):
         self.recent.setSpacing(3)
         self.recent.setAlignment(Qt.AlignmentFlag.AlignLeft)
         hl.addLayout(self.recent)
+        self.suggest_label = QLabel("Likely here:")
+        self.suggest_label.setToolTip("The colours the model finds likeliest at the hint, best first; click one to use it.")
+        self.suggest_row = QHBoxLayout()
+        self.suggest_row.setSpacing(3)
+        self.suggest_row.addWidget(self.suggest_label)
+        self.suggest_row.addStretch(1)
+        hl.addLayout(self.suggest_row)
+        self.suggest_buttons: list[QPushButton] = []
+        self.suggest_label.hide()
+        self.gamut_note = QLabel()
+        self.gamut_note.setWordWrap(True)
+        self.gamut_note.setStyleSheet("color:#ffb74d;")
+        self.gamut_note.hide()
+        hl.addWidget(self.gamut_note)
         self.hint_reach, self.hint_reach_label = self._slider(0, 100, 10, "%")
         self.hint_reach.setToolTip("How far each hint carries its colour (maskgan): low, only what is near it "
                                    "and alike; 100%, the whole photo (for true colours picked from a reference).")
@@ -155,7 +170,7 @@ class SettingsPanel(QWidget):
     def keyboard_order(self) -> list[QWidget]:
         """Every control in the order Tab visits them: top to bottom, left to right."""
         return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
-                self.colour_button, *self.recent_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
+                self.colour_button, *self.recent_buttons, *self.suggest_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
                 *self.mask_buttons, self.brush_size, self.show_mask, self.split]
 
     def _chain_tab_order(self) -> None:
@@ -224,6 +239,34 @@ class SettingsPanel(QWidget):
             j = self.work_size.count() - 1
         self.work_size.setCurrentIndex(j)
         self._loading = False
+
+    def show_suggestions(self, suggestions: list) -> None:
+        """Swatches of the likeliest colours at the hint (``app.core.suggest.Suggestion``), best first."""
+        for b in self.suggest_buttons:
+            self.suggest_row.removeWidget(b)
+            b.deleteLater()
+        self.suggest_buttons = []
+        for i, s in enumerate(suggestions):
+            b = QPushButton()
+            b.setFixedSize(22, 22)
+            b.setStyleSheet(_swatch_style(s.hex))
+            b.setToolTip(f"{s.hex}: {100 * s.share:.0f} % likely here")
+            b.setAccessibleName(f"Suggested colour {s.hex}, {100 * s.share:.0f} percent")
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            b.clicked.connect(lambda _=False, h=s.hex: self.suggestion_chosen.emit(QColor(h).getRgbF()[:3]))
+            self.suggest_row.insertWidget(1 + i, b)
+            self.suggest_buttons.append(b)
+        self.suggest_label.setVisible(bool(suggestions))
+        self._chain_tab_order()
+
+    def show_hint_outcome(self, outcome) -> None:
+        """Says when the hint colour cannot exist at the hint's lightness, and what will show."""
+        if outcome.possible:
+            self.gamut_note.hide()
+            return
+        self.gamut_note.setText(f"This colour cannot be this {'light' if outcome.lightness > 50 else 'dark'} "
+                                f"(L {outcome.lightness:.0f}): it will come out as {outcome.shown_hex}.")
+        self.gamut_note.show()
 
     def show_brush_radius(self, radius: float) -> None:
         """Mirror the canvas's brush (radius in photo pixels) as its diameter, without echoing back."""

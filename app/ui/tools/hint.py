@@ -75,6 +75,7 @@ class HintTool(Tool):
         if hit is not None:
             self.selected_id = hit.id
             self._drag_from = (pos.x(), pos.y())
+            self.canvas.hint_point_chosen.emit(*hit.points[0])
         else:
             self.selected_id = None
             self._stroke = [(pos.x(), pos.y())]
@@ -100,6 +101,7 @@ class HintTool(Tool):
             hint = Hint(points=pts, rgb=tuple(self.canvas.hint_rgb), radius=self.hint_radius())
             st.undo_stack.push(HintsCommand(st, self._before, self._before + (hint,), "Add hint"))
             self.selected_id = hint.id
+            self.canvas.hint_point_chosen.emit(*pts[0])
         elif self._drag_from is not None:
             dx, dy = pos.x() - self._drag_from[0], pos.y() - self._drag_from[1]
             self._drag_from = None

@@ -1,6 +1,7 @@
 """Hint values are checked where they enter: a hints file, the CLI, a project (the hardening issue)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from app.core.errors import HuebrushError
@@ -33,3 +34,15 @@ def test_bad_cli_hints_are_refused(arg):
 def test_good_hints_still_load():
     (h,) = hints_from_json('[{"points": [[10.5, 3]], "color": "#00ff00", "radius": 12}]')
     assert h.points == ((10.5, 3.0),) and h.radius == 12.0
+
+
+def test_hint_outcome_says_when_a_colour_cannot_exist_at_a_lightness():
+    from app.core.suggest import hint_outcome
+    from models.colour import hex_to_rgb, rgb_to_lab
+
+    red = hex_to_rgb("#ff0000")
+    assert hint_outcome(53.2, red).possible  # red's own lightness
+    light = hint_outcome(92.0, red)
+    assert not light.possible
+    shown = rgb_to_lab(np.array([hex_to_rgb(light.shown_hex)], np.float32))[0]
+    assert abs(shown[0] - 92.0) < 1.0 and shown[1] > 5  # kept light, still reddish: pink

@@ -1,0 +1,71 @@
+"""The hint panel's advice at a hint's point: the colours the model finds likely there (swatches to
+click) and, for the chosen colour, whether it can exist at that lightness and what will show."""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from app.ui.workers import Task
+
+log = logging.getLogger(__name__)
+SUGGESTIONS = 6
+
+
+class HintAssistant(QObject):
+    suggestions_ready = Signal(list)  # [Suggestion, ...] for the last point asked about
+    outcome_ready = Signal(object)  # HintOutcome of the current colour at that point
+
+    def __init__(self, win) -> None:
+        super().__init__(win)
+        self.win = win
+        self.point: tuple[float, float] | None = None
+        self._task: Task | None = None
+        self._asked = 0
+
+    def at_point(self, x: float, y: float) -> None:
+        """A hint was placed or selected at photo pixel (x, y)."""
+        self.point = (float(x), float(y))
+        self.check_colour()
+        self._ask_model()
+
+    def check_colour(self, rgb=None) -> None:
+        from app.core.suggest import hint_outcome
+
+        st = self.win.state
+        if st is None or self.point is None:
+            return
+        H, W = st.shape
+        x, y = (min(max(int(v), 0), n - 1) for v, n in zip(self.point, (W, H)))
+        self.outcome_ready.emit(hint_outcome(float(st.document.L[y, x]), rgb or self.win.hint_rgb))
+
+    def _ask_model(self) -> None:
+        from app.core.suggest import suggest_at
+
+        st = self.win.state
+        if st is None or self.point is None:
+            return
+        self._asked += 1
+        asked, (x, y) = self._asked, self.point
+        L, work_size = st.document.L, st.settings.work_size
+        factory = self.win.executor._engine_factory
+
+        def work(task: Task):
+            model = factory().colorizer("maskgan", "cpu")
+            return asked, suggest_at(model, L, x, y, SUGGESTIONS, work_size)
+
+        task = Task(work, self)
+        task.done.connect(self._done)
+        task.failed.connect(lambda msg: log.info("no suggestions here: %s", msg))  # v1 weights, no model
+        task.finished.connect(task.deleteLater)
+        self._task = task
+        task.start()
+
+    def _done(self, result) -> None:
+        asked, found = result
+        if asked == self._asked:  # an answer for an older point is dropped
+            self.suggestions_ready.emit(found)
+
+    def wait(self, ms: int = 30_000) -> None:
+        if self._task is not None:
+            self._task.wait(ms)

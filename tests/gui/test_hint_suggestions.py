@@ -1,0 +1,61 @@
+"""The hint panel suggests the colours likely at a hint and warns when a colour cannot exist there."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from tests.gui.helpers import image_to_widget, open_photo
+
+pytestmark = pytest.mark.gui
+
+
+def _install_v2_weights() -> None:
+    from models.checkpoint import save_weights
+    from models.maskgan_v2 import ARCH, MaskGANConfig, MaskGANNet
+
+    torch.manual_seed(0)
+    cfg = MaskGANConfig(decoder=(16, 16, 16))
+    net = MaskGANNet(cfg)
+    with torch.no_grad():
+        net.head.weight.normal_(0, 0.5)
+    save_weights(Path(os.environ["HUEBRUSH_MODELS_DIR"]) / "maskgan.safetensors", net.state_dict(),
+                 {"architecture": ARCH, "config": cfg.to_dict()})
+
+
+def test_a_placed_hint_gets_suggested_swatches_and_a_gamut_note(qtbot, window, tmp_path):
+    from models.engine import get_engine
+
+    get_engine().clear()
+    _install_v2_weights()
+    grey = np.full((120, 160), 60, np.uint8)
+    grey[:, 80:] = 250  # the right half is nearly white
+    Image.fromarray(grey).save(tmp_path / "wall.png")
+    state = open_photo(qtbot, window, tmp_path / "wall.png")
+    panel = window.panel
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_H)
+    window.set_hint_colour((0.5, 0.0, 0.0))  # a dark red: exists at the dark half's L 25
+    with qtbot.waitSignal(window.hint_assist.suggestions_ready, timeout=30_000):
+        qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 40, 60))
+    assert len(panel.suggest_buttons) == 6 and panel.suggest_label.isVisibleTo(panel)
+    assert not panel.gamut_note.isVisibleTo(panel)
+    (hint,) = state.hints
+    chosen = panel.suggest_buttons[0].toolTip().split(":")[0]
+    panel.suggest_buttons[0].click()
+    from PySide6.QtGui import QColor
+
+    assert QColor.fromRgbF(*window.hint_rgb).name() == chosen
+    assert QColor.fromRgbF(*state.hints[0].rgb).name() == chosen  # the selected hint took it
+    window.set_hint_colour((1.0, 0.0, 0.0))  # pure red cannot be nearly white
+    with qtbot.waitSignal(window.hint_assist.suggestions_ready, timeout=30_000):
+        qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 120, 60))
+    note = panel.gamut_note.text()
+    assert panel.gamut_note.isVisibleTo(panel) and "cannot" in note and "#" in note
+    window.hint_assist.wait()
+    get_engine().clear()
