@@ -370,3 +370,37 @@ def bsds_holdout_every(args) -> int:
     """Which BSDS500 test photos a run held back (older runs: ``BSDS_VAL_EVERY``)."""
     a = args if isinstance(args, dict) else vars(args)
     return int(a.get("bsds_holdout_every") or BSDS_VAL_EVERY)
+
+
+def training_photos(data, photos_dirs=(), limit: int | None = None, max_side: int = 512,
+                    progress: bool = False) -> tuple[list[np.ndarray], dict]:
+    """Every large training photo in memory (uint8 RGB, long side at most ``max_side``) and what
+    was read from where: ``photos-large`` train and BSDS500 train + test less the photos runs hold
+    back (from the shared ``data`` folder, when given), and the user's ``photos_dirs``."""
+    paths: list[Path] = []
+    desc: dict = {}
+    if data:
+        data = Path(data)
+        pl = photos_large_paths(data, "train")[:limit]
+        bsds = []
+        for split in ("train", "test"):
+            folder = data / "bsds500" / "images" / split
+            files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
+            bsds += [p for i, p in enumerate(files) if not (split == "test" and i % BSDS_VAL_EVERY == 0)]
+        bsds = bsds[:limit]
+        paths += pl + bsds
+        desc.update(photos_large_train=len(pl), bsds500=len(bsds))
+    user = find_photos(photos_dirs)[:limit] if photos_dirs else []
+    paths += user
+    photos, skipped = load_photos(paths, max_side, progress=progress)
+    desc.update(user_files=len(user), photos=len(photos), skipped=skipped)
+    if sum(skipped.values()):
+        print(f"skipped {skipped['unreadable']} unreadable, {skipped['grey']} grey and {skipped['too_small']} tiny files")
+    return photos, desc
+
+
+def crop_batch(photos: list[np.ndarray], sizes: list[int], pixels: int, rng: np.random.Generator) -> np.ndarray:
+    """A batch of random crops (uint8 (B, S, S, 3)) at one of ``sizes``; B is ``pixels`` / S^2."""
+    size = int(sizes[int(rng.integers(len(sizes)))])
+    n = max(2, pixels // (size * size))
+    return np.stack([random_crop_sized(photos[int(rng.integers(len(photos)))], size, rng) for _ in range(n)])

@@ -47,6 +47,12 @@ DEFAULTS: dict[str, Any] = dict(
     val_limit=1000,
     threads=1,
     log_every=50,
+    photos=None,
+    sizes="128,160,192,224,256",
+    pixels=12 * 192 * 192,
+    tiny_every=3,
+    max_side=512,
+    no_photos=False,
 )
 
 
@@ -73,6 +79,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-every", type=float, help="minutes between holdout validations")
     p.add_argument("--val-limit", type=int)
     p.add_argument("--threads", type=int, help="torch CPU threads (default 1: the CPU is shared)")
+    p.add_argument("--photos", action="append", metavar="DIR",
+                   help="also train on the colour photos under DIR (recursive, any size; repeatable)")
+    p.add_argument("--sizes", help="crop sides (px) for the large photos (default 128-256)")
+    p.add_argument("--pixels", type=int, help="pixels per large-photo batch (the batch is this over size^2)")
+    p.add_argument("--tiny-every", type=int,
+                   help="every Nth step is a Tiny ImageNet batch at 64 px, the ones with class labels (default 3)")
+    p.add_argument("--max-side", type=int, help="large photos are kept in memory at most this large")
+    p.add_argument("--no-photos", action="store_true",
+                   help="Tiny ImageNet only, at 64 px (the first shipped run's recipe)")
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -220,7 +235,14 @@ def train_iizuka(args: Any) -> int:
     hold = TinyImageNet(data_root, "holdout", limit=int(_opt(args, "val_limit")))
     hold_data = hold.preload()
     num_classes = max(200, int(train_y.max()) + 1)
-    print(f"loaded {len(train_x)} training and {len(hold_data[0])} holdout photos in {time.time() - t_load:.0f}s", flush=True)
+    from training.data import crop_batch, training_photos
+
+    large, large_desc = ([], {}) if _opt(args, "no_photos") else training_photos(
+        data_root, _opt(args, "photos") or (), _opt(args, "limit"), int(_opt(args, "max_side")))
+    sizes = [int(s) for s in str(_opt(args, "sizes")).split(",") if s.strip()]
+    tiny_every = max(1, int(_opt(args, "tiny_every")))
+    print(f"loaded {len(train_x)} training, {len(large)} large and {len(hold_data[0])} holdout photos "
+          f"in {time.time() - t_load:.0f}s", flush=True)
 
     resume = _opt(args, "resume")
     ck = torch.load(resume, map_location="cpu", weights_only=True) if resume else None
@@ -240,13 +262,15 @@ def train_iizuka(args: Any) -> int:
 
     log_path = out / "log.jsonl"
     n_params = sum(p.numel() for p in net.parameters())
-    _log(log_path, {"event": "start", "step": step, "config": config.to_dict(), "params": n_params, "threads": threads})
+    _log(log_path, {"event": "start", "step": step, "config": config.to_dict(), "params": n_params, "threads": threads,
+                    "large_photos": large_desc})
     order = rng.permutation(len(train_x))
     pos = 0
     last_val = elapsed
     t0 = time.time() - elapsed
     bar = tqdm(desc="iizuka", unit="step", initial=step, mininterval=10)
     running: dict[str, float] = {}
+    seen, t_run = 0, time.time()  # photos this process has trained on, for photos/s
     net.train()
     while True:
         elapsed = time.time() - t0
@@ -267,16 +291,24 @@ def train_iizuka(args: Any) -> int:
                 _save_ckpt(out / "best.pt", state)
         if done:
             break
-        if pos + bs > len(order):
-            order, pos = rng.permutation(len(train_x)), 0
-        idx = np.sort(order[pos : pos + bs])
-        pos += bs
-        L, ab = batch_lab(train_x[idx], rng, augment=True)
-        labels = torch.from_numpy(train_y[idx])
+        if large and step % tiny_every != tiny_every - 1:
+            # random crops of the large photos at several sizes: no class label (the head learns
+            # from the Tiny ImageNet batches in between)
+            u8 = crop_batch(large, sizes, int(_opt(args, "pixels")), rng)
+            L, ab = lab_tensors(uint8_batch_to_rgb(u8))
+            labels = torch.full((len(u8),), -1, dtype=torch.long)
+        else:
+            if pos + bs > len(order):
+                order, pos = rng.permutation(len(train_x)), 0
+            idx = np.sort(order[pos : pos + bs])
+            pos += bs
+            L, ab = batch_lab(train_x[idx], rng, augment=True)
+            labels = torch.from_numpy(train_y[idx])
         # Cosine over the time budget (or the step budget when that is what ends the run).
         frac = step / max_steps if max_steps is not None else elapsed / budget_s
         for g in opt.param_groups:
             g["lr"] = lr0 * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+        seen += len(L)
         loss, parts = loss_fn(net, L, ab, labels, alpha)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -289,7 +321,7 @@ def train_iizuka(args: Any) -> int:
             n = int(_opt(args, "log_every"))
             rec = {"event": "train", "step": step, "elapsed_s": round(time.time() - t0, 1),
                    "lr": opt.param_groups[0]["lr"], **{k: v / n for k, v in running.items()},
-                   "photos_per_s": round(step * bs / max(1e-6, time.time() - t0), 1)}
+                   "photos_per_s": round(seen / max(1e-6, time.time() - t_run), 1)}
             _log(log_path, rec)
             bar.set_postfix(mse=f"{rec['mse']:.4f}", ce=f"{rec['ce']:.2f}")
             running = {}
@@ -304,7 +336,9 @@ def train_iizuka(args: Any) -> int:
     config = IizukaConfig.from_dict({**config.to_dict(), "saturation": sat})
     summary = {
         "training": {
-            "data": "Tiny ImageNet 64x64 (train shards minus the last 1000 photos, which are the holdout)",
+            "data": "Tiny ImageNet 64x64 (train shards minus the last 1000 photos, which are the holdout)"
+                    + (f"; every {tiny_every}th step, and random {sizes} px crops of the large photos otherwise: "
+                       f"{json.dumps(large_desc)}" if large else ""),
             "photos": len(train_x),
             "steps": int(best_state["step"]),
             "batch_size": bs,

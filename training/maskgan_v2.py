@@ -32,15 +32,14 @@ from models.maskgan_v2 import MaskGANConfig, MaskGANNet, normalise_inputs
 from . import ddp
 from .common import RunLog, atomic_torch_save, make_conditions, update_ema
 from .data import (
-    BSDS_VAL_EVERY,
     TinyImageNet,
-    find_photos,
+    crop_batch,
     fit_long_side,
     lab_tensors,
     lab_to_rgb_tensors,
     load_photos,
     photos_large_paths,
-    random_crop_sized,
+    training_photos,
     uint8_batch_to_rgb,
 )
 from .losses import colourfulness, psnr
@@ -77,31 +76,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
     p.add_argument("--log-every", type=float, default=30.0)
     p.add_argument("--quiet", action="store_true")
-
-
-def training_photos(args, log) -> tuple[list[np.ndarray], dict]:
-    """Every large training photo in memory, and what was read from where."""
-    paths: list[Path] = []
-    desc: dict = {}
-    if args.data:
-        data = Path(args.data)
-        pl = photos_large_paths(data, "train")[: args.limit]
-        bsds = []
-        for split in ("train", "test"):
-            folder = data / "bsds500" / "images" / split
-            files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
-            bsds += [p for i, p in enumerate(files) if not (split == "test" and i % BSDS_VAL_EVERY == 0)]
-        bsds = bsds[: args.limit]
-        paths += pl + bsds
-        desc.update(photos_large_train=len(pl), bsds500=len(bsds))
-    user = find_photos(args.photos)[: args.limit] if args.photos else []
-    paths += user
-    photos, skipped = load_photos(paths, args.max_side, progress=not args.quiet)
-    desc.update(user_files=len(user), photos=len(photos), skipped=skipped)
-    log.write(event="photos", **desc)
-    if sum(skipped.values()) and not args.quiet:
-        print(f"skipped {skipped['unreadable']} unreadable, {skipped['grey']} grey and {skipped['too_small']} tiny files")
-    return photos, desc
 
 
 def bin_counts(photos: list[np.ndarray], bins: torch.Tensor, rng: np.random.Generator, n: int = 400) -> np.ndarray:
@@ -178,7 +152,8 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         raise SystemExit("train: give --data (the shared datasets) or at least one --photos folder")
 
     t0 = time.time()
-    photos, desc = training_photos(args, log)
+    photos, desc = training_photos(args.data, args.photos, args.limit, args.max_side, progress=not args.quiet)
+    log.write(event="photos", **desc)
     if not photos:
         raise SystemExit("train: no colour photos to learn from (see the skipped counts above)")
     tiny = None
@@ -252,9 +227,7 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
             flip = rng.random(len(u8)) < 0.5
             u8[flip] = u8[flip, :, ::-1]
         else:
-            size = int(sizes[int(rng.integers(len(sizes)))])
-            n = max(2, args.pixels // (size * size))
-            u8 = np.stack([random_crop_sized(photos[int(rng.integers(len(photos)))], size, rng) for _ in range(n)])
+            u8 = crop_batch(photos, sizes, args.pixels, rng)
         rgb = uint8_batch_to_rgb(u8).to(device)
         L, ab = lab_tensors(rgb)
         mask, hint_ab, hint_mask = (t.to(device) for t in make_conditions(ab.cpu(), rng, bsds_masks))

@@ -77,6 +77,7 @@ def test_train_resume_and_export(tmp_path, datasets_dir):
     run = tmp_path / "run"
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if r["event"] == "val"] == [3]  # the end of the budget always validates
+    assert log[0]["large_photos"]["photos"] > 0  # photos-large and BSDS500 crops beside Tiny ImageNet
     assert list(run.glob("samples_*.png")) and (run / "best.pt").is_file()
 
     export = tmp_path / "iizuka.safetensors"

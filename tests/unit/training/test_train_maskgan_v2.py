@@ -99,3 +99,14 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     col = load_maskgan(out)
     ab = col.predict(ColorizeRequest.whole_photo(np.linspace(0, 100, 40 * 56, dtype=np.float32).reshape(40, 56)))
     assert ab.shape == (40, 56, 2) and np.isfinite(ab).all()
+
+
+def test_crop_batches_come_at_one_of_the_sizes_with_the_pixel_budget():
+    from training.data import crop_batch
+
+    rng = np.random.default_rng(0)
+    photos = [colourful_photo(rng, 90), colourful_photo(rng, 120)]
+    for _ in range(5):
+        b = crop_batch(photos, [32, 64], 4 * 64 * 64, rng)
+        assert b.dtype == np.uint8 and b.shape[1] == b.shape[2] and b.shape[1] in (32, 64)
+        assert len(b) == max(2, 4 * 64 * 64 // b.shape[1] ** 2)
