@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = dict(
     tiny_every=3,
     max_side=512,
     no_photos=False,
+    init=None,
 )
 
 
@@ -86,6 +87,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tiny-every", type=int,
                    help="every Nth step is a Tiny ImageNet batch at 64 px, the ones with class labels (default 3)")
     p.add_argument("--max-side", type=int, help="large photos are kept in memory at most this large")
+    p.add_argument("--init", metavar="WEIGHTS.safetensors",
+                   help="start from these iizuka weights (e.g. the shipped ones) with a new schedule")
     p.add_argument("--no-photos", action="store_true",
                    help="Tiny ImageNet only, at 64 px (the first shipped run's recipe)")
 
@@ -246,11 +249,23 @@ def train_iizuka(args: Any) -> int:
 
     resume = _opt(args, "resume")
     ck = torch.load(resume, map_location="cpu", weights_only=True) if resume else None
+    init = _opt(args, "init")
+    init_state = None
     if ck is not None:
         config = IizukaConfig.from_dict(ck["config"])
+    elif init:
+        from models.checkpoint import load_weights
+
+        init_state, meta = load_weights(Path(init), ARCH)
+        # the network as it was; the inference settings are chosen again after this run
+        config = IizukaConfig.from_dict({**meta["config"], "max_side": None, "saturation": 1.0})
     else:
         config = IizukaConfig(width=float(_opt(args, "width")), num_classes=num_classes, global_size=int(_opt(args, "global_size")))
     net = IizukaNet(config)
+    if init_state is not None:
+        from models.iizuka import state_dict_fp32
+
+        net.load_state_dict(state_dict_fp32(init_state), strict=True)
     lr0 = float(_opt(args, "lr"))
     opt = torch.optim.Adam(net.parameters(), lr=lr0)
     step, elapsed, best = 0, 0.0, math.inf
