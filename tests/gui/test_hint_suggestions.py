@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from tests.gui.helpers import image_to_widget, open_photo
 
@@ -59,3 +59,28 @@ def test_a_placed_hint_gets_suggested_swatches_and_a_gamut_note(qtbot, window, t
     assert panel.gamut_note.isVisibleTo(panel) and "cannot" in note and "#" in note
     window.hint_assist.wait()
     get_engine().clear()
+
+
+def test_the_ab_plane_shows_only_colours_possible_at_the_hints_lightness(qtbot, window, tmp_path):
+    from app.core.suggest import hint_outcome
+    from app.ui.panels.ab_plane import ab_plane_rgb8
+    from models.abbins import in_gamut
+    from models.colour import rgb_to_lab
+
+    rgb, ok = ab_plane_rgb8(92.0, 64)
+    assert ok[32, 32] and not ok.all()  # grey exists; deep colours do not at L 92
+    labs = rgb_to_lab(rgb[ok].astype(np.float32) / 255.0)
+    assert np.abs(labs[:, 0] - 92.0).max() < 1.5  # every shown colour is at that lightness
+    assert in_gamut(np.array([92.0, 0.0, 0.0]))
+    from tests.gui.helpers import write_photo
+
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))  # the panel works with a photo open
+    panel = window.panel
+    panel.show_hint_outcome(hint_outcome(92.0, (1.0, 0.0, 0.0)))
+    plane = panel.ab_plane
+    assert plane.isVisibleTo(panel) and plane.L == 92.0
+    picked = []
+    panel.suggestion_chosen.connect(picked.append)
+    qtbot.mouseClick(plane, Qt.MouseButton.LeftButton, pos=plane.rect().center())  # grey: possible
+    qtbot.mouseClick(plane, Qt.MouseButton.LeftButton, pos=QPoint(1, 1))  # a=-110, b=110: impossible
+    assert len(picked) == 1 and abs(picked[0][0] - picked[0][2]) < 0.05

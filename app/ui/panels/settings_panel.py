@@ -101,6 +101,12 @@ class SettingsPanel(QWidget):
         self.gamut_note.setStyleSheet("color:#ffb74d;")
         self.gamut_note.hide()
         hl.addWidget(self.gamut_note)
+        from app.ui.panels.ab_plane import AbPlane
+
+        self.ab_plane = AbPlane()
+        self.ab_plane.colour_picked.connect(self.suggestion_chosen)
+        self.ab_plane.hide()  # shown once a hint says which lightness it sits on
+        hl.addWidget(self.ab_plane, 0, Qt.AlignmentFlag.AlignHCenter)
         self.hint_reach, self.hint_reach_label = self._slider(0, 100, 10, "%")
         self.hint_reach.setToolTip("How far each hint carries its colour (maskgan): low, only what is near it "
                                    "and alike; 100%, the whole photo (for true colours picked from a reference).")
@@ -260,7 +266,14 @@ class SettingsPanel(QWidget):
         self._chain_tab_order()
 
     def show_hint_outcome(self, outcome) -> None:
-        """Says when the hint colour cannot exist at the hint's lightness, and what will show."""
+        """Says when the hint colour cannot exist at the hint's lightness, and what will show;
+        the ab plane shows the colours that can."""
+        from models.colour import hex_to_rgb
+
+        if self.ab_plane.L is None or abs(self.ab_plane.L - outcome.lightness) > 0.25:
+            self.ab_plane.set_lightness(outcome.lightness)
+        self.ab_plane.set_current(hex_to_rgb(outcome.shown_hex))
+        self.ab_plane.show()
         if outcome.possible:
             self.gamut_note.hide()
             return
