@@ -375,13 +375,15 @@ def train_iizuka(args: Any) -> int:
 
 
 def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, list]:
-    """(rgb, L, ab) at the work size: BSDS500 train photos and the Tiny ImageNet holdout.
+    """(rgb, L, ab) at the work size: the BSDS500 test photos every trainer holds back (every
+    ``BSDS_VAL_EVERY``-th) and the Tiny ImageNet holdout.
 
     Neither is trained on nor a test set; together they cover large real photos and the
     64 px photos the network knows.
     """
     from models.colour import rgb_to_lab
-    from training.evaluate import fit_work_size, iter_set
+    from training.data import BSDS_VAL_EVERY, load_photos
+    from training.heldout import fit_work_size
 
     def lab(rgb8: np.ndarray) -> tuple:
         rgb = fit_work_size(rgb8, work_size)
@@ -391,13 +393,14 @@ def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, lis
     hold = TinyImageNet(data, "holdout")
     step = max(1, len(hold) // limit)  # spread over the holdout's classes
     return {
-        "bsds500": [lab(rgb8) for _, rgb8 in iter_set(Path(data), "bsds500", limit)],
+        "bsds500_heldback": [lab(rgb8) for rgb8 in load_photos(
+            sorted((Path(data) / "bsds500" / "images" / "test").glob("*.jpg"))[::BSDS_VAL_EVERY], 4096)[0]][:limit],
         "holdout": [lab(hold.read_uint8(i)) for i in range(0, len(hold), step)][:limit],
     }
 
 
-def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, work_size: int = 256,
-                        limit: int = 100, sides: tuple = (None, 128, 64), target_ratio: float = 0.45) -> dict:
+def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, work_size: int = 512,
+                        limit: int = 100, sides: tuple = (None, 256, 128, 64), target_ratio: float = 0.55) -> dict:
     """Choose ``max_side`` and ``saturation`` for real photos at the app's work size.
 
     The network learnt on 64 px photos; at a 256 px work size its local path sees objects 4x
