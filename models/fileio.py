@@ -91,6 +91,15 @@ def remove_stale_parts(targets: Iterable[str | os.PathLike]) -> int:
     return removed
 
 
+def commit_part(part: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Put a finished, checked ``.part`` file (a resumable download) in place: flushed to disk,
+    then renamed, so ``dest`` is never a half file."""
+    with open(part, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(part, dest)
+    return Path(dest)
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """The file's SHA-256, hex (read in chunks; hashlib releases the GIL meanwhile)."""
     with open(path, "rb") as f:

@@ -16,10 +16,16 @@ def next_request_id() -> int:
 
 
 class Cancelled(Exception):
-    """Raised inside a colorizer when the request's cancel callback says stop."""
+    """The one "stopped on request" exception (a colorizer, a segmenter, a download, a task):
+    whoever catches it reports "cancelled", never a failure."""
 
 
-class ModelError(Exception):
+class UserError(Exception):
+    """A failure a user caused and can act on (a bad file, missing weights, a full disk): its
+    message is one sentence naming the file and the next step. Printed alone, no traceback."""
+
+
+class ModelError(UserError):
     """A model could not be loaded or run. The message is one sentence a user can act on."""
 
 

@@ -49,12 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     from app.core.logsetup import route_library_output
 
     route_library_output()  # decoders' warnings to the log file: a refusal reads as one sentence
-    from app.core.errors import HuebrushError
-    from models.types import ModelError
+    from models.types import UserError
 
     try:
         return int(args.func(args) or 0)
-    except (HuebrushError, ModelError) as e:
+    except UserError as e:
         print(f"huebrush: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

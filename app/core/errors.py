@@ -1,8 +1,10 @@
 """Errors a user can cause. Each message is one sentence naming the file and the next step."""
 from __future__ import annotations
 
+from models.types import UserError
 
-class HuebrushError(Exception):
+
+class HuebrushError(UserError):
     """Base class: the CLI prints str(error) alone (no traceback) and exits non-zero."""
 
 

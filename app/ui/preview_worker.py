@@ -57,10 +57,7 @@ def default_engine():
 
 def friendly_error(e: BaseException) -> str:
     """One sentence for the window's banner (one line, never a traceback)."""
-    from app.core.errors import HuebrushError
-    from models.types import ModelError
-
-    if isinstance(e, (HuebrushError, ModelError)):
+    if is_user_error(e):
         return _one_line(str(e))
     if isinstance(e, MemoryError) or "out of memory" in str(e).lower():
         return "Out of memory while colourizing: lower the work size in the settings panel and try again."
@@ -250,7 +247,6 @@ class PreviewScheduler(QObject):
 
 def is_user_error(e: BaseException) -> bool:
     """An error a user caused and can act on (one sentence, no traceback in the log)."""
-    from app.core.errors import HuebrushError
-    from models.types import ModelError
+    from models.types import UserError
 
-    return isinstance(e, (HuebrushError, ModelError))
+    return isinstance(e, UserError)

@@ -34,3 +34,18 @@ def test_a_bug_still_logs_its_traceback(qtbot, caplog):
         task.start()
     task.wait()
     assert any(r.exc_info for r in caplog.records)
+
+
+def test_a_cancelled_segmentation_reads_as_cancelled_in_a_task(qtbot):
+    from app.core.segment.types import SegmentCancelled
+
+    def work(task):
+        raise SegmentCancelled()
+
+    task = Task(work)
+    failed = []
+    task.failed.connect(failed.append)
+    with qtbot.waitSignal(task.cancelled, timeout=5000):
+        task.start()
+    task.wait()
+    assert not failed

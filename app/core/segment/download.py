@@ -6,12 +6,13 @@ hash deletes the part file. Nothing here runs unless the user asks for a downloa
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+from models.fileio import commit_part, sha256_file
+from models.types import Cancelled
 
 from .checkpoints import OFFICIAL, CheckpointError, InstalledCheckpoint, import_checkpoint, segment_models_dir
 
@@ -22,7 +23,7 @@ class DownloadError(CheckpointError):
     """The download failed; the message says how to import the file by hand instead."""
 
 
-class DownloadCancelled(Exception):
+class DownloadCancelled(Cancelled):
     """The user cancelled; the .part file stays so the next download resumes."""
 
 
@@ -88,16 +89,11 @@ def download_file(url: str, name: str, *, sha256: str | None = None, folder: Pat
                 raise DownloadError(f"the download of {name} stopped early ({done} of {total} bytes); "
                                     "try again to resume it.")
     if sha256:
-        h = hashlib.sha256()
-        with open(part, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        if h.hexdigest() != sha256:
+        if sha256_file(part) != sha256:
             part.unlink(missing_ok=True)
             raise DownloadError(f"{name} arrived damaged or altered (sha256 mismatch) and was deleted; "
                                 f"download it again, or {_offline_hint(name, url)}.")
-    os.replace(part, dest)
-    return dest
+    return commit_part(part, dest)
 
 
 def download_official(model: str, *, progress: DownloadProgress | None = None,

@@ -11,13 +11,15 @@ from typing import Protocol
 
 import numpy as np
 
+from models.types import Cancelled
+
 Point = tuple[float, float]  # image coordinates (x, y), full resolution
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (any corner order)
 ProgressCallback = Callable[[float, str], None]  # fraction 0..1, short message
 CancelCheck = Callable[[], bool]
 
 
-class SegmentCancelled(Exception):
+class SegmentCancelled(Cancelled):
     """The per-photo precompute or a click was cancelled because a newer one replaced it."""
 
 

@@ -30,3 +30,14 @@ def test_iizuka_without_weights_is_one_sentence(monkeypatch, tmp_path):
     with pytest.raises(ModelError) as e:
         load_iizuka()
     assert "iizuka" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_one_user_error_base_and_one_cancel():
+    from app.core.errors import ExportError, HuebrushError
+    from app.core.segment.download import DownloadCancelled
+    from app.core.segment.types import SegmentCancelled
+    from models.types import Cancelled, UserError
+
+    assert issubclass(HuebrushError, UserError) and issubclass(ModelError, UserError) and issubclass(ExportError, UserError)
+    assert issubclass(SegmentCancelled, Cancelled) and issubclass(DownloadCancelled, Cancelled)
+
