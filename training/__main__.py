@@ -5,6 +5,7 @@ train     --model maskgan|iizuka --data DIR --out RUN [--minutes M] [--steps N] 
 evaluate  forwarded to training.evaluate (metrics JSON for a registered model)
 export    RUN/last.pt (or best.pt) -> shipping safetensors + sidecar (maskgan)
 grid      historical-bw photos side by side under several weights files (model cards)
+ablation  the published designs (training/zoo) trained for one budget each and measured side by side
 """
 from __future__ import annotations
 
@@ -54,8 +55,22 @@ def maskgan_parser() -> argparse.ArgumentParser:
 
 def train(argv: list[str]) -> int:
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka"])
+    from .zoo import NAMES as ZOO
+
+    pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka", *ZOO])
     known, _ = pre.parse_known_args(argv)
+    if known.model in ZOO:
+        from .zoo.loop import add_arguments as add_zoo
+        from .zoo.loop import train_zoo
+
+        p = argparse.ArgumentParser(prog=f"python -m training train --model {known.model}",
+                                    description="Train one of the published designs (see training/zoo).")
+        add_zoo(p)
+        a = p.parse_args(argv)
+        if a.steps is None and a.minutes is None:
+            a.minutes = 30.0
+        print(f"run folder: {train_zoo(a)}")
+        return 0
     if known.model == "maskgan":
         from .maskgan_v2 import add_arguments as add_v2
         from .maskgan_v2 import train_maskgan_v2
@@ -154,11 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(evaluate_main(rest) or 0)
     if cmd == "export":
         return export(rest)
+    if cmd == "ablation":
+        from .zoo.ablation import main as ablation_main
+
+        return ablation_main(rest)
     if cmd == "grid":
         from .grid import main as grid_main
 
         return grid_main(rest)
-    print(f"unknown command {cmd!r}: use train, evaluate, export or grid", file=sys.stderr)
+    print(f"unknown command {cmd!r}: use train, evaluate, export, grid or ablation", file=sys.stderr)
     return 2
 
 
