@@ -65,6 +65,7 @@ def test_choose_temperature_prefers_psnr_among_colourful_enough():
               "b": rows((0.2, 0.2, 0.95), (0.4, 0.5, 0.76), (1.0, 1.0, 0.4))}
     assert choose_temperature(tables, target=0.75) == 0.4
     assert choose_temperature(tables, target=0.99) == 0.2  # none colourful enough: the most colourful
+    assert choose_temperature(tables, target=0.78, decide_on=("a",)) == 0.4  # only set a decides
 
 
 @pytest.mark.slow
