@@ -28,6 +28,8 @@ def build_menus(win) -> dict[str, QAction]:
     win.recent_menu = f.addMenu("Open &recent")
     win.recent_menu.aboutToShow.connect(win.fill_recent_menu)
     add(f, "open_project", "Open &project\u2026", win.open_project_dialog, ["Ctrl+Shift+O"])
+    add(f, "open_reference", "Open &reference photo\u2026", win.choose_reference, ["Ctrl+Shift+R"],
+        tip="A colour photo of the same scene beside the grey one: click in it to take a colour.")
     f.addSeparator()
     add(f, "save", "&Save project", win.save_project, [QKeySequence.StandardKey.Save])
     add(f, "save_as", "Save project &as\u2026", lambda: win.save_project(ask=True), ["Ctrl+Shift+S"])
@@ -83,6 +85,8 @@ def build_menus(win) -> dict[str, QAction]:
     sm = add(v, "show_mask", "Show &mask overlay", lambda on: win.set_view("mask", on), ["M"], checkable=True)
     sm.setChecked(True)
     add(v, "split", "&Before | after split", lambda on: win.set_view("split", on), ["Ctrl+\\"], checkable=True)
+    add(v, "reference", "&Reference photo", win.set_reference_visible, checkable=True,
+        tip="The colour reference photo; click in it to take a colour as the hint colour.")
     add(v, "history", "&History panel", win.set_history_visible, checkable=True,
         tip="Every edit of the current photo; click one to go back to it.")
     add(v, "next_area", "Next area (canvas, panel, photos)", win.focus_next_area, ["F6"])

@@ -177,6 +177,7 @@ class FileOps:
             return
         self.state.set_reference(ref.L, path)
         self.panel.show_settings(self.state.settings, path)
+        self.show_reference(path)
 
     # ---- saving -------------------------------------------------------------------------------
     def save_project(self, ask: bool = False, path: Path | None = None, wait: bool = False) -> bool:

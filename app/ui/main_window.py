@@ -104,6 +104,7 @@ class MainWindow(FileOps, QMainWindow):
         self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
         self.panel.show_brush_radius(self.canvas.brush_radius)
         self._build_history()
+        self._build_reference_view()
         from app.ui.hint_assist import HintAssistant
 
         self.hint_assist = HintAssistant(self)
@@ -156,6 +157,7 @@ class MainWindow(FileOps, QMainWindow):
             self.strip.blockSignals(False)
             self.panel.show_settings(state.settings, state.reference_path)
             self.status.set_model(state.settings.model, state.preview_device or self.app_settings.device)
+            self.show_reference(state.reference_path, reveal=False)
             if not state.mask.data.any():  # said when the photo comes up, not over a tool's tip later
                 self.status.show_info("Paint a mask (B) where colour should go; outside it the photo stays grey.")
         else:
@@ -207,6 +209,38 @@ class MainWindow(FileOps, QMainWindow):
         self.history_dock.hide()
         self.history_dock.visibilityChanged.connect(
             lambda on: "history" in self.actions and self.actions["history"].setChecked(on))
+
+    def _build_reference_view(self) -> None:
+        """View > Reference photo: the colour photo of the same scene, to take colours from."""
+        from PySide6.QtWidgets import QDockWidget
+
+        from app.ui.panels.reference_view import ReferenceView
+
+        self.reference_view = ReferenceView()
+        self.reference_view.colour_picked.connect(self._suggestion_chosen)
+        self.reference_dock = QDockWidget("Reference photo", self)
+        self.reference_dock.setObjectName("reference")
+        self.reference_dock.setWidget(self.reference_view)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.reference_dock)
+        self.reference_dock.hide()
+        self.reference_dock.visibilityChanged.connect(
+            lambda on: "reference" in self.actions and self.actions["reference"].setChecked(on))
+
+    def show_reference(self, path: str | None, reveal: bool = True) -> None:
+        """Put the photo's reference (a colour photo) in the reference view (and show the view)."""
+        from app.ui.panels.reference_view import load_reference_rgb
+
+        try:
+            rgb = load_reference_rgb(path) if path else None
+        except (OSError, ValueError) as e:
+            self.show_error(f"{path} could not be shown ({e}); open another copy.")
+            rgb = None
+        self.reference_view.set_photo(rgb)
+        if rgb is not None and reveal:
+            self.reference_dock.show()
+
+    def set_reference_visible(self, on: bool) -> None:
+        self.reference_dock.setVisible(on)
 
     def set_history_visible(self, on: bool) -> None:
         self.history_dock.setVisible(on)
@@ -352,12 +386,18 @@ class MainWindow(FileOps, QMainWindow):
         p.mask_op.connect(self._panel_mask_op)
         p.view_changed.connect(self.set_view)
         p.reference_requested.connect(self.choose_reference)
-        p.reference_cleared.connect(lambda: self.state is not None and self.state.set_reference(None, None))
+        p.reference_cleared.connect(self._clear_reference)
 
     def _colour_chosen(self, rgb) -> None:
         self.set_hint_colour(rgb)
         self.save_app_settings()
         self.hint_assist.check_colour()
+
+    def _clear_reference(self) -> None:
+        if self.state is not None:
+            self.state.set_reference(None, None)
+            self.panel.show_settings(self.state.settings, None)
+        self.show_reference(None)
 
     def _suggestion_chosen(self, rgb) -> None:
         """A suggested swatch: it becomes the hint colour and recolours the selected hint."""

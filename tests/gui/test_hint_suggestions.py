@@ -84,3 +84,28 @@ def test_the_ab_plane_shows_only_colours_possible_at_the_hints_lightness(qtbot, 
     qtbot.mouseClick(plane, Qt.MouseButton.LeftButton, pos=plane.rect().center())  # grey: possible
     qtbot.mouseClick(plane, Qt.MouseButton.LeftButton, pos=QPoint(1, 1))  # a=-110, b=110: impossible
     assert len(picked) == 1 and abs(picked[0][0] - picked[0][2]) < 0.05
+
+
+def test_a_reference_photo_beside_the_grey_one_gives_colours_by_click(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.gui.helpers import write_photo
+
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    ref = np.zeros((60, 80, 3), np.uint8)
+    ref[:, :40] = (200, 40, 30)  # a red door on the left
+    ref[:, 40:] = (40, 90, 200)  # a blue wall on the right
+    Image.fromarray(ref).save(tmp_path / "colour.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tmp_path / "colour.png"), "")))
+    window.actions["open_reference"].trigger()
+    view = window.reference_view
+    assert window.reference_dock.isVisible() and view.rgb is not None and state.reference_path
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_H)
+    f = view._frame()
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPointF(f.x() + f.width() * 0.8, f.y() + f.height() / 2).toPoint())
+    assert QColor.fromRgbF(*window.hint_rgb).name() == "#285ac8"  # the wall's blue, into the hint colour
+    window.panel.reference_clear.click()
+    assert view.rgb is None and state.reference_path is None

@@ -41,6 +41,9 @@ GESTURES: list[tuple[str, str, str]] = [
     ("Segment", "Shift+Enter", "Subtract the selection from the mask"),
     ("Segment", "Esc", "Discard the selection"),
     ("Segment", "R", "Find all regions, then click them in or out"),
+    ("Reference photo", "Click", "Take the colour there (5 x 5 pixels averaged) as the hint colour"),
+    ("Hint panel", "Click a suggested swatch", "Use a colour the model finds likely at the hint"),
+    ("Hint panel", "Click the ab plane", "Pick a colour that can exist at the hint's lightness"),
 ]
 
 

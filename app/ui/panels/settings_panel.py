@@ -54,7 +54,8 @@ class SettingsPanel(QWidget):
         form.addRow("Model", self.model)
         ref_row = QHBoxLayout()
         self.reference = QPushButton("Reference photo\u2026")
-        self.reference.setToolTip("A colour photo whose overall look the iizuka model borrows.")
+        self.reference.setToolTip("A colour photo of the same scene: shown beside the grey one to take colours "
+                                  "from, and the look the iizuka model borrows.")
         self.reference_clear = QPushButton("\u00d7")
         self.reference_clear.setFixedWidth(28)
         ref_row.addWidget(self.reference)
@@ -232,8 +233,8 @@ class SettingsPanel(QWidget):
             self.model.addItem(settings.model, settings.model)
             i = self.model.count() - 1
         self.model.setCurrentIndex(i)
-        self.reference.setEnabled(settings.model == "iizuka")
-        self.reference_clear.setEnabled(settings.model == "iizuka")
+        self.reference.setEnabled(True)  # every model: the reference view's eyedropper
+        self.reference_clear.setEnabled(reference_path is not None)
         self.hint_reach.setEnabled(settings.model == "maskgan")  # the model that spreads its hints' difference
         self.reference.setText(f"Reference: {reference_path.rsplit('/', 1)[-1]}" if reference_path else "Reference photo\u2026")
         self.saturation.setValue(int(round(settings.saturation * 100)))
