@@ -55,3 +55,21 @@ register(
     ),
     _iizuka,
 )
+
+
+def _reference(device: str):
+    from .reference import ReferenceColorizer
+
+    return ReferenceColorizer(device)
+
+
+register(
+    ModelInfo(
+        name="reference",
+        title="From a reference photo (no training)",
+        description="Takes the colours of a colour photo of the same scene: matches the two photos' features and "
+        "lightness, then spreads the sure matches along the grey photo's edges. Needs a reference photo.",
+        needs_weights=False,
+    ),
+    _reference,
+)

@@ -44,6 +44,7 @@ class ColorizeRequest:
     hint_ab    float32 (h, w, 2): requested ab where hint_mask is 1, else 0.
     hint_mask  float32 (h, w) in {0, 1}.
     reference_L  optional float32 (h2, w2) L of a second photo (iizuka style transfer).
+    reference_ab optional float32 (h2, w2, 2): that photo's colour (the reference model).
     hint_reach   0 (a hint colours what is near it and alike) .. 1 (hints speak for the whole
                  photo, e.g. true colours picked from a colour reference); see models.hintprop.
     """
@@ -56,6 +57,7 @@ class ColorizeRequest:
     device: str = "auto"
     reference_L: np.ndarray | None = None
     hint_reach: float = DEFAULT_HINT_REACH
+    reference_ab: np.ndarray | None = None  # (h2, w2, 2): the reference photo's colour (the reference model)
     id: int = field(default_factory=next_request_id)
 
     def __post_init__(self) -> None:

@@ -20,6 +20,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
                    help="a colour at pixel X,Y of the photo; repeat for more")
     p.add_argument("--hints", metavar="FILE.json", help='hints as [{"points": [[x, y]], "color": "#RRGGBB", "radius": 6}]')
+    p.add_argument("--reference", metavar="REF.jpg",
+                   help="a colour photo of the same scene: the reference model takes its colours, iizuka its style")
     p.add_argument("--saturation", type=float, help="colour strength 0-2 (default 1)")
     p.add_argument("--hint-reach", type=float, metavar="R",
                    help="how far a hint carries: 0 near it .. 1 the whole photo (true colours from a reference); default 0.1")
@@ -49,6 +51,14 @@ def run(args: argparse.Namespace) -> int:
         raise HuebrushError(f"{out.suffix.lstrip('.').upper()} holds only 8 bits per channel, so {out} cannot be 16-bit; use .png or .tif.")
 
     doc = load_image(args.input)
+    reference = None
+    if args.reference:
+        from app.core.document import load_reference
+
+        reference = load_reference(args.reference)
+    elif args.model == "reference":
+        raise HuebrushError("The reference model needs a colour photo of the scene: add --reference REF.jpg.")
+    args.reference_lab = reference
     mask = _load_mask(args.mask, doc.size)
     hints = _load_hints(args, doc.size)
     t_load = time.perf_counter()
@@ -142,7 +152,7 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str, engine):
     }
     settings = Settings(model=model, **overrides)
     notes: list[str] = []
-    ab = colorize_array(L, mask, hints, settings, engine=engine, notes=notes)
+    ab = colorize_array(L, mask, hints, settings, engine=engine, notes=notes, reference_lab=getattr(args, "reference_lab", None))
     for note in notes:
         print(f"huebrush: note: {note}", file=sys.stderr)
     return ab

@@ -67,6 +67,30 @@ def document_from_L(L: np.ndarray, *, bit_depth: int = 8, path: Path | None = No
                     "I;16" if bit_depth == 16 else "L", "RAW", "")
 
 
+def load_reference(path: str | os.PathLike, max_side: int = 1024) -> np.ndarray:
+    """A colour reference photo as Lab float32 (h, w, 3), upright, long side at most ``max_side``
+    (the models use it at the work size); ImageLoadError (one sentence) when it does not open."""
+    from PIL import ImageOps
+
+    from models.colour import rgb_to_lab
+
+    path = Path(path)
+    _check_readable_file(path)
+    try:
+        with open_pil_header(path, DEFAULT_MAX_PIXELS) as im:
+            _check_pixels(path, im.width, im.height, DEFAULT_MAX_PIXELS)
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            im.thumbnail((max_side, max_side))
+            rgb = np.asarray(im, np.float32) / 255.0
+    except ImageLoadError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise _not_an_image(path) from None
+    except Exception as e:  # noqa: BLE001 - decoders raise anything on hostile bytes
+        raise _decode_error(path, e) from None
+    return rgb_to_lab(rgb).astype(np.float32)
+
+
 def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Document:
     """Open a photo as a Document, or raise ImageLoadError with one line a user can act on."""
     path = Path(path)

@@ -91,9 +91,10 @@ def make_request(
     mask: np.ndarray | None,
     hints: Iterable[Hint],
     settings: Settings,
-    reference_L: np.ndarray | None = None,
+    reference_lab: np.ndarray | None = None,
 ) -> ColorizeRequest:
-    """The immutable model input at the work size."""
+    """The immutable model input at the work size; ``reference_lab`` (h, w, 3) is a colour photo of
+    the scene (its L for iizuka's style, its L and ab for the reference model)."""
     full = L_full.shape[:2]
     shape = work_shape(full, settings.work_size)
     L = _resize(L_full, shape)
@@ -106,12 +107,13 @@ def make_request(
         # from, instead of grey bleeding in from an unmasked work-size neighbour.
         m = (_resize(np.asarray(mask, np.float32), shape) > 0).astype(np.float32)
     hint_ab, hint_mask = rasterize_hints(hints, full, shape)
-    ref = None
-    if reference_L is not None:
-        ref = _resize(reference_L, work_shape(reference_L.shape, settings.work_size))
+    ref_L = ref_ab = None
+    if reference_lab is not None:
+        ref = _resize(reference_lab, work_shape(reference_lab.shape, settings.work_size))
+        ref_L, ref_ab = np.ascontiguousarray(ref[..., 0]), np.ascontiguousarray(ref[..., 1:])
     return ColorizeRequest(
         L=L, mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=settings.model,
-        device=settings.device, reference_L=ref, hint_reach=settings.hint_reach,
+        device=settings.device, reference_L=ref_L, reference_ab=ref_ab, hint_reach=settings.hint_reach,
     )
 
 
@@ -129,10 +131,11 @@ def colorize_array(
     engine: Any = None,
     cancel: CancelCheck | None = None,
     notes: list[str] | None = None,
+    reference_lab: np.ndarray | None = None,
 ) -> np.ndarray:
     """The whole path for one photo: request -> engine -> upsample + composite -> ab (H, W, 2).
     What the engine had to say (a fallback, a damaged user copy of a model) goes to ``notes``."""
-    request = make_request(L_full, mask, list(hints), settings)
+    request = make_request(L_full, mask, list(hints), settings, reference_lab=reference_lab)
     if engine is None:
         from models.engine import get_engine  # the engine pulls in torch; only when needed
 

@@ -35,7 +35,7 @@ class DocumentState(QObject):
     dirty_changed = Signal(bool)
 
     def __init__(self, document, settings, *, mask=None, hints=(), project_path: Path | None = None,
-                 reference_L: np.ndarray | None = None, reference_path: str | None = None,
+                 reference_lab: np.ndarray | None = None, reference_path: str | None = None,
                  initial_grey: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
         from app.core.mask import UNDO_LIMIT, Mask
@@ -43,7 +43,7 @@ class DocumentState(QObject):
         self.document = document
         self.settings = settings
         self.hints: tuple = tuple(hints)
-        self.reference_L = reference_L
+        self.reference_lab = reference_lab
         self.reference_path = reference_path
         self.project_path = project_path
         H, W = document.size
@@ -140,7 +140,7 @@ class DocumentState(QObject):
             self.edited.emit()
 
     def set_reference(self, L: np.ndarray | None, path: str | None) -> None:
-        self.reference_L, self.reference_path = L, path
+        self.reference_lab, self.reference_path = L, path
         self._settings_dirty = True
         self.version += 1
         self.dirty_changed.emit(True)

@@ -18,7 +18,7 @@ class ExportSnapshot:
     mask: np.ndarray
     hints: tuple
     settings: Any
-    reference_L: np.ndarray | None
+    reference_lab: np.ndarray | None
     ab_work: np.ndarray | None  # the preview's colours if they match the current edits
     path: Path
     bit_depth: int
@@ -27,7 +27,7 @@ class ExportSnapshot:
     @classmethod
     def of(cls, state, options) -> ExportSnapshot:
         current = state.ab_work is not None and state.preview_version == state.version
-        return cls(state.document, state.mask.data.copy(), tuple(state.hints), state.settings, state.reference_L,
+        return cls(state.document, state.mask.data.copy(), tuple(state.hints), state.settings, state.reference_lab,
                    state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality)
 
 
@@ -42,7 +42,7 @@ def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
     if ab_work is None:
         report(10, "Colourizing")
         mask = snap.mask if snap.mask.any() else None
-        request = make_request(doc.L, mask, list(snap.hints), snap.settings, reference_L=snap.reference_L)
+        request = make_request(doc.L, mask, list(snap.hints), snap.settings, reference_lab=snap.reference_lab)
         ab_work = engine_factory().colorize(request, cancelled).ab
     if cancelled():
         raise Cancelled()

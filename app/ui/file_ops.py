@@ -147,7 +147,7 @@ class FileOps:
             loaded, grey = result
             st = self._add_document(
                 loaded.document, loaded.settings, grey=grey, mask=loaded.mask, hints=loaded.hints,
-                project_path=None if recovered_from else path, reference_L=loaded.reference_L,
+                project_path=None if recovered_from else path, reference_lab=loaded.reference_lab,
                 reference_path=loaded.reference_path)
             if recovered_from is not None:
                 st.project_path = loaded.original_project
@@ -162,7 +162,7 @@ class FileOps:
         return self.run_task(work, done, f"Opening {path.name}\u2026")
 
     def choose_reference(self) -> None:
-        from app.core.document import load_image
+        from app.core.document import load_reference
         from app.core.errors import ImageLoadError
 
         if self.state is None:
@@ -171,11 +171,11 @@ class FileOps:
         if not path:
             return
         try:
-            ref = load_image(path)
+            ref = load_reference(path)
         except ImageLoadError as e:
             self.show_error(str(e))
             return
-        self.state.set_reference(ref.L, path)
+        self.state.set_reference(ref, path)
         self.panel.show_settings(self.state.settings, path)
         self.show_reference(path)
 

@@ -33,7 +33,7 @@ class PreviewJob:
     display_mask: np.ndarray  # the mask to composite the display with
     hints: tuple
     settings: Any
-    reference_L: np.ndarray | None
+    reference_lab: np.ndarray | None
     display_key: tuple
 
 
@@ -79,7 +79,7 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
     from models.upsample import upsample_ab
 
     t0 = time.perf_counter()
-    request = make_request(job.L, job.mask, list(job.hints), job.settings, reference_L=job.reference_L)
+    request = make_request(job.L, job.mask, list(job.hints), job.settings, reference_lab=job.reference_lab)
     if cancel():
         raise Cancelled()
     result = engine.colorize(request, cancel)
@@ -240,7 +240,7 @@ class PreviewScheduler(QObject):
         job = PreviewJob(
             job_id=self.executor.new_job_id(), state=st, version=st.version, L=st.document.L,
             mask=model_mask, display_mask=display_mask, hints=tuple(st.hints),
-            settings=st.settings, reference_L=st.reference_L, display_key=st.display_key(),
+            settings=st.settings, reference_lab=st.reference_lab, display_key=st.display_key(),
         )
         self.executor.submit(job)
 

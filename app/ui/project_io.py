@@ -19,7 +19,7 @@ class LoadedProject:
     settings: Any
     mask: Any  # app.core.mask.Mask
     hints: tuple
-    reference_L: np.ndarray | None = None
+    reference_lab: np.ndarray | None = None
     reference_path: str | None = None
     original_project: Path | None = None  # autosaves: the project the user was working on
     warnings: list[str] = field(default_factory=list)
@@ -56,7 +56,7 @@ def write(path: Path, project, original_project: Path | None = None) -> Path:
 
 def load(path: Path) -> LoadedProject:
     """Read a project and its photo (raises ProjectError / ImageLoadError as one sentence)."""
-    from app.core.document import load_image
+    from app.core.document import load_image, load_reference
     from app.core.errors import ProjectError
     from app.core.mask import UNDO_LIMIT, Mask
     from app.core.project import load_project
@@ -74,10 +74,10 @@ def load(path: Path) -> LoadedProject:
         mask = Mask(H, W, history_limit=UNDO_LIMIT)
         if project.mask is not None:
             project.warnings.append(f"The mask in {path.name} does not fit the photo's size; it was left out.")
-    ref_L, ref_path = None, None
+    ref_lab, ref_path = None, None
     if project.reference_path is not None:
         try:
-            ref_L, ref_path = load_image(project.reference_path).L, str(project.reference_path)
+            ref_lab, ref_path = load_reference(project.reference_path), str(project.reference_path)
         except Exception as e:  # noqa: BLE001 - a missing reference must not block the project
             project.warnings.append(f"The reference photo could not be opened ({e}).")
     original = None
@@ -87,7 +87,7 @@ def load(path: Path) -> LoadedProject:
             original = Path(json.loads(sidecar.read_text(encoding="utf-8"))["project"])
         except (OSError, ValueError, KeyError, TypeError):
             original = None
-    return LoadedProject(doc, project.settings, mask, tuple(project.hints), ref_L, ref_path, original,
+    return LoadedProject(doc, project.settings, mask, tuple(project.hints), ref_lab, ref_path, original,
                          list(project.warnings))
 
 

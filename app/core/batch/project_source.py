@@ -27,7 +27,7 @@ def scale_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, photo_sha256: str = "",
                    apply_changed: bool = False, notes: list[str] | None = None) -> tuple[np.ndarray | None, tuple, Any, np.ndarray | None]:
-    """(mask, hints, settings, reference_L) from a project, fitted to the photo's size.
+    """(mask, hints, settings, reference_lab) from a project, fitted to the photo's size.
 
     A project made on a resized copy of the photo (same aspect ratio) is scaled to fit; one made
     for a differently shaped photo is refused, since its mask would land in the wrong place. A
@@ -55,12 +55,12 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
         sy, sx = h / ph, w / pw
         hints = tuple(scale_hint(hint, sx, sy) for hint in hints)
         mask = scale_mask(mask, shape) if mask is not None else None
-    reference_L = None
+    reference_lab = None
     if project.reference_path is not None:  # style transfer (iizuka); other models ignore it
-        from ..document import load_image
+        from ..document import load_reference
 
-        reference_L = load_image(project.reference_path).L
-    return mask, hints, project.settings, reference_L
+        reference_lab = load_reference(project.reference_path)
+    return mask, hints, project.settings, reference_lab
 
 
 def shared_from_project(project_path: Path) -> tuple[np.ndarray | None, tuple, tuple[int, int] | None]:

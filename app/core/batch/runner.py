@@ -221,7 +221,7 @@ class BatchRunner:
         try:
             doc = load_image(item.source)
             notes: list[str] = []
-            mask, hints, project_settings, reference_L = self._mask_and_hints(item, doc.size, doc.sha256, notes)
+            mask, hints, project_settings, reference_lab = self._mask_and_hints(item, doc.size, doc.sha256, notes)
             settings = self.job.settings_for(project_settings)
             model = settings.model
             L, alpha = doc.L, doc.alpha
@@ -232,7 +232,7 @@ class BatchRunner:
                 mask = resize_long_side(mask, self.job.long_side, nearest=True) if mask is not None else None
                 alpha = resize_long_side(alpha, self.job.long_side) if alpha is not None else None
                 L = L_small
-            request = make_request(L, mask, list(hints), settings, reference_L=reference_L)
+            request = make_request(L, mask, list(hints), settings, reference_lab=reference_lab)
             depth = 8 if Path(item.output).suffix.lower() in (".jpg", ".jpeg") else (self.job.bit_depth or doc.bit_depth)
             keep = self.job.keep_metadata
             return _Prepared(item, L, alpha, mask, settings, request, depth, doc.icc_profile if keep else None,
