@@ -129,10 +129,10 @@ def export_breakdown(L: np.ndarray, ab: np.ndarray, folder: Path) -> dict:
     """Where export time goes: Lab -> 16-bit RGB, then encode + write + fsync."""
     import tifffile
 
-    from app.core.export import _quantised
+    from app.core.export import quantised_rgb
 
     t = time.perf_counter()
-    pixels = _quantised(L, ab, None, 16)
+    pixels = quantised_rgb(L, ab, None, 16)
     t_convert = time.perf_counter() - t
     t = time.perf_counter()
     with open(folder / "raw.tif", "wb") as fh:

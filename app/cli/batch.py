@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hints", type=Path, metavar="FILE.json", help="shared hints (pixels of the shared mask's photo)")
     p.add_argument("--name-template", default="{name}_colour.{ext}", metavar="T",
                    help="output name; fields {name} {ext} {src_ext} (default %(default)s)")
-    p.add_argument("--format", default="png", choices=["png", "tif", "jpg", "webp", "bmp", "same"], help="output format (default png)")
+    p.add_argument("--format", default="png", choices=["png", "tif", "jpg", "webp", "bmp", "ora", "same"], help="output format (default png)")
     p.add_argument("--bit-depth", type=int, choices=[8, 16], default=None, help="default: the source's")
     p.add_argument("--quality", type=int, default=95, help="JPEG quality 1-100 (default 95)")
     p.add_argument("--long-side", type=int, default=None, metavar="N", help="shrink so the long side is at most N px")

@@ -11,7 +11,8 @@ def add_parser(subparsers) -> None:
         "colorize",
         help="colourize one photo and export it",
         description="Colourize INPUT inside the mask (the whole photo without one) and write OUTPUT "
-        "(.png, .tif/.tiff, .jpg/.jpeg, .webp or .bmp). Outside the mask the original grey is kept exactly.",
+        "(.png, .tif/.tiff, .jpg/.jpeg, .webp or .bmp; .ora for OpenRaster layers: the grey photo and the colour as a "
+        "Color-mode layer, for GIMP and Krita). Outside the mask the original grey is kept exactly.",
     )
     p.add_argument("input", help="the black-and-white photo")
     p.add_argument("-o", "--output", required=True, help="where to write the result")
@@ -31,6 +32,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--bit-depth", type=int, choices=(8, 16), help="bits per channel (default: as the input; JPEG: 8)")
     p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (never the input)")
+    p.add_argument("--colour-layer", metavar="LAYER.tif",
+                   help="also write the colour alone with alpha (16-bit as the photo), for a Color-mode layer in Photoshop")
     p.set_defaults(func=run)
 
 
@@ -75,10 +78,16 @@ def run(args: argparse.Namespace) -> int:
     depth = args.bit_depth or default_bit_depth(doc, out)
     export_result(out, doc.L, ab, bit_depth=depth, quality=args.quality, icc_profile=doc.icc_profile,
                   exif=doc.exif, alpha=doc.alpha, overwrite=args.overwrite, protect=(args.input,))
+    if args.colour_layer:
+        from app.core.layers import export_colour_layer
+
+        print(export_colour_layer(args.colour_layer, doc.L, ab, bit_depth=16 if doc.bit_depth == 16 else 8,
+                                  icc_profile=doc.icc_profile, exif=doc.exif, protect=(args.input,)))
     t_end = time.perf_counter()
     h, w = doc.size
     print(f"{out}")
-    kind = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP", ".bmp": "BMP"}.get(out.suffix.lower(), "PNG")
+    kind = {".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP", ".bmp": "BMP",
+            ".ora": "OpenRaster"}.get(out.suffix.lower(), "PNG")
     print(f"wrote {w} x {h} px, {depth}-bit {kind}, model {model}, "
           f"in {t_end - t0:.2f} s (load {t_load - t0:.2f} s, start {t_start - t_load:.2f} s, "
           f"colorize {t_model - t_start:.2f} s, "

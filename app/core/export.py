@@ -28,9 +28,10 @@ from app.core.errors import ExportError
 from models.colour import WHITE_D65, XYZ_TO_RGB, gamut_map_keep_L
 from models.fileio import atomic_write, remove_stale_parts
 
-_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
+_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
+            ".ora": "ORA"}  # ORA: OpenRaster layers (app.core.layers)
 EIGHT_BIT_ONLY = ("JPEG", "WEBP", "BMP")  # formats that hold 8 bits per channel at most
-FORMAT_NAMES = {"JPEG": "JPEG", "WEBP": "WebP", "BMP": "BMP", "PNG": "PNG", "TIFF": "TIFF"}
+FORMAT_NAMES = {"JPEG": "JPEG", "WEBP": "WebP", "BMP": "BMP", "PNG": "PNG", "TIFF": "TIFF", "ORA": "OpenRaster"}
 _BLOCK_PIXELS = 1 << 18  # ~0.25 MP per block keeps temporaries in cache and memory bounded
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _DELTA = 6.0 / 29.0
@@ -177,7 +178,7 @@ def result_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
     return out
 
 
-def _quantised(L: np.ndarray, ab: np.ndarray, alpha: np.ndarray | None, bit_depth: int) -> np.ndarray:
+def quantised_rgb(L: np.ndarray, ab: np.ndarray, alpha: np.ndarray | None, bit_depth: int) -> np.ndarray:
     """The result as 8/16-bit RGB(A) straight from L and ab (never a full-size float RGB array)."""
     dtype, scale = (np.uint16, 65535.0) if bit_depth == 16 else (np.uint8, 255.0)
     lin_lut, grey_lut = _int_luts(bit_depth)
@@ -226,15 +227,21 @@ def export_result(
         raise ExportError(f"{FORMAT_NAMES.get(fmt, 'JPEG')} quality {quality} for {path} is out of range; choose 1-100.")
     _check_shapes(L, ab, alpha)
     check_output_path(path, overwrite=overwrite, protect=protect)
+    if fmt == "ORA":  # the grey photo and the colour as a Color-mode layer, for GIMP and Krita
+        from .layers import export_ora
+
+        remove_stale_parts([path])
+        icc = icc_profile if _icc_fits_rgb(icc_profile) else None
+        return export_ora(path, L, [("Colour", ab)], bit_depth=bit_depth, icc_profile=icc, protect=protect)
     icc = icc_profile if _icc_fits_rgb(icc_profile) else None  # e.g. a grey photo's Gray profile
     try:
-        pixels = _quantised(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
+        pixels = quantised_rgb(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
     except MemoryError:
         raise ExportError(f"Not enough memory to export {path}; close other programs and try again.") from None
     if fmt == "PNG":
-        write = lambda fh: _write_png(fh, pixels, icc, exif, png_compression)  # noqa: E731
+        write = lambda fh: write_png(fh, pixels, icc, exif, png_compression)  # noqa: E731
     elif fmt == "TIFF":
-        write = lambda fh: _write_tiff(fh, pixels, icc, exif)  # noqa: E731
+        write = lambda fh: write_tiff(fh, pixels, icc, exif)  # noqa: E731
     elif fmt in ("WEBP", "BMP"):
         write = lambda fh: _write_pillow(fh, pixels, fmt, icc, exif, int(quality))  # noqa: E731
     else:
@@ -266,13 +273,13 @@ def check_output_path(
 def _format_of(path: Path) -> str:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg, .jpeg, .webp or .bmp.")
+        raise ExportError(f"{path} has an unsupported extension; use .png, .tif, .tiff, .jpg, .jpeg, .webp, .bmp or .ora.")
     return fmt
 
 
 # ---------------------------------------------------------------- writers
 
-def _write_png(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None, level: int = 3) -> None:
+def write_png(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None, level: int = 3) -> None:
     import cv2
 
     bgr = pixels[..., [2, 1, 0, 3][: pixels.shape[-1]]]
@@ -298,7 +305,7 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
 _TIFF_TEXT_TAGS = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x013B: "Artist", 0x8298: "Copyright"}
 
 
-def _write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
+def write_tiff(fh: BinaryIO, pixels: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
     import tifffile
 
     tags, when = [], None

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import HuebrushError
 
 PHOTO_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
-FORMATS = ("png", "tif", "jpg", "webp", "bmp", "same")
+FORMATS = ("png", "tif", "jpg", "webp", "bmp", "ora", "same")
 MASK_SOURCES = ("project", "masks", "shared", "whole")
 EXISTING = ("skip", "overwrite", "number")
 TEMPLATE_FIELDS = ("name", "ext", "src_ext")

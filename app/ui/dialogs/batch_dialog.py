@@ -133,7 +133,7 @@ class BatchDialog(QDialog):
         of = QFormLayout(out)
         self.output_dir, output_row = self._folder_row("Output folder")
         self.format = QComboBox()
-        for text, key in (("PNG", "png"), ("TIFF", "tif"), ("JPEG", "jpg"), ("WebP", "webp"), ("BMP", "bmp"),
+        for text, key in (("PNG", "png"), ("TIFF", "tif"), ("JPEG", "jpg"), ("WebP", "webp"), ("BMP", "bmp"), ("OpenRaster layers", "ora"),
                           ("Same as the photo", "same")):
             self.format.addItem(text, key)
         self.bit_depth = QComboBox()

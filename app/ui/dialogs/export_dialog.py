@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-FORMATS = {"PNG": ".png", "TIFF": ".tif", "JPEG": ".jpg", "WebP": ".webp", "BMP": ".bmp"}
+# OpenRaster: the grey photo with the colour as a Color-mode layer above it, for GIMP and Krita
+FORMATS = {"PNG": ".png", "TIFF": ".tif", "JPEG": ".jpg", "WebP": ".webp", "BMP": ".bmp", "OpenRaster layers": ".ora"}
 EIGHT_BIT = ("JPEG", "WebP", "BMP")
 WITH_QUALITY = ("JPEG", "WebP")
 
