@@ -254,6 +254,7 @@ class MainWindow(FileOps, QMainWindow):
             dlg = self._shortcuts_dialog = ShortcutsDialog(self.actions, self)
         dlg.show()
         dlg.raise_()
+        dlg.activateWindow()  # typing goes to its search field, not to the canvas's tool keys
         dlg.search.setFocus()
         return dlg
 
