@@ -18,6 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, help="where to write the result")
     p.add_argument("--model", help="colorizer to use (see `huebrush models list`); default: maskgan, else hints")
     p.add_argument("--mask", metavar="MASK.png", help="where colour goes: non-zero pixels (same size as the photo)")
+    p.add_argument("--region", action="append", default=[], metavar="MASK.png=#RRGGBB|auto",
+                   help="a colour region: its mask and a colour (a tint at the photo's own lightness) or auto (the "
+                        "network; --hint inside it steers it); repeat, the later ones on top; instead of --mask")
     p.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
                    help="a colour at pixel X,Y of the photo; repeat for more")
     p.add_argument("--hints", metavar="FILE.json", help='hints as [{"points": [[x, y]], "color": "#RRGGBB", "radius": 6}]')
@@ -62,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.model == "reference":
         raise HuebrushError("The reference model needs a colour photo of the scene: add --reference REF.jpg.")
     args.reference_lab = reference
+    if args.region and args.mask:
+        raise HuebrushError("Give either --mask or --region, not both: each region has its own mask.")
+    regions = _load_regions(args.region, doc.size)
     mask = _load_mask(args.mask, doc.size)
     hints = _load_hints(args, doc.size)
     t_load = time.perf_counter()
@@ -69,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     model, fallback = _choose_model(args.model)
     engine = _engine()  # imports torch and finds the devices: start-up, not colorizing
     t_start = time.perf_counter()
+    args.regions = regions
     ab, model = _colorize(doc.L, mask, hints, args, model, fallback, engine)
     if model == "hints" and not hints:
         print("huebrush: note: the hints model needs colour hints (--hint or --hints); "
@@ -104,6 +111,21 @@ def _load_mask(path: str | None, shape: tuple[int, int]):
     if not data.any():
         print(f"huebrush: note: the mask {path} is empty, so the result stays grey.", file=sys.stderr)
     return data.copy()
+
+
+def _load_regions(items: list[str], shape: tuple[int, int]) -> list:
+    from pathlib import Path
+
+    from app.core.mask import Mask
+    from app.core.regions import Region, parse_region_arg
+
+    regions = []
+    for i, text in enumerate(items):
+        path, what = parse_region_arg(text, i)
+        data = Mask.load_png(path, shape).data.copy()
+        name = Path(path).stem
+        regions.append(Region(name, data, "auto", None, id=i + 1) if what == "auto" else Region(name, data, "tint", what, id=i + 1))
+    return regions
 
 
 def _load_hints(args: argparse.Namespace, shape: tuple[int, int]) -> list:
@@ -161,7 +183,14 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str, engine):
     }
     settings = Settings(model=model, **overrides)
     notes: list[str] = []
-    ab = colorize_array(L, mask, hints, settings, engine=engine, notes=notes, reference_lab=getattr(args, "reference_lab", None))
+    if getattr(args, "regions", None):
+        from app.core.pipeline import colorize_regions
+
+        ab = colorize_regions(L, args.regions, hints, settings, engine=engine, notes=notes,
+                              reference_lab=getattr(args, "reference_lab", None))
+    else:
+        ab = colorize_array(L, mask, hints, settings, engine=engine, notes=notes,
+                            reference_lab=getattr(args, "reference_lab", None))
     for note in notes:
         print(f"huebrush: note: {note}", file=sys.stderr)
     return ab

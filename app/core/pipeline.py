@@ -144,3 +144,29 @@ def colorize_array(
     if notes is not None and getattr(result, "message", ""):
         notes.append(result.message)
     return finish(L_full, result.ab, mask, settings)
+
+
+def colorize_regions(L_full: np.ndarray, regions: list, hints: Iterable[Hint], settings: Settings, engine: Any = None,
+                     cancel: CancelCheck | None = None, notes: list[str] | None = None,
+                     reference_lab: np.ndarray | None = None) -> np.ndarray:
+    """Several colour regions (``app.core.regions``): the network runs once, over the regions that
+    take its colour (hints inside them steer it), and each region composites its own source."""
+    from .regions import compose_regions, needs_network
+
+    shape = L_full.shape[:2]
+    ab_network = None
+    if needs_network(regions):
+        auto = np.zeros(shape, bool)
+        for r in regions:
+            if r.visible and r.source == "auto":
+                auto |= r.mask
+        request = make_request(L_full, auto, list(hints), settings, reference_lab=reference_lab)
+        if engine is None:
+            from models.engine import get_engine
+
+            engine = get_engine()
+        result = engine.colorize(request, cancel)
+        if notes is not None and getattr(result, "message", ""):
+            notes.append(result.message)
+        ab_network = upsample_ab(result.ab, L_full)
+    return compose_regions(ab_network, regions, settings.feather, shape)

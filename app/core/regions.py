@@ -1,0 +1,104 @@
+"""Colour regions: named masks, each with its own colour source and saturation.
+
+A region's colour comes from the network (``auto``; hints inside it steer it, as everywhere), or is a
+chosen ``tint`` (that hue and chroma at each pixel's own lightness; the export's gamut mapping keeps
+L). Regions are listed bottom to top; where they overlap the upper one wins (its feathered edge
+blends over the one below); outside every region the original grey stays exactly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .composite import feather_weights
+from .errors import HuebrushError
+
+SOURCES = ("auto", "tint")
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    name: str
+    mask: np.ndarray  # bool (H, W) at the photo's size
+    source: str = "auto"  # auto | tint
+    colour: str | None = None  # "#rrggbb" for a tint
+    saturation: float = 1.0
+    visible: bool = True
+    id: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise HuebrushError(f"Region '{self.name}' has an unknown colour source '{self.source}'; use auto or a colour.")
+        if self.source == "tint":
+            from models.colour import hex_to_rgb
+
+            try:
+                hex_to_rgb(self.colour or "")
+            except ValueError:
+                raise HuebrushError(f"Region '{self.name}': {self.colour!r} is not a colour; write it as #RRGGBB.") from None
+        if not (0.0 <= float(self.saturation) <= 2.0):
+            raise HuebrushError(f"Region '{self.name}': saturation {self.saturation} is out of range; choose 0 to 2.")
+
+    def with_mask(self, mask: np.ndarray) -> Region:
+        return replace(self, mask=np.asarray(mask, bool))
+
+
+def tint_ab(hex_colour: str) -> tuple[float, float]:
+    """The tint's chroma (a, b); applied at every pixel's own lightness."""
+    from models.colour import hex_to_rgb, rgb_to_ab
+
+    return rgb_to_ab(hex_to_rgb(hex_colour))
+
+
+def union(regions: list[Region], shape: tuple[int, int]) -> np.ndarray:
+    """Where any visible region asks for colour (bool (H, W))."""
+    out = np.zeros(shape, bool)
+    for r in regions:
+        if r.visible:
+            out |= r.mask
+    return out
+
+
+def needs_network(regions: list[Region]) -> bool:
+    return any(r.visible and r.source == "auto" and r.mask.any() for r in regions)
+
+
+def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feather_px: float,
+                    shape: tuple[int, int]) -> np.ndarray:
+    """Full-size ab (H, W, 2): each visible region's colour over the ones below it, exactly 0
+    outside every region. ``ab_network``: the network's full-size ab (None when no region uses it)."""
+    H, W = shape
+    out = np.zeros((H, W, 2), np.float32)
+    for r in regions:
+        if not r.visible or not r.mask.any():
+            continue
+        if r.mask.shape != (H, W):
+            raise HuebrushError(f"Region '{r.name}' has a {r.mask.shape[1]}x{r.mask.shape[0]} mask but the photo is "
+                                f"{W}x{H}; use a mask made for this photo.")
+        w = feather_weights(r.mask, feather_px)
+        if r.source == "tint":
+            colour = np.asarray(tint_ab(r.colour), np.float32) * np.float32(r.saturation)
+            out += w[..., None] * (colour[None, None, :] - out)
+        else:
+            if ab_network is None:
+                raise ValueError("an auto region needs the network's colour")
+            out += w[..., None] * (ab_network * np.float32(r.saturation) - out)
+    out[~union(regions, shape)] = 0.0  # exactly grey outside every region
+    return out
+
+
+def parse_region_arg(text: str, index: int) -> tuple[str, str]:
+    """``MASK.png=#RRGGBB`` or ``MASK.png=auto`` -> (mask path, "auto" or the colour)."""
+    path, sep, what = text.rpartition("=")
+    if not sep or not path or not what:
+        raise HuebrushError(f"--region {text!r} is not MASK.png=#RRGGBB or MASK.png=auto.")
+    what = what.strip()
+    if what.lower() != "auto":
+        from models.colour import hex_to_rgb
+
+        try:
+            hex_to_rgb(what)
+        except ValueError:
+            raise HuebrushError(f"--region {text!r}: {what!r} is not a colour; write it as #RRGGBB or auto.") from None
+    return path, what.lower() if what.lower() == "auto" else what

@@ -1,0 +1,62 @@
+"""Colour regions: each region its own colour source; the upper wins; grey outside every region."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.cli import main
+from app.core.errors import HuebrushError
+from app.core.regions import Region, compose_regions
+from models.colour import hex_to_rgb, rgb_to_ab, rgb_to_lab
+
+
+def _masks(h=40, w=60):
+    left = np.zeros((h, w), bool)
+    left[:, :35] = True
+    right = np.zeros((h, w), bool)
+    right[:, 25:50] = True
+    return left, right
+
+
+def test_tints_take_their_hue_the_upper_region_wins_and_outside_is_grey():
+    left, right = _masks()
+    net = np.full((40, 60, 2), (5.0, 30.0), np.float32)
+    regions = [Region("door", left, "tint", "#c03020"), Region("wall", right, "auto", saturation=0.5)]
+    ab = compose_regions(net, regions, 0.0, (40, 60))
+    a, b = rgb_to_ab(hex_to_rgb("#c03020"))
+    assert np.allclose(ab[:, :25], (a, b), atol=1e-4)  # the door's tint
+    assert np.allclose(ab[:, 25:50], (2.5, 15.0))  # the wall on top: the network at half saturation
+    assert (ab[:, 50:] == 0).all()  # outside every region: exactly grey
+    hidden = [regions[0], Region("wall", right, "auto", visible=False)]
+    assert np.allclose(compose_regions(net, hidden, 0.0, (40, 60))[:, 25:35], (a, b), atol=1e-4)
+
+
+def test_bad_regions_are_one_sentence():
+    left, _ = _masks()
+    with pytest.raises(HuebrushError, match="not a colour"):
+        Region("door", left, "tint", "#zzz")
+    with pytest.raises(HuebrushError, match="photo is"):
+        compose_regions(None, [Region("door", left[:, :20], "tint", "#ff0000")], 0.0, (40, 60))
+
+
+def test_cli_regions_colour_each_mask_its_own_way(tmp_path, capsys):
+    grey = np.tile(np.linspace(60, 200, 60).astype(np.uint8), (40, 1))
+    Image.fromarray(grey).save(tmp_path / "p.png")
+    left, right = _masks()
+    Image.fromarray(left.astype(np.uint8) * 255).save(tmp_path / "door.png")
+    Image.fromarray(right.astype(np.uint8) * 255).save(tmp_path / "wall.png")
+    rc = main(["colorize", str(tmp_path / "p.png"), "-o", str(tmp_path / "o.png"), "--model", "hints",
+               "--region", f"{tmp_path / 'door.png'}=#2050d0", "--region", f"{tmp_path / 'wall.png'}=auto",
+               "--hint", "40,20,#30a040"])
+    assert rc == 0, capsys.readouterr().err
+    out = np.asarray(Image.open(tmp_path / "o.png").convert("RGB")).astype(np.float32) / 255.0
+    lab = rgb_to_lab(out)
+    assert lab[:, :20, 2].mean() < -15  # the door: blue (b < 0)
+    assert lab[:, 30:48, 1].mean() < -10  # the wall: the hint's green (a < 0), by the hints model
+    assert np.ptp(out[:, 52:], axis=-1).max() < 1e-6  # outside both: grey
+    L_in = rgb_to_lab(np.repeat((grey / 255.0)[..., None], 3, -1).astype(np.float32))[..., 0]
+    assert np.abs(lab[..., 0] - L_in).max() < 1.0  # lightness kept
+    for bad, words in ((f"{tmp_path / 'door.png'}", "MASK.png=#RRGGBB"), (f"{tmp_path / 'door.png'}=purple", "not a colour")):
+        assert main(["colorize", str(tmp_path / "p.png"), "-o", str(tmp_path / "x.png"), "--region", bad]) == 1
+        assert words in capsys.readouterr().err
