@@ -26,10 +26,15 @@ from .mask import read_mask_png
 from .pipeline import Settings
 
 FORMAT = "huebrush-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: colour regions (a project of version 1 opens as one region)
 MANIFEST = "manifest.json"
 MASK = "mask.png"
 _MEMBERS = {MANIFEST, MASK}
+MAX_REGIONS = 64
+
+
+def _region_member(i: int) -> str:
+    return f"regions/{i}.png"
 _MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
@@ -40,8 +45,9 @@ class Project:
     size: tuple[int, int] | None = None  # (H, W) of the photo, checks the mask on load
     settings: Settings = field(default_factory=Settings)
     hints: list[Hint] = field(default_factory=list)
-    mask: np.ndarray | None = None  # bool (H, W)
+    mask: np.ndarray | None = None  # bool (H, W); with regions: where any region is
     reference_path: Path | None = None
+    regions: list | None = None  # app.core.regions.Region, bottom to top; None: the one mask
     # filled in by load_project
     source_status: str = "ok"  # ok | moved | changed | missing
     warnings: list[str] = field(default_factory=list)
@@ -75,6 +81,11 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
     if not sha and src is not None and Path(src).is_file():
         sha = file_sha256(src)
     size = project.size
+    if project.regions:
+        from .regions import union
+
+        size = tuple(project.regions[0].mask.shape)  # type: ignore[assignment]
+        project.mask = union(project.regions, size)  # type: ignore[arg-type]
     if project.mask is not None:
         size = tuple(project.mask.shape)  # type: ignore[assignment]
     manifest = {
@@ -86,6 +97,8 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
         "settings": project.settings.to_dict(),
         "hints": hints_to_json(project.hints),
         "reference": _path_entry(project.reference_path, base),
+        "regions": [{"name": r.name, "source": r.source, "colour": r.colour, "saturation": r.saturation,
+                     "visible": r.visible, "mask": _region_member(i)} for i, r in enumerate(project.regions or [])] or None,
     }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -96,6 +109,12 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
             png = io.BytesIO()
             Image.fromarray(np.asarray(project.mask, bool).astype(np.uint8) * 255, mode="L").save(png, "PNG")
             z.writestr(MASK, png.getvalue())
+        for i, r in enumerate(project.regions or []):
+            from PIL import Image
+
+            png = io.BytesIO()
+            Image.fromarray(np.asarray(r.mask, bool).astype(np.uint8) * 255, mode="L").save(png, "PNG")
+            z.writestr(_region_member(i), png.getvalue())
     try:
         atomic_write(path, lambda f: f.write(buf.getvalue()))
     except OSError as e:
@@ -111,7 +130,8 @@ def _bad(path: Path, why: str) -> ProjectError:
 
 def _safe_member(name: str) -> bool:
     p = PurePosixPath(name.replace("\\", "/"))
-    return not p.is_absolute() and ".." not in p.parts and ":" not in name and name in _MEMBERS
+    regions = name.startswith("regions/") and name[8:-4].isdigit() and name.endswith(".png") and int(name[8:-4]) < MAX_REGIONS
+    return not p.is_absolute() and ".." not in p.parts and ":" not in name and (name in _MEMBERS or regions)
 
 
 def _find(entry: dict[str, Any] | None, base: Path) -> tuple[Path | None, bool]:
@@ -178,7 +198,45 @@ def load_project(path: str | os.PathLike) -> Project:
             if z.getinfo(MASK).file_size > _max_mask_bytes(size[0], size[1]):
                 raise _bad(path, f"holds a mask far larger than a {size[1]}x{size[0]} photo needs: it is damaged or hostile, so it was not opened.")
             mask_bytes = z.read(MASK)
-    return _from_manifest(path, m, mask_bytes)
+        region_bytes = {}
+        size = m.get("size") if isinstance(m, dict) else None
+        for name in names:
+            if name.startswith("regions/"):
+                if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and 0 < v <= 10**6 for v in size)):
+                    raise _bad(path, "has regions but no valid photo size: it is damaged.")
+                if z.getinfo(name).file_size > _max_mask_bytes(size[0], size[1]):
+                    raise _bad(path, f"holds a region mask far larger than a {size[1]}x{size[0]} photo needs: it is damaged or hostile, so it was not opened.")
+                region_bytes[name] = z.read(name)
+    project = _from_manifest(path, m, mask_bytes)
+    if isinstance(m, dict) and m.get("regions"):
+        project.regions = _regions(path, m["regions"], region_bytes, project.size)
+    return project
+
+
+def _regions(path: Path, entries: Any, members: dict[str, bytes], size) -> list:
+    """The project's colour regions, each checked: one sentence naming the project when damaged."""
+    from .errors import HuebrushError
+    from .regions import Region
+
+    if not isinstance(entries, list) or len(entries) > MAX_REGIONS:
+        raise _bad(path, "has an invalid list of regions: it is damaged.")
+    out = []
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or len(e["name"]) > 200:
+            raise _bad(path, f"has an invalid region {i + 1}: it is damaged.")
+        member = e.get("mask")
+        if member not in members:
+            raise _bad(path, f"lacks the mask of region '{e['name']}': it is damaged.")
+        sat, vis = e.get("saturation", 1.0), e.get("visible", True)
+        if isinstance(sat, bool) or not isinstance(sat, (int, float)) or not np.isfinite(sat) or not isinstance(vis, bool):
+            raise _bad(path, f"has an invalid saturation or visibility for region '{e['name']}': it is damaged.")
+        try:
+            region = Region(e["name"], _read_mask(path, members[member], tuple(size)), str(e.get("source", "auto")),
+                            e.get("colour"), float(sat), vis, id=i + 1)
+        except HuebrushError as err:
+            raise _bad(path, f"has a region that cannot be used ({err})") from None
+        out.append(region)
+    return out
 
 
 def _max_mask_bytes(h: int, w: int) -> int:

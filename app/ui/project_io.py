@@ -23,6 +23,7 @@ class LoadedProject:
     reference_path: str | None = None
     original_project: Path | None = None  # autosaves: the project the user was working on
     warnings: list[str] = field(default_factory=list)
+    regions: list | None = None  # colour regions (app.core.regions), kept as they are until the mask is edited
 
 
 def snapshot(state):
@@ -30,10 +31,16 @@ def snapshot(state):
     from app.core.project import Project
 
     doc = state.document
+    regions = getattr(state, "regions", None)
+    if regions:
+        from app.core.regions import union
+
+        if not np.array_equal(union(regions, state.mask.data.shape), state.mask.data):
+            regions = None  # the mask was edited in the window: it replaces the regions
     return Project(
         source_path=doc.path, source_sha256=doc.sha256 or "", size=doc.size, settings=state.settings,
         hints=list(state.hints), mask=state.mask.data.copy(),
-        reference_path=Path(state.reference_path) if state.reference_path else None,
+        reference_path=Path(state.reference_path) if state.reference_path else None, regions=regions,
     )
 
 
@@ -87,8 +94,11 @@ def load(path: Path) -> LoadedProject:
             original = Path(json.loads(sidecar.read_text(encoding="utf-8"))["project"])
         except (OSError, ValueError, KeyError, TypeError):
             original = None
+    if project.regions:
+        project.warnings.append(f"{path.name} has {len(project.regions)} colour regions; the window shows them as one "
+                                "mask and keeps them as they are unless you edit the mask.")
     return LoadedProject(doc, project.settings, mask, tuple(project.hints), ref_lab, ref_path, original,
-                         list(project.warnings))
+                         list(project.warnings), project.regions)
 
 
 def _write_json(path: Path, data: dict) -> None:

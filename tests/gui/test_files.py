@@ -161,3 +161,24 @@ def test_the_recovery_prompt_names_the_photos_and_recovers_only_the_ticked_ones(
     np.testing.assert_array_equal(blocker.args[0].mask.data, a.mask.data)
     qtbot.waitUntil(lambda: not other.pending_autosaves(), timeout=5_000)  # the other one was discarded
     other.close()
+
+
+def test_a_project_with_colour_regions_keeps_them_through_the_window_unless_the_mask_is_edited(qtbot, window, tmp_path):
+    from app.core.project import Project, load_project, save_project
+    from app.core.regions import Region
+    from tests.gui.helpers import write_photo
+
+    photo = write_photo(tmp_path / "farm.png")
+    door = np.zeros((240, 320), bool)
+    door[50:150, 40:120] = True
+    p = save_project(tmp_path / "farm.huebrush", Project(source_path=photo, size=(240, 320),
+                                                         regions=[Region("door", door, "tint", "#c03020", id=1)]))
+    with qtbot.waitSignal(window.photo_opened, timeout=20_000) as blocker:
+        window.open_paths([str(p)])
+    st = blocker.args[0]
+    assert st.mask.data.sum() == door.sum() and "colour regions" in window.status.message.text()
+    assert window.save_project(wait=True)
+    assert [r.colour for r in load_project(p).regions] == ["#c03020"]  # kept
+    paint_stroke(qtbot, window, STROKE)
+    assert window.save_project(wait=True)
+    assert load_project(p).regions is None  # the edited mask replaces them

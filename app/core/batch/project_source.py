@@ -26,13 +26,16 @@ def scale_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, photo_sha256: str = "",
-                   apply_changed: bool = False, notes: list[str] | None = None) -> tuple[np.ndarray | None, tuple, Any, np.ndarray | None]:
+                   apply_changed: bool = False, notes: list[str] | None = None,
+                   regions_out: list | None = None) -> tuple[np.ndarray | None, tuple, Any, np.ndarray | None]:
     """(mask, hints, settings, reference_lab) from a project, fitted to the photo's size.
 
     A project made on a resized copy of the photo (same aspect ratio) is scaled to fit; one made
     for a differently shaped photo is refused, since its mask would land in the wrong place. A
     project whose photo has changed since it was saved (another checksum) is refused unless
-    ``apply_changed``, and then a sentence saying so goes to ``notes``.
+    ``apply_changed``, and then a sentence saying so goes to ``notes``. A project with colour
+    regions puts them (fitted to the photo) in ``regions_out`` and returns, as the mask, where the
+    network's colour is wanted (its ``auto`` regions).
     """
     from ..project import load_project
 
@@ -55,6 +58,14 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
         sy, sx = h / ph, w / pw
         hints = tuple(scale_hint(hint, sx, sy) for hint in hints)
         mask = scale_mask(mask, shape) if mask is not None else None
+        if project.regions:
+            project.regions = [r.with_mask(scale_mask(r.mask, shape)) for r in project.regions]
+    if project.regions and regions_out is not None:
+        regions_out.extend(project.regions)
+        mask = np.zeros(tuple(shape), bool)
+        for r in project.regions:
+            if r.visible and r.source == "auto":
+                mask |= r.mask
     reference_lab = None
     if project.reference_path is not None:  # style transfer (iizuka); other models ignore it
         from ..document import load_reference

@@ -40,6 +40,7 @@ class _Prepared:
     exif: bytes | None
     t0: float
     note: str = ""  # e.g. a project applied although its photo changed
+    regions: list | None = None  # a project's colour regions (app.core.regions), at L's size
 
 
 class _CoreForIO:
@@ -221,7 +222,8 @@ class BatchRunner:
         try:
             doc = load_image(item.source)
             notes: list[str] = []
-            mask, hints, project_settings, reference_lab = self._mask_and_hints(item, doc.size, doc.sha256, notes)
+            regions: list = []
+            mask, hints, project_settings, reference_lab = self._mask_and_hints(item, doc.size, doc.sha256, notes, regions)
             settings = self.job.settings_for(project_settings)
             model = settings.model
             L, alpha = doc.L, doc.alpha
@@ -230,25 +232,26 @@ class BatchRunner:
                 sy, sx = L_small.shape[0] / L.shape[0], L_small.shape[1] / L.shape[1]
                 hints = tuple(scale_hint(h, sx, sy) for h in hints)
                 mask = resize_long_side(mask, self.job.long_side, nearest=True) if mask is not None else None
+                regions = [r.with_mask(resize_long_side(r.mask, self.job.long_side, nearest=True)) for r in regions]
                 alpha = resize_long_side(alpha, self.job.long_side) if alpha is not None else None
                 L = L_small
             request = make_request(L, mask, list(hints), settings, reference_lab=reference_lab)
             depth = 8 if Path(item.output).suffix.lower() in (".jpg", ".jpeg") else (self.job.bit_depth or doc.bit_depth)
             keep = self.job.keep_metadata
             return _Prepared(item, L, alpha, mask, settings, request, depth, doc.icc_profile if keep else None,
-                             doc.exif if keep else None, t0, " ".join(notes))
+                             doc.exif if keep else None, t0, " ".join(notes), regions or None)
         except Exception as e:
             return self._failed(item, e, t0, model)
 
     def _mask_and_hints(self, item: PlannedPhoto, shape: tuple[int, int], sha256: str = "",
-                        notes: list[str] | None = None) -> tuple[np.ndarray | None, tuple, Any, Any]:
+                        notes: list[str] | None = None, regions: list | None = None) -> tuple[np.ndarray | None, tuple, Any, Any]:
         """(mask or None for the whole photo, hints, the project's settings or None, reference L or None)."""
         job = self.job
         if item.mask_source == "project":
             from .project_source import project_inputs
 
             return project_inputs(item.mask_path, item.source, shape, photo_sha256=sha256,  # type: ignore[arg-type]
-                                  apply_changed=job.apply_changed, notes=notes)
+                                  apply_changed=job.apply_changed, notes=notes, regions_out=regions)
         if item.mask_source == "masks":
             return _mask_file(item.mask_path, item.source, shape), (), None, None  # type: ignore[arg-type]
         if item.mask_source == "shared":
@@ -271,7 +274,14 @@ class BatchRunner:
         item = p.item
         out = Path(item.output)  # type: ignore[arg-type]
         try:
-            ab = finish(p.L, ab_work, p.mask, p.settings)
+            if p.regions:  # each colour region its own source over the network's colour
+                from models.upsample import upsample_ab
+
+                from ..regions import compose_regions
+
+                ab = compose_regions(upsample_ab(ab_work, p.L), p.regions, p.settings.feather, p.L.shape)
+            else:
+                ab = finish(p.L, ab_work, p.mask, p.settings)
             out.parent.mkdir(parents=True, exist_ok=True)
             if out.exists():
                 if self.job.existing == "skip":  # appeared since planning (another run)

@@ -11,7 +11,7 @@ import pytest
 from app.core.errors import ProjectError
 from app.core.hints import Hint
 from app.core.pipeline import Settings
-from app.core.project import Project, file_sha256, load_project, save_project
+from app.core.project import FORMAT_VERSION, Project, file_sha256, load_project, save_project
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_round_trip_keeps_everything_and_never_touches_the_photo(tmp_path, photo
     assert photo.read_bytes() == before
     with zipfile.ZipFile(path) as z:
         m = json.loads(z.read("manifest.json"))
-        assert m["source"]["relative"] == "photos/street.png" and m["version"] == 1
+        assert m["source"]["relative"] == "photos/street.png" and m["version"] == FORMAT_VERSION
 
 
 def test_moved_photo_is_found_beside_the_project(tmp_path, photo):

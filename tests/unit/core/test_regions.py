@@ -60,3 +60,55 @@ def test_cli_regions_colour_each_mask_its_own_way(tmp_path, capsys):
     for bad, words in ((f"{tmp_path / 'door.png'}", "MASK.png=#RRGGBB"), (f"{tmp_path / 'door.png'}=purple", "not a colour")):
         assert main(["colorize", str(tmp_path / "p.png"), "-o", str(tmp_path / "x.png"), "--region", bad]) == 1
         assert words in capsys.readouterr().err
+
+
+def test_projects_keep_their_regions_and_old_projects_open_as_one_mask(tmp_path):
+    from app.core.project import Project, load_project, save_project
+
+    left, right = _masks()
+    regions = [Region("door", left, "tint", "#c03020", 1.2, id=1), Region("wall", right, "auto", visible=False, id=2)]
+    p = save_project(tmp_path / "a.huebrush", Project(source_path=None, size=(40, 60), regions=regions))
+    back = load_project(p)
+    assert [(r.name, r.source, r.colour, r.saturation, r.visible) for r in back.regions] == \
+        [("door", "tint", "#c03020", 1.2, True), ("wall", "auto", None, 1.0, False)]
+    assert np.array_equal(back.regions[0].mask, left) and np.array_equal(back.regions[1].mask, right)
+    assert np.array_equal(back.mask, left)  # the union of the visible regions, for older readers' sake
+    old = save_project(tmp_path / "b.huebrush", Project(source_path=None, size=(40, 60), mask=left))
+    assert load_project(old).regions is None and np.array_equal(load_project(old).mask, left)
+
+
+def test_a_damaged_region_list_is_one_sentence(tmp_path):
+    import json
+    import zipfile
+
+    from app.core.errors import HuebrushError
+    from app.core.project import load_project
+
+    p = tmp_path / "bad.huebrush"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("manifest.json", json.dumps({"format": "huebrush-project", "version": 2, "size": [40, 60],
+                                                 "regions": [{"name": "door", "source": "tint", "colour": "nope",
+                                                              "mask": "regions/0.png"}]}))
+        buf = __import__("io").BytesIO()
+        Image.fromarray(np.zeros((40, 60), np.uint8)).save(buf, "PNG")
+        z.writestr("regions/0.png", buf.getvalue())
+    with pytest.raises(HuebrushError) as e:
+        load_project(p)
+    assert "bad.huebrush" in str(e.value) and "door" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_batch_honours_a_projects_regions(tmp_path):
+    from app.core.batch import BatchJob
+    from app.core.pipeline import Settings
+    from app.core.project import Project, save_project
+
+    grey = np.tile(np.linspace(60, 200, 60).astype(np.uint8), (40, 1))
+    Image.fromarray(grey).save(tmp_path / "p.png")
+    left, right = _masks()
+    save_project(tmp_path / "p.huebrush", Project(source_path=tmp_path / "p.png", settings=Settings(model="hints"),
+                                                  regions=[Region("door", left, "tint", "#2050d0", id=1)]))
+    report = BatchJob(inputs=[tmp_path / "p.png"], output_dir=tmp_path / "out", settings=Settings(model="hints")).run()
+    assert report.counts()["done"] == 1
+    out = np.asarray(Image.open(tmp_path / "out" / "p_colour.png").convert("RGB")).astype(np.float32) / 255.0
+    lab = rgb_to_lab(out)
+    assert lab[:, :30, 2].mean() < -15 and np.ptp(out[:, 40:], axis=-1).max() < 1e-6
