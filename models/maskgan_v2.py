@@ -42,6 +42,9 @@ class MaskGANConfig:
     bin_step: float = 10.0
     temperature: float = 0.38  # annealed mean: Zhang et al.'s value until the export calibrates it
     net_max_side: int | None = None  # the network runs at most at this long side (None: at the work size)
+    # Training weighted rare colours up (class rebalancing), which biases the predicted distribution
+    # towards them; this share of that bias is taken back before the annealed mean (0: none, 1: all)
+    prior_correction: float = 0.0
     in_channels: int = 5
     extra: dict = field(default_factory=dict)  # unknown sidecar keys, kept for the record
 
@@ -55,6 +58,8 @@ class MaskGANConfig:
         cfg = cls(**kw, extra=d)
         if cfg.out_stride != 4 or cfg.in_channels != 5:
             raise ValueError("maskgan v2 decodes at stride 4 from 5 input channels")
+        if not (0.0 <= float(cfg.prior_correction) <= 1.0):
+            raise ValueError(f"prior_correction {cfg.prior_correction!r} is outside 0-1")
         if not (0.01 <= float(cfg.temperature) <= 1.0):
             raise ValueError(f"temperature {cfg.temperature!r} is outside 0.01-1")
         if cfg.net_max_side is not None and not (64 <= int(cfg.net_max_side) <= 4096):
@@ -101,6 +106,8 @@ class MaskGANNet(nn.Module):
         self.up8 = _Up(d16, s8, d8)
         self.up4 = _Up(d8, s4, d4)
         self.register_buffer("bins", torch.from_numpy(gamut_bins(self.config.bin_step)))
+        # log of the training's per-bin loss weights (0: none): the rebalancing to undo at inference
+        self.register_buffer("log_rebalance", torch.zeros(len(self.bins)))
         self.head = nn.Conv2d(d4, self.bins.shape[0], 1)
         nn.init.zeros_(self.head.bias)
         nn.init.normal_(self.head.weight, std=1e-3)  # starts uniform over the bins: the mean is grey
@@ -114,9 +121,18 @@ class MaskGANNet(nn.Module):
         y = self.up4(self.up8(self.up16(f32, f16), f8), f4)
         return self.head(y)[..., : -(-h // 4), : -(-w // 4)]
 
-    def ab(self, logits: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
+    def corrected(self, logits: torch.Tensor, share: float | None = None) -> torch.Tensor:
+        """Logits with ``share`` (default: the config's ``prior_correction``) of the training's
+        rebalancing taken back: share 1 gives the colours' own probabilities."""
+        share = self.config.prior_correction if share is None else share
+        if not share:
+            return logits
+        return logits - float(share) * self.log_rebalance.to(logits)[None, :, None, None]
+
+    def ab(self, logits: torch.Tensor, temperature: float | None = None, correction: float | None = None) -> torch.Tensor:
         """Logits -> annealed-mean ab (B, 2, h/4, w/4)."""
-        return annealed_mean(logits, self.bins, self.config.temperature if temperature is None else temperature)
+        return annealed_mean(self.corrected(logits, correction), self.bins,
+                             self.config.temperature if temperature is None else temperature)
 
 
 class MaskGANColorizer:
@@ -196,7 +212,7 @@ class MaskGANColorizer:
         lh, lw = logits.shape[-2:]
         # sample the logits at the point (bilinear on the quarter-size grid)
         gx = torch.tensor([[[[(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1]]]], dtype=logits.dtype)
-        cell = F.grid_sample(logits, gx, mode="bilinear", align_corners=False)[0, :, 0, 0]
+        cell = F.grid_sample(self.net.corrected(logits, 1.0), gx, mode="bilinear", align_corners=False)[0, :, 0, 0]
         probs = torch.softmax(cell, 0).numpy()
         Lp = float(L[min(h - 1, int(y)), min(w - 1, int(x))])
         return top_colours(probs, self.net.bins.cpu().numpy(), Lp, k)

@@ -24,6 +24,7 @@ TEMPERATURES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.38, 0.42, 0.46, 0.5, 0.6, 0.7
 TARGET_CF = 0.75  # the bar is 0.7: aim a little above it
 WORK_SIDE = 512  # the app's default work size
 NET_SIDES = (None, 384, 256)  # the network's largest size: tried at the chosen temperature
+CORRECTIONS = (0.0, 0.15, 0.3, 0.5, 1.0)  # shares of the training's rebalancing taken back at inference
 
 
 def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray]]:
@@ -36,17 +37,18 @@ def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray
 
 
 def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], temperatures=TEMPERATURES,
-                       net_side: int | None = None) -> list[dict]:
-    """PSNR gain over grey and colourfulness ratio of the whole-photo result at each temperature
-    (the network runs once per photo, at most at ``net_side``; the annealed mean and the guided
-    upsampling per temperature)."""
+                       net_side: int | None = None, corrections=(0.0,)) -> list[dict]:
+    """PSNR gain over grey and colourfulness ratio of the whole-photo result at each temperature and
+    prior correction (the network runs once per photo, at most at ``net_side``; the annealed mean and
+    the guided upsampling per setting)."""
     from models.colour import lab_to_rgb, rgb_to_lab
     from models.upsample import shrink_inputs, upsample_ab
 
     from .evaluate import colourfulness, psnr
 
-    gains = {t: [] for t in temperatures}
-    cf = {t: [] for t in temperatures}
+    keys = [(c, t) for c in corrections for t in temperatures]
+    gains = {k: [] for k in keys}
+    cf = {k: [] for k in keys}
     cf_true = []
     for u8 in photos:
         rgb = u8.astype(np.float32) / 255.0
@@ -58,48 +60,56 @@ def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], te
         logits = colorizer.logits(*small_in)
         grey = psnr(lab_to_rgb(L, np.zeros_like(lab[..., 1:])), rgb)
         cf_true.append(colourfulness(rgb))
-        for t in temperatures:
-            small = colorizer.net.ab(logits, t)[0].permute(1, 2, 0).numpy()
+        for c, t in keys:
+            small = colorizer.net.ab(logits, t, c)[0].permute(1, 2, 0).numpy()
             out = lab_to_rgb(L, upsample_ab(small, L))
-            gains[t].append(psnr(out, rgb) - grey)
-            cf[t].append(colourfulness(out))
+            gains[(c, t)].append(psnr(out, rgb) - grey)
+            cf[(c, t)].append(colourfulness(out))
     ct = max(float(np.mean(cf_true)), 1e-9)
-    return [{"temperature": t, "psnr_gain": round(float(np.mean(gains[t])), 4),
-             "cf_ratio": round(float(np.mean(cf[t])) / ct, 4)} for t in temperatures]
+    return [{"prior_correction": c, "temperature": t, "psnr_gain": round(float(np.mean(gains[(c, t)])), 4),
+             "cf_ratio": round(float(np.mean(cf[(c, t)])) / ct, 4)} for c, t in keys]
 
 
-def choose_temperature(tables: dict[str, list[dict]], target: float = TARGET_CF, decide_on: tuple[str, ...] | None = None) -> float:
-    """Best mean PSNR gain among temperatures colourful enough on every deciding set (``decide_on``:
-    the names of ``tables`` that decide; default all), else the most colourful one tried."""
+def choose_setting(tables: dict[str, list[dict]], target: float = TARGET_CF,
+                   decide_on: tuple[str, ...] | None = None) -> tuple[float, float]:
+    """(prior correction, temperature): the best mean PSNR gain among the settings colourful enough
+    on every deciding set (``decide_on``: the names of ``tables`` that decide; default all), else
+    the most colourful one tried."""
     if decide_on:
         tables = {k: v for k, v in tables.items() if k in decide_on}
-    temps = [r["temperature"] for r in next(iter(tables.values()))]
-    rows = {t: [next(r for r in tab if r["temperature"] == t) for tab in tables.values()] for t in temps}
-    ok = [t for t in temps if all(r["cf_ratio"] >= target for r in rows[t])]
+    key = lambda r: (r.get("prior_correction", 0.0), r["temperature"])  # noqa: E731
+    settings = [key(r) for r in next(iter(tables.values()))]
+    rows = {k: [next(r for r in tab if key(r) == k) for tab in tables.values()] for k in settings}
+    ok = [k for k in settings if all(r["cf_ratio"] >= target for r in rows[k])]
     if not ok:
-        return max(temps, key=lambda t: min(r["cf_ratio"] for r in rows[t]))
-    return max(ok, key=lambda t: float(np.mean([r["psnr_gain"] for r in rows[t]])))
+        return max(settings, key=lambda k: min(r["cf_ratio"] for r in rows[k]))
+    return max(ok, key=lambda k: float(np.mean([r["psnr_gain"] for r in rows[k]])))
 
 
 def export_v2(checkpoint: Path, out: Path, data: Path | None = None, temperature: float | None = None) -> tuple[Path, dict]:
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)  # a file our trainer wrote
     cfg = MaskGANConfig.from_dict(ck.get("config"))
+    from .maskgan_v2 import with_rebalance
+
     net = MaskGANNet(cfg)
-    net.load_state_dict(ck["net"])
+    net.load_state_dict(with_rebalance(ck["net"], ck["rebalance"]))
     report: dict = {}
     if temperature is None and data is not None:
         col = MaskGANColorizer(net, {}, "cpu")
         sets = calibration_sets(Path(data))
-        tables = {name: score_temperatures(col, photos) for name, photos in sets.items()}
+        tables = {name: score_temperatures(col, photos, corrections=CORRECTIONS) for name, photos in sets.items()}
         # the large photos decide (the app runs at a 512 px work size); at Tiny ImageNet's 64 px the
         # network's quarter-size colour is 16 px across and no temperature makes it colourful enough
-        temperature = choose_temperature(tables, decide_on=("bsds500_heldback",))
-        # the network's largest size: decided on the held-back large photos at the chosen temperature
-        sides = {str(s): score_temperatures(col, sets["bsds500_heldback"], (temperature,), s)[0] for s in NET_SIDES}
+        correction, temperature = choose_setting(tables, decide_on=("bsds500_heldback",))
+        cfg.prior_correction = float(correction)
+        # the network's largest size: decided on the held-back large photos at the chosen setting
+        sides = {str(s): score_temperatures(col, sets["bsds500_heldback"], (temperature,), s, (correction,))[0]
+                 for s in NET_SIDES}
         best = max(sides, key=lambda k: sides[k]["psnr_gain"])
         cfg.net_max_side = None if best == "None" else int(best)
-        report = {"tables": tables, "target_cf_ratio": TARGET_CF, "chosen": temperature,
-                  "net_max_side_on_bsds500_heldback": sides, "net_max_side": cfg.net_max_side}
+        report = {"tables": tables, "target_cf_ratio": TARGET_CF, "chosen": {"temperature": temperature,
+                  "prior_correction": correction}, "net_max_side_on_bsds500_heldback": sides,
+                  "net_max_side": cfg.net_max_side}
     if temperature is not None:
         cfg.temperature = float(temperature)
     state = ck["state"]

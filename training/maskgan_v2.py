@@ -88,6 +88,13 @@ def bin_counts(photos: list[np.ndarray], bins: torch.Tensor, rng: np.random.Gene
     return counts
 
 
+def with_rebalance(state: dict, weights) -> dict:
+    """A network state from a run that predates the ``log_rebalance`` buffer, with it filled in."""
+    state = dict(state)
+    state.setdefault("log_rebalance", torch.log(torch.as_tensor(weights, dtype=torch.float32)))
+    return state
+
+
 def quarter(t: torch.Tensor, h4: int, w4: int) -> torch.Tensor:
     """Average (B, C, H, W) over 4x4 cells onto the network's (h4, w4) output grid."""
     H, W = t.shape[-2:]
@@ -180,7 +187,7 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     ck = None
     if args.resume:
         ck = torch.load(args.resume, map_location="cpu", weights_only=False)  # our own run file
-        net.load_state_dict(ck["net_raw"])
+        net.load_state_dict(with_rebalance(ck["net_raw"], ck["rebalance"]))
         opt.load_state_dict(ck["opt"])
         state.update(ck["state"])
         weights = torch.as_tensor(ck["rebalance"])
@@ -195,9 +202,12 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         counts = bin_counts(photos, bins.cpu(), rng)
         weights = torch.from_numpy(rebalance_weights(counts, bins.cpu().numpy(), lam=lam))
     weights = weights.to(device)
+    with torch.no_grad():
+        net.log_rebalance.copy_(torch.log(weights).to(net.log_rebalance))  # shipped with the net: inference may undo it
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     if ck is not None:
-        ema.load_state_dict(ck["net"])
+        ema.load_state_dict(with_rebalance(ck["net"], weights.cpu()))
+        ema.log_rebalance.copy_(net.log_rebalance)
     net_t = ddp.wrap(net, device)
     sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
 

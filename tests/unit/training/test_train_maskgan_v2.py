@@ -13,7 +13,7 @@ from models.maskgan_v2 import MaskGANConfig, MaskGANNet, normalise_inputs
 from models.types import ColorizeRequest
 from training.__main__ import main as training_main
 from training.data import find_photos, lab_tensors, load_photos, uint8_batch_to_rgb
-from training.export_v2 import choose_temperature
+from training.export_v2 import choose_setting
 from training.maskgan_v2 import colour_loss
 
 from ._fakedata import colourful_photo, make_fake_datasets
@@ -59,13 +59,14 @@ def test_photos_folders_skip_bad_and_grey_files_with_a_count(tmp_path):
     assert all(max(p.shape[:2]) <= 64 and p.dtype == np.uint8 for p in photos)
 
 
-def test_choose_temperature_prefers_psnr_among_colourful_enough():
-    rows = lambda *r: [{"temperature": t, "psnr_gain": g, "cf_ratio": c} for t, g, c in r]  # noqa: E731
-    tables = {"a": rows((0.2, 0.1, 0.9), (0.4, 0.6, 0.8), (1.0, 0.9, 0.3)),
-              "b": rows((0.2, 0.2, 0.95), (0.4, 0.5, 0.76), (1.0, 1.0, 0.4))}
-    assert choose_temperature(tables, target=0.75) == 0.4
-    assert choose_temperature(tables, target=0.99) == 0.2  # none colourful enough: the most colourful
-    assert choose_temperature(tables, target=0.78, decide_on=("a",)) == 0.4  # only set a decides
+def test_choose_setting_prefers_psnr_among_colourful_enough():
+    rows = lambda *r: [{"prior_correction": c, "temperature": t, "psnr_gain": g, "cf_ratio": f} for c, t, g, f in r]  # noqa: E731
+    tables = {"a": rows((0, 0.2, 0.1, 0.9), (0, 0.4, 0.6, 0.8), (1, 0.4, 0.9, 0.3)),
+              "b": rows((0, 0.2, 0.2, 0.95), (0, 0.4, 0.5, 0.76), (1, 0.4, 1.0, 0.4))}
+    assert choose_setting(tables, target=0.75) == (0, 0.4)
+    assert choose_setting(tables, target=0.99) == (0, 0.2)  # none colourful enough: the most colourful
+    assert choose_setting(tables, target=0.78, decide_on=("a",)) == (0, 0.4)  # only set a decides
+    assert choose_setting(tables, target=0.2) == (1, 0.4)  # undoing the rebalancing wins when allowed
 
 
 @pytest.mark.slow
