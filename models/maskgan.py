@@ -248,16 +248,10 @@ class MaskGANColorizer:
         """One pass of the network at L's size: ab (h, w, 2) float32, no gain. With ``flip`` the
         mirrored inputs go through too and the mirrored-back result is averaged in: a colour the
         network gives only one way round is less sure, and comes out greyer."""
+        from .maskgan_v2 import input_tensor  # the same five input planes (L, mask, hint ab, hint mask)
+
         dev = torch.device(self.device)
-        t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
-        Lt = t(L)[None, None]
-        m = t(mask)[None, None]
-        if hint_ab is not None:
-            hm = t(hint_mask)[None, None]
-            hab = t(hint_ab).permute(2, 0, 1)[None] * hm
-        else:
-            hm, hab = torch.zeros_like(Lt), torch.zeros_like(Lt).repeat(1, 2, 1, 1)
-        x = normalise_inputs(Lt, m, hab, hm)
+        x = input_tensor(L, mask, hint_ab, hint_mask, dev)
         if not flip:
             batches = [x]
         elif x.shape[-2] * x.shape[-1] <= FLIP_BATCH_MAX_PIXELS:

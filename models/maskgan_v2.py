@@ -78,6 +78,19 @@ def normalise_inputs(L: torch.Tensor, mask: torch.Tensor, hint_ab: torch.Tensor,
     return torch.cat([(L - 50.0) / 50.0, mask, hint_ab / HINT_SCALE, hint_mask], dim=1)
 
 
+def input_tensor(L, mask, hint_ab, hint_mask, device) -> torch.Tensor:
+    """Numpy inputs at one size (copied: requests are read-only) -> the network's (1, 5, h, w)."""
+    t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(device)  # noqa: E731
+    Lt = t(L)[None, None]
+    m = t(mask)[None, None]
+    if hint_ab is not None:
+        hm = t(hint_mask)[None, None]
+        hab = t(hint_ab).permute(2, 0, 1)[None] * hm
+    else:
+        hm, hab = torch.zeros_like(Lt), torch.zeros_like(Lt).repeat(1, 2, 1, 1)
+    return normalise_inputs(Lt, m, hab, hm)
+
+
 class _Up(nn.Module):
     """Upsample x2 (bilinear), concatenate the skip, then two 3x3 conv + BN + ReLU."""
 
@@ -151,15 +164,7 @@ class MaskGANColorizer:
     def logits(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> torch.Tensor:
         """The network's logits (1, Q, h/4, w/4) at L's size (float32, on the CPU)."""
         dev = torch.device(self.device)
-        t = lambda a: torch.from_numpy(np.array(a, np.float32)).to(dev)  # noqa: E731  (a copy: requests are read-only)
-        Lt = t(L)[None, None]
-        m = t(mask)[None, None]
-        if hint_ab is not None:
-            hm = t(hint_mask)[None, None]
-            hab = t(hint_ab).permute(2, 0, 1)[None] * hm
-        else:
-            hm, hab = torch.zeros_like(Lt), torch.zeros_like(Lt).repeat(1, 2, 1, 1)
-        x = normalise_inputs(Lt, m, hab, hm).contiguous(memory_format=torch.channels_last)
+        x = input_tensor(L, mask, hint_ab, hint_mask, dev).contiguous(memory_format=torch.channels_last)
         check()
         with self._lock, torch.inference_mode():
             if dev.type == "cuda":

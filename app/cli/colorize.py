@@ -43,7 +43,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from app.core.document import load_image
     from app.core.errors import HuebrushError
-    from app.core.export import check_output_path, default_bit_depth, export_result
+    from app.core.export import check_output_path, default_bit_depth
+    from app.core.output import write_result
 
     t0 = time.perf_counter()
     out = check_output_path(args.output, overwrite=args.overwrite, protect=(args.input,))
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     t_model = time.perf_counter()
 
     depth = args.bit_depth or default_bit_depth(doc, out)
-    export_result(out, doc.L, ab, bit_depth=depth, quality=args.quality, icc_profile=doc.icc_profile,
+    write_result(out, doc.L, ab, bit_depth=depth, quality=args.quality, icc_profile=doc.icc_profile,
                   exif=doc.exif, alpha=doc.alpha, overwrite=args.overwrite, protect=(args.input,))
     if args.colour_layer:
         from app.core.layers import export_colour_layer

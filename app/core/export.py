@@ -227,12 +227,8 @@ def export_result(
         raise ExportError(f"{FORMAT_NAMES.get(fmt, 'JPEG')} quality {quality} for {path} is out of range; choose 1-100.")
     _check_shapes(L, ab, alpha)
     check_output_path(path, overwrite=overwrite, protect=protect)
-    if fmt == "ORA":  # the grey photo and the colour as a Color-mode layer, for GIMP and Krita
-        from .layers import export_ora
-
-        remove_stale_parts([path])
-        icc = icc_profile if _icc_fits_rgb(icc_profile) else None
-        return export_ora(path, L, [("Colour", ab)], bit_depth=bit_depth, icc_profile=icc, protect=protect)
+    if fmt == "ORA":
+        raise ExportError(f"{path}: OpenRaster layers are written by app.core.output.write_result, not as one image.")
     icc = icc_profile if _icc_fits_rgb(icc_profile) else None  # e.g. a grey photo's Gray profile
     try:
         pixels = quantised_rgb(L, ab, alpha if fmt != "JPEG" else None, bit_depth)
@@ -383,6 +379,11 @@ def _exif_ifd0(exif: bytes) -> dict:
         return dict(e)
     except Exception:  # metadata is a courtesy: a malformed block must not stop the export
         return {}
+
+
+def icc_for_rgb(icc: bytes | None) -> bytes | None:
+    """The profile when it describes RGB pixels (a grey photo's Gray profile does not)."""
+    return icc if _icc_fits_rgb(icc) else None
 
 
 def _icc_fits_rgb(icc: bytes | None) -> bool:

@@ -136,6 +136,11 @@ def colorize_array(
     """The whole path for one photo: request -> engine -> upsample + composite -> ab (H, W, 2).
     What the engine had to say (a fallback, a damaged user copy of a model) goes to ``notes``."""
     request = make_request(L_full, mask, list(hints), settings, reference_lab=reference_lab)
+    return finish(L_full, _run(request, engine, cancel, notes), mask, settings)
+
+
+def _run(request: ColorizeRequest, engine: Any, cancel: CancelCheck | None, notes: list[str] | None) -> np.ndarray:
+    """The engine's ab for a request; what the engine had to say goes to ``notes``."""
     if engine is None:
         from models.engine import get_engine  # the engine pulls in torch; only when needed
 
@@ -143,7 +148,7 @@ def colorize_array(
     result = engine.colorize(request, cancel)
     if notes is not None and getattr(result, "message", ""):
         notes.append(result.message)
-    return finish(L_full, result.ab, mask, settings)
+    return result.ab
 
 
 def colorize_regions(L_full: np.ndarray, regions: list, hints: Iterable[Hint], settings: Settings, engine: Any = None,
@@ -161,12 +166,5 @@ def colorize_regions(L_full: np.ndarray, regions: list, hints: Iterable[Hint], s
             if r.visible and r.source == "auto":
                 auto |= r.mask
         request = make_request(L_full, auto, list(hints), settings, reference_lab=reference_lab)
-        if engine is None:
-            from models.engine import get_engine
-
-            engine = get_engine()
-        result = engine.colorize(request, cancel)
-        if notes is not None and getattr(result, "message", ""):
-            notes.append(result.message)
-        ab_network = upsample_ab(result.ab, L_full)
+        ab_network = upsample_ab(_run(request, engine, cancel, notes), L_full)
     return compose_regions(ab_network, regions, settings.feather, shape)

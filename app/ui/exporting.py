@@ -33,7 +33,7 @@ class ExportSnapshot:
 
 def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
                     report: Callable[[int, str], None], cancelled: Callable[[], bool]) -> Path:
-    from app.core.export import export_result
+    from app.core.output import write_result
     from app.core.pipeline import finish, make_request
     from models.types import Cancelled
 
@@ -52,5 +52,5 @@ def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
         raise Cancelled()
     report(80, "Writing")
     protect = tuple(p for p in (doc.path,) if p is not None)
-    return export_result(snap.path, doc.L, ab_full, bit_depth=snap.bit_depth, quality=snap.quality,
+    return write_result(snap.path, doc.L, ab_full, bit_depth=snap.bit_depth, quality=snap.quality,
                          icc_profile=doc.icc_profile, exif=doc.exif, alpha=doc.alpha, protect=protect)

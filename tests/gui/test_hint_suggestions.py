@@ -1,38 +1,22 @@
 """The hint panel suggests the colours likely at a hint and warns when a colour cannot exist there."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
 from tests.gui.helpers import image_to_widget, open_photo
+from tests.v2weights import install_v2_weights
 
 pytestmark = pytest.mark.gui
-
-
-def _install_v2_weights() -> None:
-    from models.checkpoint import save_weights
-    from models.maskgan_v2 import ARCH, MaskGANConfig, MaskGANNet
-
-    torch.manual_seed(0)
-    cfg = MaskGANConfig(decoder=(16, 16, 16))
-    net = MaskGANNet(cfg)
-    with torch.no_grad():
-        net.head.weight.normal_(0, 0.5)
-    save_weights(Path(os.environ["HUEBRUSH_MODELS_DIR"]) / "maskgan.safetensors", net.state_dict(),
-                 {"architecture": ARCH, "config": cfg.to_dict()})
 
 
 def test_a_placed_hint_gets_suggested_swatches_and_a_gamut_note(qtbot, window, tmp_path):
     from models.engine import get_engine
 
     get_engine().clear()
-    _install_v2_weights()
+    install_v2_weights()
     grey = np.full((120, 160), 60, np.uint8)
     grey[:, 80:] = 250  # the right half is nearly white
     Image.fromarray(grey).save(tmp_path / "wall.png")

@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from app.cli import main
 from models.abbins import in_gamut
-from models.checkpoint import save_weights
 from models.colour import hex_to_rgb, rgb_to_lab
-from models.maskgan_v2 import ARCH, MaskGANConfig, MaskGANNet
-
-
-def _install_v2_weights() -> None:
-    torch.manual_seed(0)
-    cfg = MaskGANConfig(decoder=(16, 16, 16))
-    net = MaskGANNet(cfg)
-    with torch.no_grad():
-        net.head.weight.normal_(0, 0.5)
-    save_weights(Path(os.environ["HUEBRUSH_MODELS_DIR"]) / "maskgan.safetensors", net.state_dict(),
-                 {"architecture": ARCH, "config": cfg.to_dict()})
+from tests.v2weights import install_v2_weights
 
 
 def test_suggest_prints_k_colours_that_exist_at_the_point(tmp_path, capsys):
-    _install_v2_weights()
+    install_v2_weights()
     grey = np.full((60, 80), 200, np.uint8)
     grey[:, :40] = 60
     Image.fromarray(grey).save(tmp_path / "photo.png")
@@ -49,7 +35,7 @@ def test_suggest_prints_k_colours_that_exist_at_the_point(tmp_path, capsys):
 
 
 def test_suggest_refuses_a_point_outside_the_photo_in_one_sentence(tmp_path, capsys):
-    _install_v2_weights()
+    install_v2_weights()
     Image.fromarray(np.full((20, 30), 128, np.uint8)).save(tmp_path / "p.png")
     for point in ("30,0", "1,nan", "abc"):
         assert main(["suggest", str(tmp_path / "p.png"), "--point", point]) == 1
