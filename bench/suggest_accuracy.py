@@ -35,12 +35,12 @@ def main() -> None:
     args = ap.parse_args()
     import cv2
 
-    from app.core.suggest import suggest_at
+    from app.core.suggest import suggest_at, suggesting_model
     from models.colour import hex_to_rgb, rgb_to_ab, rgb_to_lab
     from models.registry import create
     from training.heldout import fit_work_size, iter_set
 
-    model = create("maskgan", "cpu")
+    model = suggesting_model(lambda name: create(name, "cpu"))
     palette_ab = np.array([rgb_to_ab(hex_to_rgb(h)) for h in PALETTE])
     rng = np.random.default_rng(0)
     out, times = {}, []

@@ -36,7 +36,7 @@ def parse_point(text: str) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     from app.core.document import load_image
     from app.core.errors import HuebrushError
-    from app.core.suggest import suggest_at
+    from app.core.suggest import suggest_at, suggesting_model
     from models.registry import create
 
     x, y = parse_point(args.point)
@@ -48,12 +48,8 @@ def run(args: argparse.Namespace) -> int:
     H, W = doc.size
     if not (0 <= x < W and 0 <= y < H):
         raise HuebrushError(f"--point {args.point} is outside the {W} x {H} photo.")
-    model = create("maskgan", "cpu")
-    try:
-        found = suggest_at(model, doc.L, x, y, args.count, args.work_size)
-    except ValueError:
-        raise HuebrushError("The installed maskgan weights do not predict a colour distribution; "
-                            "install maskgan weights of version 2 or later.") from None
+    model = suggesting_model(lambda name: create(name, "cpu"))
+    found = suggest_at(model, doc.L, x, y, args.count, args.work_size)
     rows = [{"color": s.hex, "share": s.share} for s in found]
     if args.json:
         print(json.dumps(rows))

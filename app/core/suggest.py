@@ -11,6 +11,24 @@ import numpy as np
 
 from .pipeline import _resize, work_shape
 
+SUGGESTING_MODELS = ("maskgan", "maskgan-v2")  # first the default, then the preview that predicts a distribution
+
+
+def suggesting_model(get):
+    """The first of ``SUGGESTING_MODELS`` whose installed weights predict a colour distribution;
+    ``get(name)`` loads a model (the registry's ``create`` or an engine's ``colorizer``)."""
+    from models.types import ModelError
+
+    for name in SUGGESTING_MODELS:
+        try:
+            model = get(name)
+        except (ModelError, KeyError):
+            continue
+        if hasattr(model, "suggest"):
+            return model
+    raise ModelError("No installed model predicts a colour distribution, so there are no suggested colours; "
+                     "install maskgan-v2 weights.")
+
 
 @dataclass(frozen=True)
 class Suggestion:

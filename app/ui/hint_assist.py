@@ -40,7 +40,7 @@ class HintAssistant(QObject):
         self.outcome_ready.emit(hint_outcome(float(st.document.L[y, x]), rgb or self.win.hint_rgb))
 
     def _ask_model(self) -> None:
-        from app.core.suggest import suggest_at
+        from app.core.suggest import suggest_at, suggesting_model
 
         st = self.win.state
         if st is None or self.point is None:
@@ -51,7 +51,8 @@ class HintAssistant(QObject):
         factory = self.win.executor._engine_factory
 
         def work(task: Task):
-            model = factory().colorizer("maskgan", "cpu")
+            engine = factory()
+            model = suggesting_model(lambda name: engine.colorizer(name, "cpu"))
             return asked, suggest_at(model, L, x, y, SUGGESTIONS, work_size)
 
         task = Task(work, self)
