@@ -83,11 +83,14 @@ def rebalance_weights(counts: np.ndarray, bins: np.ndarray, lam: float = 0.5, si
     return w.astype(np.float32)
 
 
-def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5) -> list[tuple[tuple[float, float, float], float]]:
+def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5,
+                separation: float = 15.0) -> list[tuple[tuple[float, float, float], float]]:
     """The ``k`` most likely colours at lightness ``L`` from one pixel's bin probabilities (Q,).
 
-    Bins whose colour does not exist at this lightness are dropped and the rest renormalised;
-    each colour is returned as (L, a, b) with its share, best first.
+    Bins whose colour does not exist at this lightness are dropped and the rest renormalised. The
+    colours are distinct: each pick takes the probability of the bins within ``separation`` ab
+    units of it as its share (neighbouring bins are one colour to a user), and the next pick is the
+    likeliest bin not yet taken. Returned as (L, a, b) with the share, best first.
     """
     probs = np.asarray(probs, np.float64)
     lab = np.concatenate([np.full((len(bins), 1), float(L)), bins], 1)
@@ -96,8 +99,18 @@ def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5) -> li
         return [((float(L), 0.0, 0.0), 1.0)]
     p = np.where(ok, probs, 0.0)
     p = p / max(p.sum(), 1e-12)
-    order = np.argsort(-p)[: max(1, int(k))]
-    return [((float(L), float(bins[i, 0]), float(bins[i, 1])), float(p[i])) for i in order if p[i] > 0]
+    d = np.hypot(*(bins[:, None, :] - bins[None, :, :]).transpose(2, 0, 1))
+    near = d <= separation
+    # each bin's colour stands for its neighbourhood: pick by the mass around it
+    mass = near.astype(np.float64) @ p
+    left = p > 0
+    out = []
+    while len(out) < max(1, int(k)) and left.any():
+        i = int(np.argmax(np.where(left, mass, -1.0)))
+        share = float(p[near[i] & left].sum())
+        out.append(((float(L), float(bins[i, 0]), float(bins[i, 1])), share))
+        left &= ~near[i]
+    return out
 
 
 def lab_hex(lab: tuple[float, float, float]) -> str:
