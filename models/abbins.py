@@ -110,7 +110,7 @@ def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5,
         share = float(p[near[i] & left].sum())
         out.append(((float(L), float(bins[i, 0]), float(bins[i, 1])), share))
         left &= ~near[i]
-    return out
+    return sorted(out, key=lambda c: -c[1])
 
 
 def lab_hex(lab: tuple[float, float, float]) -> str:
