@@ -30,13 +30,16 @@ def colorizers():
     from models import maskgan, maskgan_v2
     from models.checkpoint import find_weights, read_meta
 
-    path = find_weights("maskgan")
-    arch = read_meta(path).get("architecture") if path else None
-    v1 = maskgan.load_maskgan(path) if arch == maskgan.ARCH else maskgan.MaskGANColorizer(
+    found = {}
+    for name in ("maskgan", "maskgan-v2"):
+        path = find_weights(name)
+        if path is not None:
+            found[read_meta(path).get("architecture")] = path
+    v1 = maskgan.load_maskgan(found[maskgan.ARCH]) if maskgan.ARCH in found else maskgan.MaskGANColorizer(
         maskgan.MaskGANGenerator(), {"config": maskgan.default_config()}, "cpu")
-    v2 = maskgan.load_maskgan(path) if arch == maskgan_v2.ARCH else maskgan_v2.MaskGANColorizer(
+    v2 = maskgan.load_maskgan(found[maskgan_v2.ARCH]) if maskgan_v2.ARCH in found else maskgan_v2.MaskGANColorizer(
         maskgan_v2.MaskGANNet(), {}, "cpu")
-    return {"v1": v1, "v2": v2}, {"installed": str(path), "installed_architecture": arch}
+    return {"v1": v1, "v2": v2}, {"weights": {k: str(v) for k, v in found.items()}}
 
 
 def inference(work_size: int, repeat: int) -> dict:
