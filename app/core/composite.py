@@ -116,5 +116,6 @@ def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feat
     Lr = L[y0:y1, x0:x1]
     out = (np.clip(result_rgb(Lr, ab), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     grey = ~ab.any(axis=-1)  # no colour here: the same grey as where nothing is masked, to the level
-    out[grey] = grey8(Lr)[grey][:, None]
+    if grey.any():
+        np.copyto(out, grey8(Lr)[..., None], where=grey[..., None])
     return out
