@@ -20,7 +20,7 @@ class HintAssistant(QObject):
         super().__init__(win)
         self.win = win
         self.point: tuple[float, float] | None = None
-        self._task: Task | None = None
+        self._tasks: set[Task] = set()  # kept alive until each QThread has finished
         self._asked = 0
 
     def at_point(self, x: float, y: float) -> None:
@@ -55,11 +55,11 @@ class HintAssistant(QObject):
             model = suggesting_model(lambda name: engine.colorizer(name, "cpu"))
             return asked, suggest_at(model, L, x, y, SUGGESTIONS, work_size)
 
-        task = Task(work, self)
+        task = Task(work)  # no Qt parent: the window closing must not destroy a running thread
         task.done.connect(self._done)
-        task.failed.connect(lambda msg: log.info("no suggestions here: %s", msg))  # v1 weights, no model
-        task.finished.connect(task.deleteLater)
-        self._task = task
+        task.failed.connect(lambda msg: log.info("no suggestions here: %s", msg))  # no model predicts a distribution
+        task.finished.connect(lambda t=task: self._tasks.discard(t))
+        self._tasks.add(task)
         task.start()
 
     def _done(self, result) -> None:
@@ -68,5 +68,6 @@ class HintAssistant(QObject):
             self.suggestions_ready.emit(found)
 
     def wait(self, ms: int = 30_000) -> None:
-        if self._task is not None:
-            self._task.wait(ms)
+        """Let running suggestion threads finish (closing the window, tests)."""
+        for t in list(self._tasks):
+            t.wait(ms)

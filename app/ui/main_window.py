@@ -463,6 +463,7 @@ class MainWindow(FileOps, QMainWindow):
         self.save_geometry()
         self.stop_file_ops()
         self.wait_mask_operations()
+        self.hint_assist.wait()
         self.executor.shutdown()
         for st in list(self.states):
             self.forget_autosave(st)
