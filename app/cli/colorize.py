@@ -121,11 +121,11 @@ def _load_regions(items: list[str], shape: tuple[int, int]) -> list:
     from app.core.regions import Region, parse_region_arg
 
     regions = []
-    for i, text in enumerate(items):
-        path, what = parse_region_arg(text, i)
+    for text in items:
+        path, what = parse_region_arg(text)
         data = Mask.load_png(path, shape).data.copy()
         name = Path(path).stem
-        regions.append(Region(name, data, "auto", None, id=i + 1) if what == "auto" else Region(name, data, "tint", what, id=i + 1))
+        regions.append(Region(name, data, "auto") if what == "auto" else Region(name, data, "tint", what))
     return regions
 
 

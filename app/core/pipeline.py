@@ -80,7 +80,7 @@ def work_shape(full_shape: tuple[int, int], work_size: int) -> tuple[int, int]:
     return max(1, int(round(H * s))), max(1, int(round(W * s)))
 
 
-def _resize(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def resize_to(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if a.shape[:2] == tuple(shape):
         return np.array(a, dtype=np.float32)
     return cv2.resize(np.asarray(a, np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
@@ -97,7 +97,7 @@ def make_request(
     the scene (its L for iizuka's style, its L and ab for the reference model)."""
     full = L_full.shape[:2]
     shape = work_shape(full, settings.work_size)
-    L = _resize(L_full, shape)
+    L = resize_to(L_full, shape)
     if mask is None:
         m = np.ones(shape, np.float32)
     else:
@@ -105,11 +105,11 @@ def make_request(
             raise ValueError(f"mask shape {mask.shape} does not match the photo {full}")
         # Any coverage counts: every full-size masked pixel then has a prediction to upsample
         # from, instead of grey bleeding in from an unmasked work-size neighbour.
-        m = (_resize(np.asarray(mask, np.float32), shape) > 0).astype(np.float32)
+        m = (resize_to(np.asarray(mask, np.float32), shape) > 0).astype(np.float32)
     hint_ab, hint_mask = rasterize_hints(hints, full, shape)
     ref_L = ref_ab = None
     if reference_lab is not None:
-        ref = _resize(reference_lab, work_shape(reference_lab.shape, settings.work_size))
+        ref = resize_to(reference_lab, work_shape(reference_lab.shape, settings.work_size))
         ref_L, ref_ab = np.ascontiguousarray(ref[..., 0]), np.ascontiguousarray(ref[..., 1:])
     return ColorizeRequest(
         L=L, mask=m, hint_ab=hint_ab, hint_mask=hint_mask, model=settings.model,
@@ -156,15 +156,11 @@ def colorize_regions(L_full: np.ndarray, regions: list, hints: Iterable[Hint], s
                      reference_lab: np.ndarray | None = None) -> np.ndarray:
     """Several colour regions (``app.core.regions``): the network runs once, over the regions that
     take its colour (hints inside them steer it), and each region composites its own source."""
-    from .regions import compose_regions, needs_network
+    from .regions import auto_mask, compose_regions, needs_network
 
     shape = L_full.shape[:2]
     ab_network = None
     if needs_network(regions):
-        auto = np.zeros(shape, bool)
-        for r in regions:
-            if r.visible and r.source == "auto":
-                auto |= r.mask
-        request = make_request(L_full, auto, list(hints), settings, reference_lab=reference_lab)
+        request = make_request(L_full, auto_mask(regions, shape), list(hints), settings, reference_lab=reference_lab)
         ab_network = upsample_ab(_run(request, engine, cancel, notes), L_full)
     return compose_regions(ab_network, regions, settings.feather, shape)

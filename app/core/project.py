@@ -232,7 +232,7 @@ def _regions(path: Path, entries: Any, members: dict[str, bytes], size) -> list:
             raise _bad(path, f"has an invalid saturation or visibility for region '{e['name']}': it is damaged.")
         try:
             region = Region(e["name"], _read_mask(path, members[member], tuple(size)), str(e.get("source", "auto")),
-                            e.get("colour"), float(sat), vis, id=i + 1)
+                            e.get("colour"), float(sat), vis)
         except HuebrushError as err:
             raise _bad(path, f"has a region that cannot be used ({err})") from None
         out.append(region)

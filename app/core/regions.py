@@ -7,7 +7,7 @@ blends over the one below); outside every region the original grey stays exactly
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,7 +25,6 @@ class Region:
     colour: str | None = None  # "#rrggbb" for a tint
     saturation: float = 1.0
     visible: bool = True
-    id: int = field(default=0)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -64,6 +63,11 @@ def needs_network(regions: list[Region]) -> bool:
     return any(r.visible and r.source == "auto" and r.mask.any() for r in regions)
 
 
+def auto_mask(regions: list[Region], shape: tuple[int, int]) -> np.ndarray:
+    """Where the network's colour is wanted: the visible ``auto`` regions (bool (H, W))."""
+    return union([r for r in regions if r.source == "auto"], shape)
+
+
 def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feather_px: float,
                     shape: tuple[int, int]) -> np.ndarray:
     """Full-size ab (H, W, 2): each visible region's colour over the ones below it, exactly 0
@@ -88,7 +92,7 @@ def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feathe
     return out
 
 
-def parse_region_arg(text: str, index: int) -> tuple[str, str]:
+def parse_region_arg(text: str) -> tuple[str, str]:
     """``MASK.png=#RRGGBB`` or ``MASK.png=auto`` -> (mask path, "auto" or the colour)."""
     path, sep, what = text.rpartition("=")
     if not sep or not path or not what:

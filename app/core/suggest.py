@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pipeline import _resize, work_shape
+from .pipeline import resize_to, work_shape
 
 SUGGESTING_MODELS = ("maskgan", "maskgan-v2")  # first the default, then the preview that predicts a distribution
 
@@ -47,7 +47,7 @@ def suggest_at(model, L_full: np.ndarray, x: float, y: float, count: int = 5, wo
     if not (0 <= x < W and 0 <= y < H):
         raise ValueError(f"({x:g}, {y:g}) is outside the {W} x {H} photo")
     h, w = work_shape((H, W), work_size)
-    L = _resize(L_full, (h, w))
+    L = resize_to(L_full, (h, w))
     px = min(max((x + 0.5) * w / W - 0.5, 0.0), w - 1.0)  # the same spot at the work size
     py = min(max((y + 0.5) * h / H - 0.5, 0.0), h - 1.0)
     return [Suggestion(lab_hex(lab), round(float(share), 4)) for lab, share in model.suggest(L, (px, py), k=count)]

@@ -178,7 +178,7 @@ class FileOps:
             return
         self.state.set_reference(ref, path)
         self.panel.show_settings(self.state.settings, path)
-        self.show_reference(path)
+        self.show_reference(ref)
 
     # ---- saving -------------------------------------------------------------------------------
     def save_project(self, ask: bool = False, path: Path | None = None, wait: bool = False) -> bool:

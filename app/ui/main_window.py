@@ -157,7 +157,7 @@ class MainWindow(FileOps, QMainWindow):
             self.strip.blockSignals(False)
             self.panel.show_settings(state.settings, state.reference_path)
             self.status.set_model(state.settings.model, state.preview_device or self.app_settings.device)
-            self.show_reference(state.reference_path, reveal=False)
+            self.show_reference(state.reference_lab, reveal=False)
             if not state.mask.data.any():  # said when the photo comes up, not over a tool's tip later
                 self.status.show_info("Paint a mask (B) where colour should go; outside it the photo stays grey.")
         else:
@@ -226,15 +226,11 @@ class MainWindow(FileOps, QMainWindow):
         self.reference_dock.visibilityChanged.connect(
             lambda on: "reference" in self.actions and self.actions["reference"].setChecked(on))
 
-    def show_reference(self, path: str | None, reveal: bool = True) -> None:
-        """Put the photo's reference (a colour photo) in the reference view (and show the view)."""
-        from app.ui.panels.reference_view import load_reference_rgb
+    def show_reference(self, reference_lab, reveal: bool = True) -> None:
+        """Show the photo's reference (Lab, as loaded once for the models) in the reference view."""
+        from app.ui.panels.reference_view import lab_to_rgb8
 
-        try:
-            rgb = load_reference_rgb(path) if path else None
-        except (OSError, ValueError) as e:
-            self.show_error(f"{path} could not be shown ({e}); open another copy.")
-            rgb = None
+        rgb = None if reference_lab is None else lab_to_rgb8(reference_lab)
         self.reference_view.set_photo(rgb)
         if rgb is not None and reveal:
             self.reference_dock.show()

@@ -172,7 +172,7 @@ def test_a_project_with_colour_regions_keeps_them_through_the_window_unless_the_
     door = np.zeros((240, 320), bool)
     door[50:150, 40:120] = True
     p = save_project(tmp_path / "farm.huebrush", Project(source_path=photo, size=(240, 320),
-                                                         regions=[Region("door", door, "tint", "#c03020", id=1)]))
+                                                         regions=[Region("door", door, "tint", "#c03020")]))
     with qtbot.waitSignal(window.photo_opened, timeout=20_000) as blocker:
         window.open_paths([str(p)])
     st = blocker.args[0]

@@ -61,11 +61,10 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
         if project.regions:
             project.regions = [r.with_mask(scale_mask(r.mask, shape)) for r in project.regions]
     if project.regions and regions_out is not None:
+        from ..regions import auto_mask
+
         regions_out.extend(project.regions)
-        mask = np.zeros(tuple(shape), bool)
-        for r in project.regions:
-            if r.visible and r.source == "auto":
-                mask |= r.mask
+        mask = auto_mask(project.regions, tuple(shape))
     reference_lab = None
     if project.reference_path is not None:  # style transfer (iizuka); other models ignore it
         from ..document import load_reference

@@ -8,18 +8,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-MAX_SIDE = 1600  # the view keeps a copy this large: enough to pick from, small in memory
 SAMPLE = 2  # 5 x 5 pixels around the click
 
 
-def load_reference_rgb(path: str) -> np.ndarray:
-    """The reference photo as uint8 RGB, upright, long side at most MAX_SIDE."""
-    from PIL import Image, ImageOps
+def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
+    """The reference as the models have it (Lab, long side at most 1024 px) -> uint8 RGB to show."""
+    from models.colour import lab_to_rgb
 
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        im.thumbnail((MAX_SIDE, MAX_SIDE))
-        return np.asarray(im, np.uint8).copy()
+    return (np.clip(lab_to_rgb(lab[..., 0], lab[..., 1:]), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 class ReferenceView(QWidget):

@@ -66,7 +66,7 @@ def test_projects_keep_their_regions_and_old_projects_open_as_one_mask(tmp_path)
     from app.core.project import Project, load_project, save_project
 
     left, right = _masks()
-    regions = [Region("door", left, "tint", "#c03020", 1.2, id=1), Region("wall", right, "auto", visible=False, id=2)]
+    regions = [Region("door", left, "tint", "#c03020", 1.2), Region("wall", right, "auto", visible=False)]
     p = save_project(tmp_path / "a.huebrush", Project(source_path=None, size=(40, 60), regions=regions))
     back = load_project(p)
     assert [(r.name, r.source, r.colour, r.saturation, r.visible) for r in back.regions] == \
@@ -106,7 +106,7 @@ def test_batch_honours_a_projects_regions(tmp_path):
     Image.fromarray(grey).save(tmp_path / "p.png")
     left, right = _masks()
     save_project(tmp_path / "p.huebrush", Project(source_path=tmp_path / "p.png", settings=Settings(model="hints"),
-                                                  regions=[Region("door", left, "tint", "#2050d0", id=1)]))
+                                                  regions=[Region("door", left, "tint", "#2050d0")]))
     report = BatchJob(inputs=[tmp_path / "p.png"], output_dir=tmp_path / "out", settings=Settings(model="hints")).run()
     assert report.counts()["done"] == 1
     out = np.asarray(Image.open(tmp_path / "out" / "p_colour.png").convert("RGB")).astype(np.float32) / 255.0
