@@ -93,3 +93,17 @@ def test_a_reference_photo_beside_the_grey_one_gives_colours_by_click(qtbot, win
     assert QColor.fromRgbF(*window.hint_rgb).name() == "#285ac8"  # the wall's blue, into the hint colour
     window.panel.reference_clear.click()
     assert view.rgb is None and state.reference_path is None
+
+
+def test_the_reference_button_stays_usable_whatever_the_model(qtbot, window, tmp_path):
+    from tests.gui.helpers import write_photo
+
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    panel = window.panel
+    for name in ("hints", "maskgan", "test-solid"):
+        i = panel.model.findData(name)
+        if i >= 0:
+            panel.model.setCurrentIndex(i)
+            assert panel.reference.isEnabled()
+    panel.model.setCurrentIndex(panel.model.findData("maskgan-v2"))
+    assert panel.hint_reach.isEnabled()

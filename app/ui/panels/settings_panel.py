@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 WORK_SIZES = (256, 384, 512, 768, 1024)
+REACH_MODELS = ("maskgan", "maskgan-v2")  # the models whose hints carry as far as the reach says
 
 
 def _swatch_style(hex_colour: str) -> str:
@@ -210,9 +211,7 @@ class SettingsPanel(QWidget):
 
     def _model_changed(self, _i: int) -> None:
         name = self.model.currentData()
-        self.reference.setEnabled(name == "iizuka")
-        self.reference_clear.setEnabled(name == "iizuka")
-        self.hint_reach.setEnabled(name == "maskgan")
+        self.hint_reach.setEnabled(name in REACH_MODELS)
         if name:
             self._emit("model", name)
 
@@ -235,7 +234,7 @@ class SettingsPanel(QWidget):
         self.model.setCurrentIndex(i)
         self.reference.setEnabled(True)  # every model: the reference view's eyedropper
         self.reference_clear.setEnabled(reference_path is not None)
-        self.hint_reach.setEnabled(settings.model == "maskgan")  # the model that spreads its hints' difference
+        self.hint_reach.setEnabled(settings.model in REACH_MODELS)
         self.reference.setText(f"Reference: {reference_path.rsplit('/', 1)[-1]}" if reference_path else "Reference photo\u2026")
         self.saturation.setValue(int(round(settings.saturation * 100)))
         self.feather.setValue(int(round(settings.feather)))
