@@ -81,3 +81,16 @@ def shrink_inputs(s: float, L: np.ndarray, mask: np.ndarray, hint_ab: np.ndarray
         hab = area(hint_ab * hint_mask[..., None]) / np.maximum(hm_s, 1e-6)[..., None]
         hm = (hm_s > 0).astype(np.float32)
     return area(L), area(mask), hab, hm
+
+
+def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter with a grey guide: smooths ``src`` but keeps the guide's edges."""
+    k = (2 * r + 1, 2 * r + 1)
+
+    def mean(a: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(a, cv2.CV_32F, k)
+
+    mi, ms = mean(guide), mean(src)
+    a = (mean(guide * src) - mi * ms) / (mean(guide * guide) - mi * mi + eps)
+    b = ms - a * mi
+    return mean(a) * guide + mean(b)

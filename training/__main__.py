@@ -1,9 +1,9 @@
 """``python -m training train|evaluate ...``: the trainer's command line.
 
-train     --model maskgan|iizuka --data DIR --out RUN [--minutes M] [--steps N] [--batch B]
+train     --model maskgan|iizuka|segmenter --data DIR --out RUN [--minutes M] [--steps N] [--batch B]
           [--size S] [--resume CKPT] [--seed S] [--export PATH]   (also under torchrun)
 evaluate  forwarded to training.evaluate (metrics JSON for a registered model)
-export    RUN/last.pt (or best.pt) -> shipping safetensors + sidecar (maskgan)
+export    RUN/last.pt (or best.pt) -> shipping safetensors + sidecar (maskgan, segmenter)
 grid      historical-bw photos side by side under several weights files (model cards)
 ablation  the published designs (training/zoo) trained for one budget each and measured side by side
 """
@@ -57,8 +57,21 @@ def train(argv: list[str]) -> int:
     pre = argparse.ArgumentParser(add_help=False)
     from .zoo import NAMES as ZOO
 
-    pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka", *ZOO])
+    pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka", "segmenter", *ZOO])
     known, _ = pre.parse_known_args(argv)
+    if known.model == "segmenter":
+        from .segmenter import add_arguments as add_seg
+        from .segmenter import train_segmenter
+
+        p = argparse.ArgumentParser(prog="python -m training train --model segmenter",
+                                    description="Train the learned click segmenter on BSDS500 human segmentations.")
+        p.add_argument("--model", default="segmenter")
+        add_seg(p)
+        a = p.parse_args(argv)
+        if a.steps is None and a.minutes is None:
+            a.minutes = 40.0
+        print(f"run folder: {train_segmenter(a)}")
+        return 0
     if known.model in ZOO:
         from .zoo.loop import add_arguments as add_zoo
         from .zoo.loop import train_zoo
@@ -129,7 +142,14 @@ def export(argv: list[str]) -> int:
 
     import torch
 
-    if "net_raw" in torch.load(args.checkpoints[0], map_location="cpu", weights_only=False):  # a v2 run file
+    run = torch.load(args.checkpoints[0], map_location="cpu", weights_only=False)
+    if run.get("arch") == "clickseg-v1":  # a segmenter run
+        from .segmenter import export_segmenter
+
+        metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
+        print(export_segmenter(args.checkpoints[0], args.out, metrics))
+        return 0
+    if "net_raw" in run:  # a v2 run file
         from .export_v2 import export_v2
 
         path, report = export_v2(Path(args.checkpoints[0]), Path(args.out),

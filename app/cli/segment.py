@@ -18,8 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--negative", action="append", default=[], metavar="X,Y",
                    help="a pixel that is NOT part of the object; repeat for more")
     p.add_argument("--box", metavar="X0,Y0,X1,Y1", help="a box around the object")
-    p.add_argument("--segmenter", default="auto", choices=("auto", "sam", "mobilesam", "builtin"),
-                   help="auto: the best imported checkpoint, else builtin (default auto)")
+    p.add_argument("--segmenter", default="auto", choices=("auto", "sam", "mobilesam", "builtin", "classic"),
+                   help="auto: the best imported checkpoint, else builtin, the learned segmenter that ships "
+                   "with Huebrush; classic: the earlier weight-free one (default auto)")
     p.add_argument("--checkpoint", metavar="PATH", help="a SAM or MobileSAM checkpoint to use without importing it")
     p.add_argument("--alternative", type=int, default=0, metavar="N",
                    help="write SAM's N-th alternative mask instead of the best (0 = best)")

@@ -103,6 +103,11 @@ class MainWindow(FileOps, QMainWindow):
         self.canvas.brush_changed.connect(self.panel.show_brush_radius)
         self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
         self.panel.show_brush_radius(self.canvas.brush_radius)
+        wand = self.canvas.tools.get("wand")
+        if wand is not None:
+            self.panel.wand_tolerance.valueChanged.connect(lambda v: setattr(wand, "tolerance", float(v)))
+            self.panel.wand_contiguous.toggled.connect(lambda on: setattr(wand, "contiguous", on))
+            wand.tolerance = float(self.panel.wand_tolerance.value())
         self._build_history()
         self._build_reference_view()
         from app.ui.hint_assist import HintAssistant

@@ -78,7 +78,7 @@ def test_import_lists_the_checkpoint_and_the_s_tool_switches_to_it(qtbot, window
     window.canvas.set_tool("segment")
     tool = window.canvas.tool
     qtbot.waitUntil(lambda: tool.ready, timeout=20_000)
-    assert type(tool.segmenter).__name__ == "BuiltinSegmenter"
+    assert type(tool.segmenter).__name__ == "LearnedSegmenter"
 
     page.import_path(tiny_ckpt)
     assert page.busy and not page.import_button.isEnabled()  # hashing runs in a worker

@@ -31,6 +31,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from models.upsample import guided_filter
+
 from .everything import superpixel_proposals
 from .imageprep import image_key, to_gray01
 from .superpixels import SuperpixelGraph, build_graph
@@ -96,7 +98,7 @@ class BuiltinParams:
 class BuiltinSegmenter:
     """Geodesic click-to-segment over superpixels; see the module docstring."""
 
-    name = "builtin"
+    name = "classic"
 
     def __init__(self, params: BuiltinParams | None = None, cache_size: int = 4) -> None:
         self.params = params or BuiltinParams()
@@ -404,16 +406,3 @@ class BuiltinSegmenter:
         out = self._costs[key]
         assert isinstance(out, np.ndarray)
         return out
-
-
-def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter with a grey guide: smooths ``src`` but keeps the guide's edges."""
-    k = (2 * r + 1, 2 * r + 1)
-
-    def mean(a: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(a, cv2.CV_32F, k)
-
-    mi, ms = mean(guide), mean(src)
-    a = (mean(guide * src) - mi * ms) / (mean(guide * guide) - mi * mi + eps)
-    b = ms - a * mi
-    return mean(a) * guide + mean(b)

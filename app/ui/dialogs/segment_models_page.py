@@ -164,7 +164,7 @@ class SegmentModelsPage(QWidget):
             self.table.addTopLevelItem(item)
             if selected is not None and ck.path == selected.path:
                 item.setSelected(True)
-        builtin = QTreeWidgetItem(["Built-in segmenter", "(no file needed)", "",
+        builtin = QTreeWidgetItem(["Built-in segmenter", "(ships with Huebrush)", "",
                                    "default \u2014 in use" if in_use is None else "used when no checkpoint is installed"])
         builtin.setData(0, Qt.ItemDataRole.UserRole, None)
         self.table.addTopLevelItem(builtin)

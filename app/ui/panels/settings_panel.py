@@ -143,6 +143,16 @@ class SettingsPanel(QWidget):
             b.clicked.connect(lambda _=False, o=op: self.mask_op.emit(o))
             ml.addWidget(b, i // 3, i % 3)
             self.mask_buttons.append(b)
+        self.wand_tolerance, self.wand_tolerance_label = self._slider(0, 50, 8, "")
+        self.wand_tolerance.setToolTip("Magic wand (W): how far in lightness (L, 0-100) a pixel may be from the "
+                                       "clicked one and still be taken.")
+        self.wand_tolerance.setAccessibleName("Magic wand tolerance")
+        ml.addWidget(QLabel("Wand tolerance"), 3, 0)
+        ml.addWidget(self._with_label(self.wand_tolerance, self.wand_tolerance_label), 3, 1, 1, 2)
+        self.wand_contiguous = QCheckBox("Wand: joined pixels only")
+        self.wand_contiguous.setChecked(True)
+        self.wand_contiguous.setToolTip("On: only the area joined to the click. Off: every pixel of that lightness.")
+        ml.addWidget(self.wand_contiguous, 4, 0, 1, 3)
         lay.addWidget(mask_box)
 
         view_box = QGroupBox("View")
@@ -179,7 +189,7 @@ class SettingsPanel(QWidget):
         """Every control in the order Tab visits them: top to bottom, left to right."""
         return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
                 self.colour_button, *self.recent_buttons, *self.suggest_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
-                *self.mask_buttons, self.brush_size, self.show_mask, self.split]
+                *self.mask_buttons, self.brush_size, self.wand_tolerance, self.wand_contiguous, self.show_mask, self.split]
 
     def _chain_tab_order(self) -> None:
         order = self.keyboard_order()

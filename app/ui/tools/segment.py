@@ -4,6 +4,9 @@ The candidate mask is shown live as an outline; Tab cycles SAM's alternatives; E
 to the mask, Shift+Enter subtracts it, Esc discards it. Each accepted segment is one undo step.
 R proposes every region of the photo ("segment everything"); clicks then take regions in
 (left) or out (Alt/right) of the candidate.
+Hover preview (the learned built-in segmenter): after the first click, pointing somewhere shows
+as a dashed outline what a click there would select (with Alt: what an exclude click would leave),
+computed from the cached features in a worker; only the newest pointer position is answered.
 The per-photo precompute (superpixels or the SAM embedding) and every click run in a worker;
 a click made while another is being answered replaces it (stale answers are dropped).
 """
@@ -72,6 +75,11 @@ class SegmentTool(Tool):
         self._region_outline: QPainterPath | None = None
         self._picked: set[int] = set()
         self._everything: Task | None = None
+        self._hover_task: Task | None = None
+        self._hover_next: Prompts | None = None  # newest pointer position waiting for an answer
+        self.hover_mask: np.ndarray | None = None  # work-size answer for the pointer position
+        self._hover_outline: QPainterPath | None = None
+        self._hover_scale = (1.0, 1.0)
 
     # ---- photo and worker plumbing -----------------------------------------------------------
     def _photo_key(self) -> str:
@@ -165,7 +173,7 @@ class SegmentTool(Tool):
     @property
     def busy(self) -> bool:
         return (self._prep is not None or self._click is not None or self._pending is not None
-                or self._everything is not None)
+                or self._everything is not None or self._hover_task is not None)
 
     def _request(self) -> None:
         """Ask for masks for the current prompts; newer prompts replace a pending request."""
@@ -185,6 +193,57 @@ class SegmentTool(Tool):
         task.failed.connect(self._click_failed)
         self._click = task
         self._start(task)
+
+    # ---- hover preview ---------------------------------------------------------------------------
+    def hover(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
+        seg = self.segmenter
+        if (self.state is None or not self.ready or self.prompts.is_empty or self.regions is not None
+                or not hasattr(seg, "preview")):
+            return
+        H, W = self.state.shape
+        x, y = pos.x(), pos.y()
+        if not (0 <= x < W and 0 <= y < H):
+            self.clear_hover()
+            return
+        exclude = bool(modifiers & Qt.KeyboardModifier.AltModifier)
+        self._hover_next = self.prompts.add_exclude(x, y) if exclude else self.prompts.add_include(x, y)
+        if self._hover_task is None:
+            self._start_hover()
+
+    def _start_hover(self) -> None:
+        prompts, seg = self._hover_next, self.segmenter
+        self._hover_next = None
+        if prompts is None or seg is None:
+            return
+
+        def work(_t):
+            return prompts, seg.preview(prompts), seg.work_shape
+
+        task = Task(work)
+        task.done.connect(self._hovered)
+        task.failed.connect(lambda _msg: setattr(self, "_hover_task", None))
+        self._hover_task = task
+        self._start(task)
+
+    def _hovered(self, answer) -> None:
+        self._hover_task = None
+        prompts, mask, work = answer
+        base = (prompts.include[:-1] == self.prompts.include and prompts.exclude == self.prompts.exclude) or \
+               (prompts.exclude[:-1] == self.prompts.exclude and prompts.include == self.prompts.include)
+        if self.state is not None and base and work is not None:
+            H, W = self.state.shape
+            self.hover_mask = mask
+            self._hover_outline = outline_path(mask)
+            self._hover_scale = (W / work[1], H / work[0])
+            self.canvas.update()
+        if self._hover_next is not None:
+            self._start_hover()
+
+    def clear_hover(self) -> None:
+        self._hover_next = None
+        if self._hover_outline is not None or self.hover_mask is not None:
+            self.hover_mask, self._hover_outline = None, None
+            self.canvas.update()
 
     def _answered(self, result: SegmentResult) -> None:
         self._click = None
@@ -242,6 +301,7 @@ class SegmentTool(Tool):
                 self._pick_region(x, y, not self._press_exclude)
                 return
             self.prompts = self.prompts.add_exclude(x, y) if self._press_exclude else self.prompts.add_include(x, y)
+        self.clear_hover()
         self._request()
         self.canvas.update()
 
@@ -333,6 +393,7 @@ class SegmentTool(Tool):
         self.prompts = Prompts()
         self.result, self._outline, self._pending = None, None, None
         self._press, self._drag = None, None
+        self.hover_mask, self._hover_outline, self._hover_next = None, None, None
         self.canvas.update()
 
     # ---- drawing ------------------------------------------------------------------------------------
@@ -356,6 +417,16 @@ class SegmentTool(Tool):
                 pen.setCosmetic(True)  # same width on screen at any zoom
                 painter.setPen(pen)
                 painter.drawPath(self._outline)
+            painter.resetTransform()
+        if self._hover_outline is not None:
+            sx, sy = self._hover_scale
+            painter.setTransform(QTransform((one.x() - o.x()) * sx, 0, 0, (one.y() - o.y()) * sy, o.x(), o.y()))
+            for colour, width, style in ((QColor(0, 0, 0, 160), 2.5, Qt.PenStyle.SolidLine),
+                                         (QColor(120, 220, 255), 1.2, Qt.PenStyle.DashLine)):
+                pen = QPen(colour, width, style)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.drawPath(self._hover_outline)
             painter.resetTransform()
         box = self.prompts.box
         if self._drag is not None and self._press is not None:
