@@ -39,6 +39,10 @@ class Canvas(QWidget):
         self.zoom = 1.0
         self._origin = QPointF(0, 0)  # image point at the widget's top-left corner
         self.brush_radius = 20.0
+        # "follow the screen": the brush keeps its size on screen as the zoom changes (its radius in
+        # photo pixels follows); otherwise it keeps its size in photo pixels (the default)
+        self.brush_follows_screen = False
+        self._brush_screen_radius = 20.0
         self.hint_rgb: tuple[float, float, float] = (0.85, 0.25, 0.2)
         self.show_mask = True
         self.overlay_rgba, self.edge_rgba = OVERLAY_RGBA, EDGE_RGBA
@@ -92,6 +96,7 @@ class Canvas(QWidget):
             view = getattr(state, "view", None)
             if view:
                 self.zoom, self._origin = view
+                self._zoom_moved_brush()
                 self.zoom_changed.emit(self.zoom)
             else:
                 self.fit()
@@ -145,6 +150,7 @@ class Canvas(QWidget):
         """The brush radius in photo pixels (0.5-2000); with ``show`` its diameter is drawn beside
         the cursor for a moment, as [ and ] change it."""
         radius = float(min(max(radius, 0.5), 2000.0))
+        self._brush_screen_radius = radius * self.zoom
         if radius == self.brush_radius:
             return
         self.brush_radius = radius
@@ -158,6 +164,17 @@ class Canvas(QWidget):
         self.brush_changed.emit(radius)
         self.update()
 
+    def set_brush_follows_screen(self, on: bool) -> None:
+        """Keep the brush's size on screen (True) or in photo pixels (False) when the zoom changes."""
+        self.brush_follows_screen = bool(on)
+        self._brush_screen_radius = self.brush_radius * self.zoom
+
+    def _zoom_moved_brush(self) -> None:
+        if self.brush_follows_screen:
+            screen = self._brush_screen_radius
+            self.set_brush_radius(screen / self.zoom, show=False)
+            self._brush_screen_radius = screen  # rounding at the limits must not drift it
+
     def set_zoom_percent(self, percent: float) -> None:
         """Zoom to ``percent`` about the centre of the view (the status bar's zoom field, 50/100/200 %)."""
         self.zoom_about(float(percent) / 100.0, QPointF(self.width() / 2, self.height() / 2))
@@ -167,6 +184,7 @@ class Canvas(QWidget):
         self.zoom = float(min(max(zoom, MIN_ZOOM), MAX_ZOOM))
         self._origin = QPointF(image_pt.x() - widget_pt.x() / self.zoom, image_pt.y() - widget_pt.y() / self.zoom)
         self._remember_view()
+        self._zoom_moved_brush()
         self.zoom_changed.emit(self.zoom)
         self.update()
 

@@ -103,6 +103,7 @@ class MainWindow(FileOps, QMainWindow):
         self.canvas.brush_changed.connect(self.panel.show_brush_radius)
         self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
         self.panel.show_brush_radius(self.canvas.brush_radius)
+        self.panel.brush_screen.toggled.connect(self.canvas.set_brush_follows_screen)
         wand = self.canvas.tools.get("wand")
         if wand is not None:
             self.panel.wand_tolerance.valueChanged.connect(lambda v: setattr(wand, "tolerance", float(v)))
@@ -192,12 +193,14 @@ class MainWindow(FileOps, QMainWindow):
         if act is not None:
             act.setChecked(True)
         tips = {
-            "brush": "Brush: paint where colour goes ([ and ] change the size, Alt erases).",
+            "brush": "Brush: paint where colour goes ([ and ] change the size, Alt erases, Shift adds).",
             "eraser": "Eraser: remove mask ([ and ] change the size).",
             "lasso": "Lasso: drag around an area, or click corners and double-click, to fill it (Alt removes).",
             "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
-            "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for "
-                       "alternatives; Enter adds, Shift+Enter subtracts, Esc discards, R all regions.",
+            "segment": "Segment: click to include, Alt/right click to exclude, drag for a box; the dashed outline "
+                       "shows what a click would select; Enter adds, Shift/Alt+Enter subtracts, Esc discards, R all regions.",
+            "wand": "Magic wand: click selects the area of about that lightness (Shift adds, Alt subtracts); "
+                    "tolerance in the Mask panel.",
         }
         self.status.show_info(tips.get(name, ""))
 

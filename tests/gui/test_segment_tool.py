@@ -153,3 +153,13 @@ def test_segment_everything_then_click_regions_in_and_out(qtbot, window, photo):
     assert _iou(tool.result.mask, truth) > 0.8
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     assert _iou(st.mask.data, truth) > 0.8 and tool.regions is None
+
+
+def test_alt_enter_subtracts_as_shift_enter_does(qtbot, window, photo):
+    st, tool = _start(qtbot, window, photo)
+    truth = _bright_rect(st.shape)
+    window.mask_operation("fill")
+    _click(qtbot, window, 120, 90)
+    _wait_answer(qtbot, tool)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)
+    assert st.mask.data[~truth].mean() > 0.95 and st.mask.data[truth].mean() < 0.15

@@ -142,3 +142,44 @@ def test_the_mask_overlay_colour_and_opacity_are_settings(qtbot, window, tmp_pat
     c = img.pixelColor(int(p.x()), int(p.y()))
     assert c.blue() > c.red() + 30  # a cyan tint over the mask now
     assert state.mask.data[100, 150]
+
+
+def test_brush_size_can_follow_the_screen_or_the_photo(qtbot, window, tmp_path):
+    open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    canvas, panel = window.canvas, window.panel
+    window.actions["actual"].trigger()
+    panel.brush_size.setValue(40)
+    window.actions["zoom_200"].trigger()
+    assert canvas.brush_radius == 20.0  # photo pixels: the same size on the photo
+    panel.brush_screen.setChecked(True)
+    on_screen = canvas.brush_radius * canvas.zoom
+    window.actions["zoom_50"].trigger()
+    assert canvas.brush_radius * canvas.zoom == pytest.approx(on_screen)  # same size on screen
+    assert panel.brush_size.value() == round(2 * canvas.brush_radius)  # the field shows photo pixels
+    panel.brush_screen.setChecked(False)
+    r = canvas.brush_radius
+    window.actions["zoom_200"].trigger()
+    assert canvas.brush_radius == r
+
+
+def test_shift_always_adds_and_alt_flips_brush_and_eraser(qtbot, window, tmp_path):
+    st = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    canvas = window.canvas
+    window.actions["actual"].trigger()
+    window.panel.brush_size.setValue(10)
+    canvas.set_tool("eraser")
+
+    def drag(y, mods):
+        from tests.gui.helpers import image_to_widget
+
+        a, b = image_to_widget(window, 40, y), image_to_widget(window, 80, y)
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, mods, pos=a)
+        qtbot.mouseMove(canvas, b)
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, mods, pos=b)
+
+    drag(40, Qt.KeyboardModifier.ShiftModifier)  # Shift with the eraser paints
+    assert st.mask.data[40, 60]
+    drag(80, Qt.KeyboardModifier.AltModifier)  # so does Alt (it flips the eraser)
+    assert st.mask.data[80, 60]
+    drag(40, Qt.KeyboardModifier.NoModifier)  # a plain eraser stroke erases
+    assert not st.mask.data[40, 60]

@@ -153,6 +153,10 @@ class SettingsPanel(QWidget):
         self.wand_contiguous.setChecked(True)
         self.wand_contiguous.setToolTip("On: only the area joined to the click. Off: every pixel of that lightness.")
         ml.addWidget(self.wand_contiguous, 4, 0, 1, 3)
+        self.brush_screen = QCheckBox("Brush size follows the screen")
+        self.brush_screen.setToolTip("On: the brush keeps its size on screen when you zoom (its size in photo pixels "
+                                     "changes). Off: it keeps its size in photo pixels.")
+        ml.addWidget(self.brush_screen, 5, 0, 1, 3)
         lay.addWidget(mask_box)
 
         view_box = QGroupBox("View")
@@ -189,7 +193,7 @@ class SettingsPanel(QWidget):
         """Every control in the order Tab visits them: top to bottom, left to right."""
         return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
                 self.colour_button, *self.recent_buttons, *self.suggest_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
-                *self.mask_buttons, self.brush_size, self.wand_tolerance, self.wand_contiguous, self.show_mask, self.split]
+                *self.mask_buttons, self.brush_size, self.brush_screen, self.wand_tolerance, self.wand_contiguous, self.show_mask, self.split]
 
     def _chain_tab_order(self) -> None:
         order = self.keyboard_order()

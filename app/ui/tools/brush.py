@@ -20,8 +20,11 @@ class BrushTool(Tool):
     def press(self, pos: QPointF, modifiers: Qt.KeyboardModifier, button: Qt.MouseButton) -> None:
         if self.state is None or button != Qt.MouseButton.LeftButton:
             return
-        # Alt flips brush <-> eraser for a quick correction, as in most photo editors
+        # Alt flips brush <-> eraser for a quick correction, as in most photo editors; Shift always
+        # adds (Photoshop's "add to selection"), so Shift+drag with the eraser paints
         erase = self.erase != bool(modifiers & Qt.KeyboardModifier.AltModifier)
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            erase = False
         self._erase = erase
         self._label = "Erase mask" if erase else "Paint mask"
         self._version = self.state.version

@@ -1,7 +1,7 @@
 """Click-to-segment (S): left click includes, Alt/right click excludes, drag draws a box.
 
 The candidate mask is shown live as an outline; Tab cycles SAM's alternatives; Enter adds it
-to the mask, Shift+Enter subtracts it, Esc discards it. Each accepted segment is one undo step.
+to the mask, Shift+Enter or Alt+Enter subtracts it, Esc discards it. Each accepted segment is one undo step.
 R proposes every region of the photo ("segment everything"); clicks then take regions in
 (left) or out (Alt/right) of the candidate.
 Hover preview (the learned built-in segmenter): after the first click, pointing somewhere shows
@@ -315,7 +315,8 @@ class SegmentTool(Tool):
             self.canvas.update()
             return True
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            subtract = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            # Shift+Enter (as before) or Alt+Enter (Photoshop's Alt = subtract) take the candidate out
+            subtract = bool(event.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier))
             return self.accept(subtract)
         if key == Qt.Key.Key_R and not event.modifiers():
             self.propose_everything()

@@ -20,12 +20,6 @@ class WandTool(Tool):
         self.tolerance = DEFAULT_TOLERANCE
         self.contiguous = True
 
-    def activate(self) -> None:
-        status = getattr(self.canvas.window(), "status", None)
-        if status is not None and self.state is not None:
-            status.show_info("Magic wand: click selects similar lightness (Shift adds, Alt subtracts); "
-                             f"tolerance {self.tolerance:g} in the Mask panel.")
-
     def press(self, pos: QPointF, modifiers: Qt.KeyboardModifier, button: Qt.MouseButton) -> None:
         if self.state is None or button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return
