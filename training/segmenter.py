@@ -82,7 +82,7 @@ class Item:
         self.targets = []  # (annotator, label)
         for a, lab in enumerate(labels):
             counts = np.bincount(lab.ravel())
-            self.targets += [(a, int(k)) for k in np.flatnonzero(counts >= min_area * lab[0].size)]
+            self.targets += [(a, int(k)) for k in np.flatnonzero(counts >= min_area * lab.size)]
 
     @property
     def shape(self) -> tuple[int, int]:

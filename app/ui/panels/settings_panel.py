@@ -147,7 +147,7 @@ class SettingsPanel(QWidget):
         self.wand_tolerance.setToolTip("Magic wand (W): how far in lightness (L, 0-100) a pixel may be from the "
                                        "clicked one and still be taken.")
         self.wand_tolerance.setAccessibleName("Magic wand tolerance")
-        ml.addWidget(QLabel("Wand tolerance"), 3, 0)
+        ml.addWidget(QLabel("Tolerance"), 3, 0)
         ml.addWidget(self._with_label(self.wand_tolerance, self.wand_tolerance_label), 3, 1, 1, 2)
         self.wand_contiguous = QCheckBox("Wand: joined pixels only")
         self.wand_contiguous.setChecked(True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.colour import rgb_to_lab
-from training.export import calibrate_hint_trust
+from training.calibrate_v1 import calibrate_hint_trust
 
 
 def _photos(n: int, seed: int) -> list[np.ndarray]:

@@ -1,11 +1,11 @@
-"""Fitting the chroma-by-lightness curve at export (training/export.py)."""
+"""Fitting the chroma-by-lightness curve at export (training/calibrate_v1.py)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from models.colour import lab_to_rgb
-from training.export import LIGHTNESS_CENTRES, fit_lightness_curve
+from training.calibrate_v1 import LIGHTNESS_CENTRES, fit_lightness_curve
 
 
 def _item(true_gain_by_band, seed=0):
