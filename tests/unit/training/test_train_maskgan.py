@@ -11,9 +11,9 @@ import torch
 from models.maskgan import MaskGANGenerator, load_maskgan, normalise_inputs
 from models.types import ColorizeRequest
 from training.__main__ import main as training_main
+from training.calibrate_v1 import DOMAIN_SIDES, choose_net_cap, flip_threshold
 from training.common import make_conditions
 from training.data import lab_tensors, uint8_batch_to_rgb
-from training.calibrate_v1 import DOMAIN_SIDES, choose_net_cap, flip_threshold
 from training.losses import generator_losses
 from training.maskgan import lr_at
 
