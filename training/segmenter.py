@@ -9,7 +9,8 @@ photo is seen at its own size and at one random scale (0.7-1.35), mirrored and n
 is frozen its features are computed once at the start (a few minutes on a CPU) and the neck and
 decoder learn from them. A target is one human segment of at least 1 % of the photo, or with
 probability ``--merge`` that segment joined with its touching neighbours (people and things are
-often annotated in parts).
+often annotated in parts). Beside the photos, ``--synthetic`` generated pictures of flat shapes on
+graded, grainy backgrounds teach it the plain case (a wall, a sign, a sky) that BSDS500 rarely shows.
 
 Clicks are simulated as users and the benchmark make them (RITM's iterative training): the first
 click deep inside the target (its centre, or a random point at least half as deep), then 0-4
@@ -55,6 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--val-every", type=float, default=5.0, help="minutes between validations and checkpoints")
+    p.add_argument("--synthetic", type=int, default=150,
+                   help="also this many generated pictures of flat shapes on grainy backgrounds (walls, signs, skies)")
     p.add_argument("--val-photos", type=int, default=VAL_PHOTOS, help="first N train photos: validation only")
     p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
 
@@ -111,6 +114,53 @@ def build_items(data: Path, names: list[str], split: str, encoder, scales: int, 
         if (n + 1) % 20 == 0:
             log(f"features: {n + 1}/{len(names)} photos, {time.time() - t0:.0f} s")
     return items
+
+
+def synthetic_picture(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(lightness 0..1, labels): 2-5 flat or shaded shapes (ellipses, boxes, polygons) over a graded
+    background, with film grain and blur; later shapes cover earlier ones."""
+    h, w = [(240, 320), (320, 240), (300, 400), (400, 300)][rng.integers(4)]
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    g = rng.uniform(0.1, 0.9) + rng.uniform(-0.2, 0.2) * (xx / w) + rng.uniform(-0.2, 0.2) * (yy / h)
+    lab = np.zeros((h, w), np.int32)
+    for k in range(1, int(rng.integers(2, 6)) + 1):
+        m = np.zeros((h, w), np.uint8)
+        cx, cy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h
+        rx, ry = rng.uniform(0.08, 0.35) * w, rng.uniform(0.08, 0.35) * h
+        kind = rng.integers(3)
+        if kind == 0:
+            cv2.ellipse(m, (int(cx), int(cy)), (int(rx), int(ry)), float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        elif kind == 1:
+            cv2.rectangle(m, (int(cx - rx), int(cy - ry)), (int(cx + rx), int(cy + ry)), 1, -1)
+        else:
+            ang = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(3, 8))))
+            pts = np.stack([cx + rx * np.cos(ang), cy + ry * np.sin(ang)], 1).astype(np.int32)
+            cv2.fillPoly(m, [pts], 1)
+        on = m.astype(bool)
+        if on.sum() < 0.01 * h * w:
+            continue
+        under = float(g[on].mean()) if np.ndim(g) else float(g)
+        level = rng.uniform(0.05, 0.95)
+        for _ in range(5):  # keep the shape visible against what it covers
+            if abs(level - under) >= 0.08:
+                break
+            level = rng.uniform(0.05, 0.95)
+        shade = rng.uniform(-0.1, 0.1) * ((xx - cx) / w)
+        g = np.where(on, level + shade, g)
+        lab[on] = k
+    g = cv2.GaussianBlur(g.astype(np.float32), (0, 0), float(rng.uniform(0.5, 1.5)))
+    g = g + rng.normal(0, rng.uniform(0.005, 0.03), g.shape).astype(np.float32)
+    return np.clip(g, 0, 1).astype(np.float32), lab
+
+
+def synthetic_items(n: int, encoder, rng: np.random.Generator, min_area: float) -> list[Item]:
+    items = []
+    for _ in range(n):
+        g, lab = synthetic_picture(rng)
+        with torch.no_grad():
+            feats = encoder(torch.from_numpy(g)[None, None])
+        items.append(Item([f[0] for f in feats], g, lab[None], min_area))
+    return [it for it in items if it.targets]
 
 
 def sample_target(item: Item, rng: np.random.Generator, merge: float) -> np.ndarray:
@@ -173,7 +223,9 @@ def train_segmenter(args: argparse.Namespace) -> Path:
     t0 = time.time()
     items = build_items(Path(args.data), train_names, "train", net.encoder, args.scales, rng, args.min_area,
                         log=lambda m: print(m, flush=True))
-    log.write(event="data", items=len(items), photos=len(train_names), val_photos=len(val_names),
+    if args.synthetic:
+        items += synthetic_items(args.synthetic, net.encoder, rng, args.min_area)
+    log.write(event="data", items=len(items), photos=len(train_names), val_photos=len(val_names), synthetic=args.synthetic,
               seconds=round(time.time() - t0, 1))
     buckets: dict[tuple[int, int], list[Item]] = {}
     for it in items:

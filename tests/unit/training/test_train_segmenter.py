@@ -36,16 +36,18 @@ def test_train_export_and_use(tmp_path):
     data = _fake_bsds(tmp_path / "data")
     run = tmp_path / "run"
     assert training_main(["train", "--model", "segmenter", "--data", str(data), "--out", str(run), "--steps", "4",
-                          "--batch", "2", "--val-photos", "1", "--no-pretrained", "--threads", "1"]) == 0
+                          "--batch", "2", "--val-photos", "1", "--no-pretrained", "--threads", "1",
+                          "--synthetic", "2"]) == 0
     events = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     data_ev = next(e for e in events if e["event"] == "data")
-    assert data_ev["photos"] == 4 and data_ev["items"] == 4 * 2 * 2  # own size + one scale, mirrored and not
+    # own size + one scale, mirrored and not, and the generated pictures that have a target
+    assert data_ev["photos"] == 4 and 4 * 2 * 2 < data_ev["items"] <= 4 * 2 * 2 + 2 and data_ev["synthetic"] == 2
     final = [e for e in events if e["event"] == "val" and e.get("final")]
     assert final and final[0]["segments"] >= 2 and 0.0 <= final[0]["iou@5"] <= 1.0
     # resume goes on from the step it reached
     assert training_main(["train", "--model", "segmenter", "--data", str(data), "--out", str(run), "--steps", "6",
                           "--batch", "2", "--val-photos", "1", "--no-pretrained", "--threads", "1",
-                          "--resume", str(run / "last.pt")]) == 0
+                          "--synthetic", "0", "--resume", str(run / "last.pt")]) == 0
     events = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert events[-1]["step"] == 6
     out = tmp_path / "clickseg.safetensors"
@@ -59,3 +61,21 @@ def test_train_export_and_use(tmp_path):
     seg = LearnedSegmenter(out)
     seg.set_image(np.full((64, 80), 50.0, np.float32), key="x")
     assert seg.segment(Prompts().add_include(10, 10)).mask.shape == (64, 80)
+
+
+def test_synthetic_pictures_have_visible_targets():
+    from training.segmenter import synthetic_picture
+
+    from scipy.ndimage import binary_dilation
+
+    rng = np.random.default_rng(3)
+    contrasts = []
+    for _ in range(8):
+        g, lab = synthetic_picture(rng)
+        assert g.shape == lab.shape and g.dtype == np.float32 and 0 <= g.min() and g.max() <= 1
+        assert len(np.unique(lab)) >= 2
+        for k in np.unique(lab)[1:]:
+            m = lab == k
+            ring = binary_dilation(m, iterations=4) & ~m
+            contrasts.append(abs(g[m].mean() - g[ring].mean()))
+    assert np.median(contrasts) > 0.05  # the shapes stand out from what is around them
