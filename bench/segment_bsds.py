@@ -8,7 +8,9 @@ segment stops once it reached IoU 0.90 after at least 5). The segmenters see the
 only, as Huebrush does with black-and-white photos.
 
 Prints JSON per segmenter: mean IoU after 1, 3 and 5 clicks, NoC@85 and NoC@90 (mean clicks to
-reach that IoU, 20 when never), the mean time per click and per photo precompute.
+reach that IoU, 20 when never), how far clicks act (per click after the first, the share of the
+photo that changed farther than 0.2 x the diagonal from it, and how often that exceeded 1 %), and
+the mean time per click and per photo precompute.
 
     python bench/segment_bsds.py [--segmenter builtin,classic] [--split test] [--annotator 0|all]
                                  [--limit N] [--offset K] [--procs 2]
@@ -41,8 +43,18 @@ CAP = 20
 STOP = 0.90
 
 
-def run_segment(seg, gt: np.ndarray) -> tuple[list[float], float]:
+FAR = 0.2  # "far from the click": beyond this share of the photo's diagonal
+
+
+def run_segment(seg, gt: np.ndarray) -> tuple[list[float], float, list[float]]:
+    """IoU per click, mean time per click, and per click after the first the share of the photo
+    that changed farther than FAR x the diagonal from that click (a click should act near itself)."""
     times: list[float] = []
+    far: list[float] = []
+    last: dict = {"mask": None}
+    h, w = gt.shape
+    yy, xx = np.mgrid[:h, :w]
+    reach = FAR * float(np.hypot(h, w))
 
     def segment(clicks) -> np.ndarray:
         prompts = Prompts(include=[(x, y) for x, y, pos in clicks if pos],
@@ -50,10 +62,15 @@ def run_segment(seg, gt: np.ndarray) -> tuple[list[float], float]:
         t0 = time.perf_counter()
         mask = seg.segment(prompts).mask
         times.append(time.perf_counter() - t0)
+        if last["mask"] is not None:
+            x, y, _ = clicks[-1]
+            away = (xx - x) ** 2 + (yy - y) ** 2 > reach * reach
+            far.append(float(np.count_nonzero((mask != last["mask"]) & away)) / mask.size)
+        last["mask"] = mask
         return mask
 
     ious = run_protocol(segment, gt, max_clicks=CAP, stop_at=STOP)
-    return ious, float(np.mean(times))
+    return ious, float(np.mean(times)), far
 
 
 def targets(seg_path: Path, min_fraction: float) -> list[np.ndarray]:
@@ -71,12 +88,12 @@ def make_segmenter(kind: str, args: argparse.Namespace, params: BuiltinParams):
     return LearnedSegmenter(args.weights, cache_size=1, **extra)
 
 
-def _run_photos(job: tuple[str, list[Path], argparse.Namespace, BuiltinParams]) -> tuple[list, list, list]:
+def _run_photos(job: tuple[str, list[Path], argparse.Namespace, BuiltinParams]) -> tuple[list, list, list, list]:
     """Run the protocol on some photos (one worker's share)."""
     kind, images, args, params = job
     seg = make_segmenter(kind, args, params)
     per_click: list[list[float]] = []
-    click_times, prep_times = [], []
+    click_times, prep_times, far = [], [], []
     for img_path in images:
         segs_dir = args.data / "segmentations" / args.split
         files = sorted(segs_dir.glob(f"{img_path.stem}_*.png"))
@@ -90,10 +107,11 @@ def _run_photos(job: tuple[str, list[Path], argparse.Namespace, BuiltinParams]) 
         prep_times.append(time.perf_counter() - t0)
         for f in files:
             for gt in targets(f, args.min_fraction):
-                ious, t = run_segment(seg, gt)
+                ious, t, f = run_segment(seg, gt)
                 per_click.append(ious)
                 click_times.append(t)
-    return per_click, click_times, prep_times
+                far += f
+    return per_click, click_times, prep_times, far
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,9 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         curves = [s for part in parts for s in part[0]]
         click_times = [t for part in parts for t in part[1]]
         prep_times = [t for part in parts for t in part[2]]
+        far = [f for part in parts for f in part[3]]
         res = {"photos": len(prep_times), "segments": len(curves),
                **{f"iou@{k}": round(iou_at(curves, k), 4) for k in (1, 3, 5)},
                "noc@85": round(noc(curves, 0.85, CAP), 3), "noc@90": round(noc(curves, 0.90, CAP), 3),
+               "far_change_per_click": round(float(np.mean(far)), 5) if far else None,
+               "clicks_changing_far_over_1pct": round(float(np.mean(np.array(far) > 0.01)), 4) if far else None,
                "mean_click_ms": round(1000 * float(np.mean(click_times)), 1),
                "mean_precompute_ms": round(1000 * float(np.mean(prep_times)), 1)}
         if kind == "classic":
