@@ -84,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
     t_model = time.perf_counter()
 
     depth = args.bit_depth or default_bit_depth(doc, out)
-    write_result(out, doc.L, ab, bit_depth=depth, quality=args.quality, icc_profile=doc.icc_profile,
-                  exif=doc.exif, alpha=doc.alpha, overwrite=args.overwrite, protect=(args.input,))
+    write_result(out, doc.L, ab, layers=getattr(args, "region_layers", None), bit_depth=depth, quality=args.quality,
+                 icc_profile=doc.icc_profile, exif=doc.exif, alpha=doc.alpha, overwrite=args.overwrite,
+                 protect=(args.input,))
     if args.colour_layer:
         from app.core.layers import export_colour_layer
 
@@ -187,8 +188,10 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str, engine):
     if getattr(args, "regions", None):
         from app.core.pipeline import colorize_regions
 
+        layers: list = []  # an .ora output gets one layer per region
         ab = colorize_regions(L, args.regions, hints, settings, engine=engine, notes=notes,
-                              reference_lab=getattr(args, "reference_lab", None))
+                              reference_lab=getattr(args, "reference_lab", None), layers=layers)
+        args.region_layers = layers[0]
     else:
         ab = colorize_array(L, mask, hints, settings, engine=engine, notes=notes,
                             reference_lab=getattr(args, "reference_lab", None))

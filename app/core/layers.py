@@ -29,10 +29,11 @@ def _png(pixels: np.ndarray, icc: bytes | None = None) -> bytes:
     return buf.getvalue()
 
 
-def export_ora(path: str | os.PathLike, L: np.ndarray, layers: list[tuple[str, np.ndarray]], *, bit_depth: int = 8,
+def export_ora(path: str | os.PathLike, L: np.ndarray, layers, *, bit_depth: int = 8,
                icc_profile: bytes | None = None, protect=()) -> Path:
-    """``layers``: (name, composited ab (H, W, 2)) from the bottom up; each becomes a Color-mode layer
-    of its colour (transparent where its ab is 0) over the grey photo."""
+    """``layers``: ``(name, ab (H, W, 2))`` or ``(name, ab, alpha (H, W))`` from the bottom up, any
+    iterable (taken one at a time); each becomes a Color-mode layer of its colour over the grey photo,
+    opaque where its ab is not 0 unless an alpha is given (a colour region's feathered coverage)."""
     from PIL import Image
 
     path = Path(path)
@@ -43,17 +44,22 @@ def export_ora(path: str | os.PathLike, L: np.ndarray, layers: list[tuple[str, n
     zero = np.zeros((H, W, 2), np.float32)
     base = quantised_rgb(L, zero, None, bit_depth)
     members: list[tuple[str, bytes]] = [("data/photo.png", _png(base, icc_profile))]
-    merged_ab = zero.copy()
-    for i, (name, ab) in enumerate(layers):
-        alpha = np.any(ab != 0, axis=-1).astype(np.float32)
+    merged_ab = zero
+    names: list[str] = []
+    for i, layer in enumerate(layers):
+        name, ab = layer[0], layer[1]
+        alpha = layer[2] if len(layer) > 2 else np.any(ab != 0, axis=-1).astype(np.float32)
         members.append((f"data/colour{i}.png", _png(quantised_rgb(L, ab, alpha, bit_depth), icc_profile)))
-        merged_ab = np.where(alpha[..., None] > 0, ab, merged_ab)  # Color mode: the upper layer's colour wins
+        # Color mode: the upper layer's colour over the ones below, by its alpha
+        merged_ab = merged_ab + alpha[..., None] * (ab - merged_ab)
+        names.append(name)
+        del ab, alpha, layer
     merged8 = quantised_rgb(L, merged_ab, None, 8)
     thumb = Image.fromarray(merged8)
     thumb.thumbnail((256, 256))
     stack = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<image version="0.0.5" w="{W}" h="{H}"><stack>']
-    for i, (name, _) in reversed(list(enumerate(layers))):  # OpenRaster lists the top layer first
+    for i, name in reversed(list(enumerate(names))):  # OpenRaster lists the top layer first
         stack.append(f'<layer name={quoteattr(name)} src="data/colour{i}.png" composite-op="svg:color" '
                      f'opacity="1.0" visibility="visible" x="0" y="0"/>')
     stack.append('<layer name="Photo (grey original)" src="data/photo.png" opacity="1.0" visibility="visible" x="0" y="0"/>')

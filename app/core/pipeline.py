@@ -153,14 +153,16 @@ def _run(request: ColorizeRequest, engine: Any, cancel: CancelCheck | None, note
 
 def colorize_regions(L_full: np.ndarray, regions: list, hints: Iterable[Hint], settings: Settings, engine: Any = None,
                      cancel: CancelCheck | None = None, notes: list[str] | None = None,
-                     reference_lab: np.ndarray | None = None) -> np.ndarray:
+                     reference_lab: np.ndarray | None = None, layers: list | None = None) -> np.ndarray:
     """Several colour regions (``app.core.regions``): the network runs once, over the regions that
     take its colour (hints inside them steer it), and each region composites its own source."""
-    from .regions import auto_mask, compose_regions, needs_network
+    from .regions import auto_mask, compose_regions, needs_network, region_layers
 
     shape = L_full.shape[:2]
     ab_network = None
     if needs_network(regions):
         request = make_request(L_full, auto_mask(regions, shape), list(hints), settings, reference_lab=reference_lab)
         ab_network = upsample_ab(_run(request, engine, cancel, notes), L_full)
+    if layers is not None:
+        layers.append(region_layers(ab_network, regions, settings.feather, shape))
     return compose_regions(ab_network, regions, settings.feather, shape)

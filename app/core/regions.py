@@ -92,6 +92,27 @@ def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feathe
     return out
 
 
+def region_layers(ab_network: np.ndarray | None, regions: list[Region], feather_px: float,
+                  shape: tuple[int, int]):
+    """One layer per visible region, bottom up, for a layered export: ``(name, ab, alpha)`` with the
+    region's own colour (unfeathered) and its feathered coverage as alpha, so that the layers laid in
+    Color mode over the grey photo, upper over lower, give ``compose_regions``. Made one at a time
+    (a generator): a 24 MP export holds one layer's floats, not one per region."""
+    for r in regions:
+        if not r.visible or not r.mask.any():
+            continue
+        alpha = feather_weights(r.mask, feather_px).astype(np.float32)
+        if r.source == "tint":
+            ab = np.empty((*shape, 2), np.float32)
+            ab[:] = np.asarray(tint_ab(r.colour), np.float32) * np.float32(r.saturation)
+        else:
+            if ab_network is None:
+                raise ValueError("an auto region needs the network's colour")
+            ab = ab_network * np.float32(r.saturation)
+        ab[alpha <= 0] = 0.0
+        yield r.name, ab, alpha
+
+
 def parse_region_arg(text: str) -> tuple[str, str]:
     """``MASK.png=#RRGGBB`` or ``MASK.png=auto`` -> (mask path, "auto" or the colour)."""
     path, sep, what = text.rpartition("=")

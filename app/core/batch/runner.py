@@ -277,11 +277,13 @@ class BatchRunner:
             if p.regions:  # each colour region its own source over the network's colour
                 from models.upsample import upsample_ab
 
-                from ..regions import compose_regions
+                from ..regions import compose_regions, region_layers
 
-                ab = compose_regions(upsample_ab(ab_work, p.L), p.regions, p.settings.feather, p.L.shape)
+                ab_net = upsample_ab(ab_work, p.L)
+                ab = compose_regions(ab_net, p.regions, p.settings.feather, p.L.shape)
+                layers = region_layers(ab_net, p.regions, p.settings.feather, p.L.shape)  # an .ora: one per region
             else:
-                ab = finish(p.L, ab_work, p.mask, p.settings)
+                ab, layers = finish(p.L, ab_work, p.mask, p.settings), None
             out.parent.mkdir(parents=True, exist_ok=True)
             if out.exists():
                 if self.job.existing == "skip":  # appeared since planning (another run)
@@ -290,7 +292,7 @@ class BatchRunner:
                 if self.job.existing == "number":
                     out = next_free(out, set())
             written = write_result(
-                out, p.L, ab, bit_depth=p.bit_depth, quality=self.job.quality, icc_profile=p.icc, exif=p.exif,
+                out, p.L, ab, layers=layers, bit_depth=p.bit_depth, quality=self.job.quality, icc_profile=p.icc, exif=p.exif,
                 alpha=p.alpha, overwrite=self.job.existing == "overwrite", protect=(item.source,),
                 png_compression=1,  # batch throughput: ~1.5x faster PNG encoding for ~12% larger files
             )

@@ -53,3 +53,30 @@ def test_photoshop_colour_layer_is_a_16bit_tiff_with_alpha_for_a_16bit_photo(tmp
     assert px.dtype == np.uint16 and px.shape == (48, 64, 4)
     assert (px[:, 40:, 3] == 0).all() and (px[:, :20, 3] == 65535).all()
     assert px[:, :20, 2].mean() > px[:, :20, 0].mean()  # blue where the colour is
+
+
+def test_ora_has_one_layer_per_region_named_after_it_and_flattens_like_the_plain_export(tmp_path):
+    photo, _ = _photo(tmp_path)
+    left = np.zeros((48, 64), np.uint8)
+    left[:, :40] = 255
+    right = np.zeros((48, 64), np.uint8)
+    right[10:40, 30:] = 255  # overlaps the left region: the upper (right) one wins there
+    Image.fromarray(left).save(tmp_path / "door.png")
+    Image.fromarray(right).save(tmp_path / "wall.png")
+    args = ["--region", f"{tmp_path / 'door.png'}=#a02020", "--region", f"{tmp_path / 'wall.png'}=#2040b0",
+            "--model", "hints", "--feather", "3"]
+    ora, flat = tmp_path / "o.ora", tmp_path / "o.png"
+    assert main(["colorize", str(photo), "-o", str(ora), *args]) == 0
+    assert main(["colorize", str(photo), "-o", str(flat), *args]) == 0
+    with zipfile.ZipFile(ora) as z:
+        stack = ElementTree.fromstring(z.read("stack.xml"))
+        layers = stack.findall("./stack/layer")
+        assert [la.get("name") for la in layers] == ["wall", "door", "Photo (grey original)"]  # top first
+        assert [la.get("src") for la in layers[:2]] == ["data/colour1.png", "data/colour0.png"]
+        door = np.asarray(Image.open(io.BytesIO(z.read("data/colour0.png"))))
+        wall = np.asarray(Image.open(io.BytesIO(z.read("data/colour1.png"))))
+        merged = np.asarray(Image.open(io.BytesIO(z.read("mergedimage.png"))).convert("RGB")).astype(int)
+    assert (door[:, 45:, 3] == 0).all() and door[20, 10, 3] == 255 and door[20, 10, 0] > door[20, 10, 2]
+    assert (wall[:5, :, 3] == 0).all() and wall[25, 50, 3] == 255 and wall[25, 50, 2] > wall[25, 50, 0]
+    assert 0 < wall[25, 31, 3] < 255  # the feathered edge is the layer's alpha, not a paler colour
+    assert np.abs(merged - np.asarray(Image.open(flat).convert("RGB")).astype(int)).max() <= 2
