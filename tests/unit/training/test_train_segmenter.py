@@ -64,9 +64,9 @@ def test_train_export_and_use(tmp_path):
 
 
 def test_synthetic_pictures_have_visible_targets():
-    from training.segmenter import synthetic_picture
-
     from scipy.ndimage import binary_dilation
+
+    from training.segmenter import synthetic_picture
 
     rng = np.random.default_rng(3)
     contrasts = []
