@@ -197,8 +197,9 @@ class MainWindow(FileOps, QMainWindow):
             "eraser": "Eraser: remove mask ([ and ] change the size).",
             "lasso": "Lasso: drag around an area, or click corners and double-click, to fill it (Alt removes).",
             "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
-            "segment": "Segment: click to include, Alt/right click to exclude, drag for a box; the dashed outline "
-                       "shows what a click would select; Enter adds, Shift/Alt+Enter subtracts, Esc discards, R all regions.",
+            "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for alternatives; "
+                       "a dashed outline previews the next click; Enter adds, Shift/Alt+Enter subtracts, Esc discards, "
+                       "R all regions.",
             "wand": "Magic wand: click selects the area of about that lightness (Shift adds, Alt subtracts); "
                     "tolerance in the Mask panel.",
         }

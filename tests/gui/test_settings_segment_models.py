@@ -245,7 +245,7 @@ def test_s_tool_status_tip_names_every_gesture(qtbot, window):
     window.canvas.set_tool("segment")
     tip = window.status.message.text()
     for words in ("click to include", "Alt/right click to exclude", "drag for a box", "Tab", "Enter adds",
-                  "Shift+Enter subtracts", "Esc discards", "R all regions"):
+                  "Shift/Alt+Enter subtracts", "Esc discards", "R all regions", "dashed outline previews"):
         assert words in tip
 
 

@@ -162,8 +162,8 @@ class SegmentTool(Tool):
         if self.state is None or key != self._photo_key():
             return  # the user moved to another photo meanwhile
         self._ready_key = key
-        self._status("Segment: ready. Click an object (Alt+click excludes); after a click the dashed outline shows what "
-                     "a click at the pointer would select. Enter adds it, Shift/Alt+Enter subtracts, Esc discards.")
+        self._status("Segment: click an object (Alt+click excludes); a dashed outline previews the next click. "
+                     "Enter adds, Shift/Alt+Enter subtracts, Esc discards.")
         if not self.prompts.is_empty:
             self._request()
 
