@@ -46,7 +46,7 @@ STOP = 0.90
 FAR = 0.2  # "far from the click": beyond this share of the photo's diagonal
 
 
-def run_segment(seg, gt: np.ndarray) -> tuple[list[float], float, list[float]]:
+def run_segment(seg, gt: np.ndarray, max_clicks: int = CAP) -> tuple[list[float], float, list[float]]:
     """IoU per click, mean time per click, and per click after the first the share of the photo
     that changed farther than FAR x the diagonal from that click (a click should act near itself)."""
     times: list[float] = []
@@ -69,7 +69,7 @@ def run_segment(seg, gt: np.ndarray) -> tuple[list[float], float, list[float]]:
         last["mask"] = mask
         return mask
 
-    ious = run_protocol(segment, gt, max_clicks=CAP, stop_at=STOP)
+    ious = run_protocol(segment, gt, max_clicks=max_clicks, stop_at=STOP)
     return ious, float(np.mean(times)), far
 
 
@@ -107,7 +107,7 @@ def _run_photos(job: tuple[str, list[Path], argparse.Namespace, BuiltinParams]) 
         prep_times.append(time.perf_counter() - t0)
         for f in files:
             for gt in targets(f, args.min_fraction):
-                ious, t, f = run_segment(seg, gt)
+                ious, t, f = run_segment(seg, gt, args.max_clicks)
                 per_click.append(ious)
                 click_times.append(t)
                 far += f
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="photos to use (0 = all)")
     ap.add_argument("--offset", type=int, default=0, help="skip this many photos first")
     ap.add_argument("--min-fraction", type=float, default=0.02)
+    ap.add_argument("--max-clicks", type=int, default=CAP, help="clicks per segment (NoC needs the default 20)")
     ap.add_argument("--params", default="{}", help="JSON overrides of BuiltinParams (classic; tuning)")
     ap.add_argument("--segmenter", default="builtin,classic", help="comma-separated: builtin (learned), classic")
     ap.add_argument("--weights", default=None, help="the learned segmenter's safetensors (default: the shipped one)")

@@ -97,39 +97,62 @@ class Neck(nn.Module):
         self.p8, self.p16, self.p32 = (nn.Conv2d(k, c, 1) for k in CHANNELS[1:])
         self.mix = nn.Conv2d(c, c, 3, padding=1)
         self.fine = nn.Conv2d(CHANNELS[0], cfg.fine, 1)
+        # the frozen encoder's features run to tens: normalised, the decoder learns much faster
+        self.norm, self.fine_norm = nn.GroupNorm(8, c), nn.GroupNorm(4, cfg.fine)
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         f4, f8, f16, f32 = feats
         size = f8.shape[-2:]
         x = (self.p8(f8) + F.interpolate(self.p16(f16), size=size, mode="bilinear", align_corners=False)
              + F.interpolate(self.p32(f32), size=size, mode="bilinear", align_corners=False))
-        return F.relu(self.mix(F.relu(x))), F.relu(self.fine(f4))
+        return F.relu(self.norm(self.mix(F.relu(x)))), F.relu(self.fine_norm(self.fine(f4)))
 
 
 class Decoder(nn.Module):
-    """(embedding, fine map, click maps at 1/4: include, exclude, previous answer) -> logits at 1/4."""
+    """(embedding, fine map, click maps at 1/4: include, exclude, previous answer) -> logits at 1/4.
+
+    Besides the click maps, the decoder sees how much each place looks like what was clicked: the
+    cosine similarity of the embedding to the mean embedding under the include clicks, and under
+    the exclude clicks. That cue lets one click reach all of a large object at once and made the
+    decoder learn in a fraction of the steps it needed without it.
+    """
 
     def __init__(self, cfg: ClickSegConfig) -> None:
         super().__init__()
         w = cfg.width
-        self.inp = nn.Conv2d(cfg.embed + 3, w, 3, padding=1)
+        self.inp = nn.Conv2d(cfg.embed + 5, w, 3, padding=1)
         self.body = nn.ModuleList(nn.Conv2d(w, w, 3, padding=d, dilation=d) for d in cfg.dilations)
+        self.norms = nn.ModuleList(nn.GroupNorm(8, w) for _ in cfg.dilations)
         self.up = nn.Conv2d(w + cfg.fine + 3, cfg.head, 3, padding=1)
         self.up2 = nn.Conv2d(cfg.head, cfg.head, 3, padding=1)
         self.out = nn.Conv2d(cfg.head, 1, 1)
+        # where the user clicked is known: the click maps go straight to the logit too (the network
+        # starts from "the click and nothing else" instead of "nothing", and learns far sooner)
+        self.click_gain = nn.Parameter(torch.tensor(4.0))
+        with torch.no_grad():
+            self.out.bias.fill_(-2.0)
+
+    @staticmethod
+    def similarity(emb: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Cosine similarity of every cell to the ``weights``-weighted mean embedding (0 without clicks)."""
+        total = weights.sum((2, 3), keepdim=True)
+        proto = (emb * weights).sum((2, 3), keepdim=True) / total.clamp_min(1e-6)
+        sim = F.cosine_similarity(emb, proto, dim=1, eps=1e-6)[:, None]
+        return sim * (total > 1e-6).float()
 
     def forward(self, emb: torch.Tensor, fine: torch.Tensor, clicks: torch.Tensor) -> torch.Tensor:
         # clicks: (B, 3, H4, W4); at 1/8 the click maps are max-pooled (a small click must not fade)
         # and the previous answer averaged
-        c8 = torch.cat([F.adaptive_max_pool2d(clicks[:, :2], emb.shape[-2:]),
-                        F.adaptive_avg_pool2d(clicks[:, 2:], emb.shape[-2:])], 1)
-        x = F.relu(self.inp(torch.cat([emb, c8], 1)))
-        for conv in self.body:
-            x = x + F.relu(conv(x))
+        size = emb.shape[-2:]
+        c8 = torch.cat([F.adaptive_max_pool2d(clicks[:, :2], size), F.adaptive_avg_pool2d(clicks[:, 2:], size)], 1)
+        sims = torch.cat([self.similarity(emb, c8[:, 0:1]), self.similarity(emb, c8[:, 1:2])], 1)
+        x = F.relu(self.inp(torch.cat([emb, c8, sims], 1)))
+        for conv, norm in zip(self.body, self.norms):
+            x = x + F.relu(norm(conv(x)))
         x = F.interpolate(x, size=fine.shape[-2:], mode="bilinear", align_corners=False)
         x = F.relu(self.up(torch.cat([x, fine, clicks], 1)))
         x = F.relu(self.up2(x))
-        return self.out(x)
+        return self.out(x) + self.click_gain * (clicks[:, 0:1] - clicks[:, 1:2])
 
 
 class ClickSegNet(nn.Module):

@@ -35,6 +35,7 @@ from models.upsample import guided_filter
 
 from .everything import superpixel_proposals
 from .imageprep import image_key, to_gray01
+from .refine import grabcut_image, refine_band
 from .superpixels import SuperpixelGraph, build_graph
 from .types import CancelCheck, ProgressCallback, Prompts, SegmentCancelled, SegmentResult
 from .walker import random_walker
@@ -349,60 +350,26 @@ class BuiltinSegmenter:
 
 
     def _refine_band(self, small: np.ndarray, prompts: Prompts) -> np.ndarray:
-        """GrabCut at pixel level, where only a band of ``band_radius`` work pixels either side
-        of the superpixel outline may change: superpixels cannot follow an outline finer than
+        """GrabCut at pixel level in a band of ``band_radius`` work pixels either side of the
+        superpixel outline (refine.py): superpixels cannot follow an outline finer than
         themselves, nor one that runs through them along a weak edge."""
         g, p = self._graph, self.params
         assert g is not None
+        if p.pixel_refine != "grabcut":
+            return small
         on = small > 0.5
-        r = p.band_radius
-        if p.pixel_refine != "grabcut" or r <= 0 or on.all() or not on.any():
-            return small
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        u8 = on.astype(np.uint8)
-        band = (cv2.dilate(u8, k) > 0) & ~(cv2.erode(u8, k, borderType=cv2.BORDER_REPLICATE) > 0)
-        mask = np.where(on, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
-        mask[band & on] = cv2.GC_PR_FGD
-        mask[band & ~on] = cv2.GC_PR_BGD
-        h, w = on.shape
-        for pts, label in ((prompts.include, cv2.GC_FGD), (prompts.exclude, cv2.GC_BGD)):
-            for x, y in pts:
-                mask[min(max(int(y * g.scale), 0), h - 1), min(max(int(x * g.scale), 0), w - 1)] = label
-        # work on the band's bounding box and a margin (the colour models see that much)
-        rows, cols = np.nonzero(band)
-        m = 4 * r
-        y0, y1 = max(rows.min() - m, 0), min(rows.max() + m + 1, h)
-        x0, x1 = max(cols.min() - m, 0), min(cols.max() + m + 1, w)
-        sub = np.ascontiguousarray(mask[y0:y1, x0:x1])
-        fg = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
-        if fg.all() or not fg.any():
-            return small
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        # GrabCut seeds its colour models by k-means from OpenCV's (per thread) random state:
-        # fix it, so the same clicks always give the same mask
-        cv2.setRNGSeed(0)
-        try:
-            cv2.grabCut(np.ascontiguousarray(self._gc_image()[y0:y1, x0:x1]), sub, None, bgd, fgd,
-                        p.grabcut_iters, cv2.GC_INIT_WITH_MASK)
-        except cv2.error:  # e.g. a colour model with too few samples
-            return small
-        out = on.copy()
-        out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
-        return out.astype(np.float32)
+        inc = [(x * g.scale, y * g.scale) for x, y in prompts.include]
+        exc = [(x * g.scale, y * g.scale) for x, y in prompts.exclude]
+        out = refine_band(on, self._gc_image(), inc, exc, p.band_radius, p.grabcut_iters)
+        return small if out is on else out.astype(np.float32)
 
     def _gc_image(self) -> np.ndarray:
-        """What GrabCut's colour models see (8-bit, 3 channels): lightness, local texture and
-        smoothed lightness, cached per photo."""
+        """What GrabCut's colour models see, cached per photo."""
         g = self._graph
         assert g is not None
         key = ("gc", id(g))
         if key not in self._costs:
-            gray = g.gray
-            blur = cv2.GaussianBlur(gray, (0, 0), 2.0)
-            tex = cv2.GaussianBlur(np.abs(gray - blur), (0, 0), 2.0)
-            tex = tex / (float(np.percentile(tex, 98)) or 1.0)
-            img = np.stack([gray, np.clip(tex, 0, 1), cv2.GaussianBlur(gray, (0, 0), 3.0)], axis=2)
-            self._costs[key] = (img * 255).astype(np.uint8)
+            self._costs[key] = grabcut_image(g.gray)
         out = self._costs[key]
         assert isinstance(out, np.ndarray)
         return out
