@@ -25,7 +25,10 @@ from .imageprep import image_key, to_gray01
 from .types import CancelCheck, ProgressCallback, Prompts, SegmentCancelled, SegmentResult
 
 WEIGHTS_NAME = "clickseg"
-GUIDED_RADIUS = 2  # work pixels; chosen on BSDS500 train photos 0-19 (bench/segment_bsds.py --split train)
+# Both chosen on BSDS500 train photos 0-19, the trainer's validation photos (bench/segment_bsds.py
+# --split train --limit 20), never on the test split the benchmark reports
+GUIDED_RADIUS = 2  # work pixels: the guided filter that snaps the answer to the photo's edges
+BAND_RADIUS = 0  # work pixels: GrabCut in a band around the outline (refine.py); 0 = off
 
 
 def weights_path() -> Path | None:
@@ -38,7 +41,7 @@ class LearnedSegmenter:
     name = "builtin"
 
     def __init__(self, weights: str | Path | None = None, device: str = "cpu", cache_size: int = 4,
-                 guided: int = GUIDED_RADIUS) -> None:
+                 guided: int = GUIDED_RADIUS, band: int = BAND_RADIUS) -> None:
         from models.clickseg import load_clickseg
         from models.types import ModelError
 
@@ -47,6 +50,8 @@ class LearnedSegmenter:
             raise ModelError("the built-in segmenter's weights (clickseg.safetensors) are missing: reinstall Huebrush.")
         self.runner, self.meta = load_clickseg(path, device)
         self.guided = guided
+        self.band = band  # GrabCut band (work pixels) around the answer's outline; 0 = off
+        self._gc: tuple[object, np.ndarray] | None = None  # (Embedded, GrabCut image) of the current photo
         self._cache: OrderedDict[str, object] = OrderedDict()
         self._cache_size = cache_size
         self._e = None  # the current photo's Embedded
@@ -138,6 +143,8 @@ class LearnedSegmenter:
             prob4 = self._prob(self._clicks(prompts))
             e, (H, W) = self._e, self._full
         prob = self.runner.to_work(e, prob4, self.guided)
+        if self.band > 0:
+            prob = self._refine(e, prob, prompts)
         if prob.shape != (H, W):
             prob = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
         mask = prob > 0.5
@@ -145,6 +152,16 @@ class LearnedSegmenter:
             mask &= self._box_mask(prompts.box, (H, W), (H, W))
         score = float(np.mean(np.abs(prob4 - 0.5)) * 2)  # confidence: how far from undecided
         return SegmentResult((mask,), (score,), 0, self.name, time.perf_counter() - t0, prompts)
+
+    def _refine(self, e, prob: np.ndarray, prompts: Prompts) -> np.ndarray:
+        from .refine import grabcut_image, refine_band
+
+        if self._gc is None or self._gc[0] is not e:
+            self._gc = (e, grabcut_image(e.grey))
+        clicks = self._clicks(prompts)
+        on = prob > 0.5
+        out = refine_band(on, self._gc[1], self._to_work(clicks.include), self._to_work(clicks.exclude), self.band)
+        return prob if out is on else out.astype(np.float32)
 
     def preview(self, prompts: Prompts) -> np.ndarray:
         """The answer at the work size (bool), quickly: for a hover preview. Scale by full/work to draw."""

@@ -127,3 +127,26 @@ def test_shipped_weights_take_a_disk_in_one_click_and_a_click_stays_local():
     far = ~(disk | square)
     far_changed = (m2 != m)[far].mean()
     assert far_changed < 0.02, far_changed
+
+
+def test_grabcut_band_refinement_snaps_a_rough_answer_to_the_edge():
+    from app.core.segment.refine import grabcut_image, refine_band
+
+    gray = np.full((120, 160), 0.2, np.float32)
+    gray[30:90, 40:120] = 0.8  # the object
+    rough = np.zeros((120, 160), bool)
+    rough[33:87, 44:116] = True  # an answer a few pixels short of the outline all round
+    out = refine_band(rough, grabcut_image(gray), [(80, 60)], [(5, 5)], radius=6)
+    truth = np.zeros_like(rough)
+    truth[30:90, 40:120] = True
+    iou = lambda a: (a & truth).sum() / (a | truth).sum()  # noqa: E731
+    assert iou(out) > iou(rough)  # moved towards the outline (flat, grain-free pictures move it little)
+    assert refine_band(rough, grabcut_image(gray), [], [], radius=0) is rough  # off
+
+
+def test_learned_segmenter_with_the_band_refinement_on(random_weights):
+    seg = LearnedSegmenter(random_weights, band=3)
+    seg.set_image(_photo(), key="disk")
+    a = seg.segment(Prompts().add_include(200, 150)).mask
+    b = seg.segment(Prompts().add_include(200, 150)).mask
+    assert a.shape == (300, 400) and np.array_equal(a, b)  # deterministic
