@@ -72,10 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         opened = []
         win.photo_opened.connect(opened.append)
         win.open_paths([str(args.data / photo)])
-        if not _wait(app, lambda: opened or win.banner.isVisible(), 60) or not opened:
+        def current():  # a photo opened before is switched to, not opened again
+            st = getattr(win, "state", None)
+            doc = getattr(st, "document", None)
+            return st if doc is not None and doc.path is not None and Path(doc.path).name == photo else None
+
+        if not _wait(app, lambda: opened or current() is not None or win.banner.isVisible(), 60):
             raise SystemExit(f"{photo} did not open")
         win.photo_opened.disconnect(opened.append)
-        st = opened[0]
+        st = opened[0] if opened else current()
+        if st is None:
+            raise SystemExit(f"{photo} did not open")
         win.canvas.set_tool("segment")
         tool = win.canvas.tool
         tool.set_segmenter(create_segmenter(args.segmenter))

@@ -28,7 +28,8 @@ WEIGHTS_NAME = "clickseg"
 # Both chosen on BSDS500 train photos 0-19, the trainer's validation photos (bench/segment_bsds.py
 # --split train --limit 20), never on the test split the benchmark reports
 GUIDED_RADIUS = 2  # work pixels: the guided filter that snaps the answer to the photo's edges
-BAND_RADIUS = 0  # work pixels: GrabCut in a band around the outline (refine.py); 0 = off
+BAND_RADIUS = 4  # work pixels: GrabCut in a band around the outline (refine.py); 0 = off
+KEEP_CLICKED = True  # keep only the connected pieces of the answer that hold an include click
 
 
 def weights_path() -> Path | None:
@@ -41,7 +42,7 @@ class LearnedSegmenter:
     name = "builtin"
 
     def __init__(self, weights: str | Path | None = None, device: str = "cpu", cache_size: int = 4,
-                 guided: int = GUIDED_RADIUS, band: int = BAND_RADIUS) -> None:
+                 guided: int = GUIDED_RADIUS, band: int = BAND_RADIUS, keep_clicked: bool = KEEP_CLICKED) -> None:
         from models.clickseg import load_clickseg
         from models.types import ModelError
 
@@ -51,6 +52,7 @@ class LearnedSegmenter:
         self.runner, self.meta = load_clickseg(path, device)
         self.guided = guided
         self.band = band  # GrabCut band (work pixels) around the answer's outline; 0 = off
+        self.keep_clicked = keep_clicked  # drop the answer's pieces that hold no include click
         self._gc: tuple[object, np.ndarray] | None = None  # (Embedded, GrabCut image) of the current photo
         self._cache: OrderedDict[str, object] = OrderedDict()
         self._cache_size = cache_size
@@ -145,6 +147,8 @@ class LearnedSegmenter:
         prob = self.runner.to_work(e, prob4, self.guided)
         if self.band > 0:
             prob = self._refine(e, prob, prompts)
+        if self.keep_clicked:
+            prob = self._clicked_pieces(e, prob, prompts)
         if prob.shape != (H, W):
             prob = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
         mask = prob > 0.5
@@ -162,6 +166,18 @@ class LearnedSegmenter:
         on = prob > 0.5
         out = refine_band(on, self._gc[1], self._to_work(clicks.include), self._to_work(clicks.exclude), self.band)
         return prob if out is on else out.astype(np.float32)
+
+    def _clicked_pieces(self, e, prob: np.ndarray, prompts: Prompts) -> np.ndarray:
+        on = (prob > 0.5).astype(np.uint8)
+        n, labels = cv2.connectedComponents(on, connectivity=8)
+        if n <= 2:
+            return prob
+        h, w = on.shape
+        keep = {int(labels[min(max(int(round(y)), 0), h - 1), min(max(int(round(x)), 0), w - 1)])
+                for x, y in self._to_work(self._clicks(prompts).include)} - {0}
+        if not keep:
+            return prob
+        return np.where(np.isin(labels, list(keep)), prob, np.minimum(prob, 0.0)).astype(np.float32)
 
     def preview(self, prompts: Prompts) -> np.ndarray:
         """The answer at the work size (bool), quickly: for a hover preview. Scale by full/work to draw."""
