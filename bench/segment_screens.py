@@ -23,10 +23,10 @@ sys.path.insert(0, str(REPO))
 
 # (name, photo, clicks): a click is (x, y, include?) on the 640 px original
 SCENES = [
-    ("person", "LC-USF33-011879.jpg", [(185, 265, True), (195, 160, True), (165, 480, True)]),
+    ("person", "LC-USF33-011879.jpg", [(185, 265, True), (165, 400, True), (195, 160, True)]),
     ("dress", "LC-USF33-011879.jpg", [(160, 380, True), (195, 240, True), (140, 230, False)]),
     ("sky", "LC-USF34-025298.jpg", [(200, 120, True), (480, 110, True), (560, 220, True)]),
-    ("sky-school", "LC-USF34-012781.jpg", [(320, 80, True), (560, 60, True), (100, 80, True)]),
+    ("sky-school", "LC-USF34-012781.jpg", [(320, 80, True), (500, 130, True), (150, 160, True)]),
 ]
 
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         report["scenes"].append({"scene": name, "photo": photo, "clicks": clicks, "mask_share": shares,
                                  "answer_ms": times})
         tool.discard()
-    print(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1), flush=True)  # before closing: the window may end the process
     win.close()
     return 0
 
