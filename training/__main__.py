@@ -53,6 +53,19 @@ def maskgan_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _train_with(model: str, description: str, add_arguments, run, argv: list[str], minutes: float) -> int:
+    """Parse a trainer's own options (``--model`` included) and run it; ``minutes`` when no budget is given."""
+    p = argparse.ArgumentParser(prog=f"python -m training train --model {model}", description=description)
+    add_arguments(p)
+    if not any(a.dest == "model" for a in p._actions):  # the zoo's trainer has its own
+        p.add_argument("--model", default=model)
+    a = p.parse_args(argv)
+    if a.steps is None and a.minutes is None:
+        a.minutes = minutes
+    print(f"run folder: {run(a)}")
+    return 0
+
+
 def train(argv: list[str]) -> int:
     pre = argparse.ArgumentParser(add_help=False)
     from .zoo import NAMES as ZOO
@@ -60,43 +73,22 @@ def train(argv: list[str]) -> int:
     pre.add_argument("--model", default="maskgan", choices=["maskgan", "maskgan-v1", "iizuka", "segmenter", *ZOO])
     known, _ = pre.parse_known_args(argv)
     if known.model == "segmenter":
-        from .segmenter import add_arguments as add_seg
-        from .segmenter import train_segmenter
+        from .segmenter import add_arguments, train_segmenter
 
-        p = argparse.ArgumentParser(prog="python -m training train --model segmenter",
-                                    description="Train the learned click segmenter on BSDS500 human segmentations.")
-        p.add_argument("--model", default="segmenter")
-        add_seg(p)
-        a = p.parse_args(argv)
-        if a.steps is None and a.minutes is None:
-            a.minutes = 40.0
-        print(f"run folder: {train_segmenter(a)}")
-        return 0
+        return _train_with("segmenter", "Train the learned click segmenter on BSDS500 human segmentations.",
+                           add_arguments, train_segmenter, argv, 40.0)
     if known.model in ZOO:
         from .zoo.loop import add_arguments as add_zoo
         from .zoo.loop import train_zoo
 
-        p = argparse.ArgumentParser(prog=f"python -m training train --model {known.model}",
-                                    description="Train one of the published designs (see training/zoo).")
-        add_zoo(p)
-        a = p.parse_args(argv)
-        if a.steps is None and a.minutes is None:
-            a.minutes = 30.0
-        print(f"run folder: {train_zoo(a)}")
-        return 0
+        return _train_with(known.model, "Train one of the published designs (see training/zoo).",
+                           add_zoo, train_zoo, argv, 30.0)
     if known.model == "maskgan":
         from .maskgan_v2 import add_arguments as add_v2
         from .maskgan_v2 import train_maskgan_v2
 
-        p = argparse.ArgumentParser(prog="python -m training train --model maskgan",
-                                    description="Train the maskgan colorizer (v2: a colour distribution per pixel).")
-        p.add_argument("--model", default="maskgan")
-        add_v2(p)
-        a = p.parse_args(argv)
-        if a.steps is None and a.minutes is None:
-            a.minutes = 60.0
-        print(f"run folder: {train_maskgan_v2(a)}")
-        return 0
+        return _train_with("maskgan", "Train the maskgan colorizer (v2: a colour distribution per pixel).",
+                           add_v2, train_maskgan_v2, argv, 60.0)
     if known.model == "iizuka":
         from .iizuka import add_arguments, train_iizuka
 
