@@ -127,8 +127,11 @@ class Decoder(nn.Module):
     def similarity(emb: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Cosine similarity of every cell to the ``weights``-weighted mean embedding (0 without clicks)."""
         total = weights.sum((2, 3), keepdim=True)
-        proto = (emb * weights).sum((2, 3), keepdim=True) / total.clamp_min(1e-6)
-        sim = F.cosine_similarity(emb, proto, dim=1, eps=1e-6)[:, None]
+        proto = (emb * weights).sum((2, 3), keepdim=True) / total.clamp_min(1e-6)  # (B, C, 1, 1)
+        # the cosine as a dot product over channels (F.cosine_similarity broadcasts far slower)
+        dot = torch.einsum("bchw,bc->bhw", emb, proto[:, :, 0, 0])[:, None]
+        norms = emb.norm(dim=1, keepdim=True) * proto.norm(dim=1, keepdim=True)
+        sim = dot / norms.clamp_min(1e-6)
         return sim * (total > 1e-6).float()
 
     def forward(self, emb: torch.Tensor, fine: torch.Tensor, clicks: torch.Tensor) -> torch.Tensor:
