@@ -1,7 +1,8 @@
 """Render the README screenshot: `python -m app.ui.screenshot [OUT.png] [--photo PATH] [--model NAME]`.
 
 Opens a genuine 1935-45 photo from ../shared/datasets/historical-bw, selects the sky and the field
-as a restorer would (the built-in click-to-segment, or lasso outlines when it is missing),
+as a restorer would (the classic weight-free click-to-segment, whose clicks these are; lasso
+outlines when it is missing),
 places colour hints, waits for the live preview and grabs the window. Runs offscreen with
 throw-away settings, so it never touches the user's own preferences or autosaves.
 """
@@ -30,7 +31,7 @@ def _wait(app, condition, timeout: float) -> bool:
 
 
 def _segment(L, include, exclude):
-    """A mask from clicks with the built-in segmenter (None when that module is unavailable)."""
+    """A mask from clicks with the classic segmenter (None when that module is unavailable)."""
     try:
         from app.core.segment.builtin import BuiltinSegmenter
         from app.core.segment.types import Prompts
