@@ -55,13 +55,14 @@ def test_click_shows_candidate_enter_adds_it_as_one_undo_step(qtbot, window, pho
     assert not st.mask.data.any()
 
 
-def test_shift_enter_subtracts_and_esc_discards(qtbot, window, photo):
+@pytest.mark.parametrize("subtract", [Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.AltModifier])
+def test_shift_or_alt_enter_subtracts_and_esc_discards(qtbot, window, photo, subtract):
     st, tool = _start(qtbot, window, photo)
     truth = _bright_rect(st.shape)
     window.mask_operation("fill")
     _click(qtbot, window, 120, 90)
     _wait_answer(qtbot, tool)
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, subtract)
     assert st.mask.data[~truth].mean() > 0.95 and st.mask.data[truth].mean() < 0.15
 
     before = st.mask.data.copy()
@@ -153,13 +154,3 @@ def test_segment_everything_then_click_regions_in_and_out(qtbot, window, photo):
     assert _iou(tool.result.mask, truth) > 0.8
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     assert _iou(st.mask.data, truth) > 0.8 and tool.regions is None
-
-
-def test_alt_enter_subtracts_as_shift_enter_does(qtbot, window, photo):
-    st, tool = _start(qtbot, window, photo)
-    truth = _bright_rect(st.shape)
-    window.mask_operation("fill")
-    _click(qtbot, window, 120, 90)
-    _wait_answer(qtbot, tool)
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)
-    assert st.mask.data[~truth].mean() > 0.95 and st.mask.data[truth].mean() < 0.15
