@@ -144,14 +144,16 @@ class LearnedSegmenter:
         t0 = time.perf_counter()
         if prompts.is_empty:
             return SegmentResult((np.zeros(self._full, bool),), (0.0,), 0, self.name, time.perf_counter() - t0, prompts)
-        with self._lock:
-            prob4 = self._prob(self._clicks(prompts))
+        with self._lock:  # the photo's state, read once: a hover preview may run beside this
+            clicks = self._clicks(prompts)
+            prob4 = self._prob(clicks)
             e, (H, W) = self._e, self._full
+            inc, exc = self._to_work(clicks.include), self._to_work(clicks.exclude)
         prob = self.runner.to_work(e, prob4, self.guided)
         if self.band > 0:
-            prob = self._refine(e, prob, prompts)
+            prob = self._refine(e, prob, inc, exc)
         if self.keep_clicked:
-            prob = self._clicked_pieces(e, prob, prompts)
+            prob = self._clicked_pieces(prob, inc)
         if prob.shape != (H, W):
             prob = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
         mask = prob > 0.5
@@ -160,28 +162,27 @@ class LearnedSegmenter:
         score = float(np.mean(np.abs(prob4 - 0.5)) * 2)  # confidence: how far from undecided
         return SegmentResult((mask,), (score,), 0, self.name, time.perf_counter() - t0, prompts)
 
-    def _refine(self, e, prob: np.ndarray, prompts: Prompts) -> np.ndarray:
+    def _refine(self, e, prob: np.ndarray, inc, exc) -> np.ndarray:
         from .refine import grabcut_image, refine_band
 
         if self._gc is None or self._gc[0] is not e:
             self._gc = (e, grabcut_image(e.grey))
-        clicks = self._clicks(prompts)
         on = prob > 0.5
-        out = refine_band(on, self._gc[1], self._to_work(clicks.include), self._to_work(clicks.exclude), self.band,
-                          self.band_iters)
+        out = refine_band(on, self._gc[1], inc, exc, self.band, self.band_iters)
         return prob if out is on else out.astype(np.float32)
 
-    def _clicked_pieces(self, e, prob: np.ndarray, prompts: Prompts) -> np.ndarray:
+    @staticmethod
+    def _clicked_pieces(prob: np.ndarray, inc) -> np.ndarray:
+        """``prob`` with the connected pieces of the answer that hold no include click set to 0."""
         on = (prob > 0.5).astype(np.uint8)
         n, labels = cv2.connectedComponents(on, connectivity=8)
         if n <= 2:
             return prob
         h, w = on.shape
-        keep = {int(labels[min(max(int(round(y)), 0), h - 1), min(max(int(round(x)), 0), w - 1)])
-                for x, y in self._to_work(self._clicks(prompts).include)} - {0}
+        keep = {int(labels[min(max(int(round(y)), 0), h - 1), min(max(int(round(x)), 0), w - 1)]) for x, y in inc} - {0}
         if not keep:
             return prob
-        return np.where(np.isin(labels, list(keep)), prob, np.minimum(prob, 0.0)).astype(np.float32)
+        return np.where(np.isin(labels, list(keep)), prob, np.float32(0.0)).astype(np.float32)
 
     def preview(self, prompts: Prompts) -> np.ndarray:
         """The answer at the work size (bool), quickly: for a hover preview. Scale by full/work to draw."""
