@@ -1,7 +1,7 @@
 """`huebrush doctor`: what a user pastes into a bug report.
 
 Versions, the compute device and its memory, the Qt platform, where Huebrush keeps its files, the
-colorizer weights present and whether their checksums verify, and installed Segment Anything
+network weights present (colorizers and the click segmenter) and whether their checksums verify, and installed Segment Anything
 checkpoints. Every part is collected on its own, so one broken piece still leaves a useful report.
 """
 from __future__ import annotations
@@ -94,11 +94,15 @@ def _weights() -> list[dict]:
     from app.core.paths import user_models_dir
     from models.checkpoint import list_weights, read_meta
     from models.fileio import sha256_file
+    from models.registry import names
     from models.types import ModelError
 
+    colorizers = set(names())
     out = []
     for path in list_weights([user_models_dir()]):
-        row: dict = {"file": str(path), "size_mb": round(path.stat().st_size / 2**20, 1)}
+        # role: a colorizer the user can pick with --model, or the click segmenter's network
+        role = "colorizer" if path.stem in colorizers else "segmenter" if path.stem == "clickseg" else "other"
+        row: dict = {"file": str(path), "role": role, "size_mb": round(path.stat().st_size / 2**20, 1)}
         try:
             meta = read_meta(path)
             row["architecture"] = meta.get("architecture")
@@ -153,11 +157,12 @@ def _print_text(report: dict) -> None:
     for name, where in folders.items():
         print(f"  {name:16s} {where}")
     weights = report["weights"]
-    print("Colorizer weights:" + ("" if weights else " none found (only the 'hints' model works)"))
+    print("Network weights:" + ("" if weights else " none found (only the 'hints' model works)"))
     if isinstance(weights, list):
         for w in weights:
             state = "checksum OK" if w.get("verified") else "CHECKSUM FAILED"
-            print(f"  {w['file']} ({w.get('architecture')}, {w['size_mb']} MB, {state}) {w.get('problem', '')}".rstrip())
+            print(f"  {w['file']} ({w.get('role')}: {w.get('architecture')}, {w['size_mb']} MB, {state}) "
+                  f"{w.get('problem', '')}".rstrip())
     else:
         print(f"  {weights}")
     sam = report["sam_checkpoints"]

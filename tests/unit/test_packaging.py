@@ -190,6 +190,23 @@ def test_doctor_json_names_the_device_folders_and_weights(tmp_path, monkeypatch,
     for p in bundled:
         assert listed[str(p)]["verified"], f"bundled weights {p.name} fail their checksum"
     assert isinstance(report["sam_checkpoints"], list)
+    # each file says what it is for: the click segmenter's network is no --model choice
+    assert mine[0]["role"] == "colorizer"
+    roles = {Path(f).stem: w["role"] for f, w in listed.items()}
+    if "clickseg" in roles:
+        assert roles["clickseg"] == "segmenter"
+
+
+def test_smoke_test_colorizes_with_colorizer_weights_only():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("smoke", REPO / "packaging" / "smoke.py")
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    doctor = {"weights": [{"file": "/w/maskgan.safetensors", "role": "colorizer"},
+                          {"file": "/w/clickseg.safetensors", "role": "segmenter"},
+                          {"file": "/u/iizuka.safetensors", "role": "colorizer"}]}
+    assert smoke.bundled_models(doctor) == ["iizuka", "maskgan"]
 
 
 def test_doctor_reports_damaged_weights(tmp_path, monkeypatch, capsys):
