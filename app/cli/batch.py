@@ -73,16 +73,16 @@ def build_job(args: argparse.Namespace):
 
         if args.model not in names():
             raise BatchError(f"Unknown model '{args.model}': choose one of {', '.join(sorted(names()))} (see `huebrush models list`).")
-    shared_mask, shared_hints, shared_shape = None, (), None
+    shared_mask, shared_hints, shared_shape, shared_regions = None, (), None, ()
     if args.shared_project:
         from app.core.batch.project_source import shared_from_project
 
-        shared_mask, shared_hints, shared_shape = shared_from_project(args.shared_project)
+        shared_mask, shared_hints, shared_shape, shared_regions = shared_from_project(args.shared_project)
     if args.shared_mask:
         from app.core.mask import read_mask_png
 
         shared_mask = read_mask_png(args.shared_mask)
-        shared_shape = shared_mask.shape
+        shared_shape, shared_regions = shared_mask.shape, ()  # a mask file replaces the project's regions
     if args.hints:
         from app.core.hints import load_hints_file
 
@@ -95,7 +95,7 @@ def build_job(args: argparse.Namespace):
     return BatchJob(
         inputs=args.inputs, output_dir=args.output, recursive=args.recursive, mask_sources=sources,
         projects_dir=args.projects, masks_dir=args.masks, shared_mask=shared_mask, shared_hints=shared_hints,
-        shared_shape=shared_shape, overrides=overrides, format=args.format, bit_depth=args.bit_depth,
+        shared_shape=shared_shape, shared_regions=shared_regions, overrides=overrides, format=args.format, bit_depth=args.bit_depth,
         quality=args.quality, long_side=args.long_side, name_template=args.name_template, existing=args.existing,
         keep_metadata=not args.no_metadata, apply_changed=args.apply_changed, io_workers=max(0, args.io_workers), device=args.device or "auto",
     )

@@ -156,13 +156,24 @@ def colorize_regions(L_full: np.ndarray, regions: list, hints: Iterable[Hint], s
                      reference_lab: np.ndarray | None = None, layers: list | None = None) -> np.ndarray:
     """Several colour regions (``app.core.regions``): the network runs once, over the regions that
     take its colour (hints inside them steer it), and each region composites its own source."""
-    from .regions import auto_mask, compose_regions, needs_network, region_layers
+    from .regions import auto_mask, needs_network
+
+    ab_work = None
+    if needs_network(regions):
+        request = make_request(L_full, auto_mask(regions, L_full.shape[:2]), list(hints), settings,
+                               reference_lab=reference_lab)
+        ab_work = _run(request, engine, cancel, notes)
+    return finish_regions(L_full, ab_work, regions, settings, layers)
+
+
+def finish_regions(L_full: np.ndarray, ab_work: np.ndarray | None, regions: list, settings: Settings,
+                   layers: list | None = None) -> np.ndarray:
+    """Work-size network ab (None when no region takes it) -> the regions' full-size ab; with
+    ``layers`` (a list), also appends the per-region layers for a layered export."""
+    from .regions import compose_regions, region_layers
 
     shape = L_full.shape[:2]
-    ab_network = None
-    if needs_network(regions):
-        request = make_request(L_full, auto_mask(regions, shape), list(hints), settings, reference_lab=reference_lab)
-        ab_network = upsample_ab(_run(request, engine, cancel, notes), L_full)
+    ab_network = upsample_ab(ab_work, L_full) if ab_work is not None else None
     if layers is not None:
-        layers.append(region_layers(ab_network, regions, settings.feather, shape))
-    return compose_regions(ab_network, regions, settings.feather, shape)
+        layers.append(region_layers(ab_network, regions, settings.feather, shape, settings.saturation))
+    return compose_regions(ab_network, regions, settings.feather, shape, settings.saturation)

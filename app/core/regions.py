@@ -69,9 +69,11 @@ def auto_mask(regions: list[Region], shape: tuple[int, int]) -> np.ndarray:
 
 
 def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feather_px: float,
-                    shape: tuple[int, int]) -> np.ndarray:
+                    shape: tuple[int, int], auto_saturation: float = 1.0) -> np.ndarray:
     """Full-size ab (H, W, 2): each visible region's colour over the ones below it, exactly 0
-    outside every region. ``ab_network``: the network's full-size ab (None when no region uses it)."""
+    outside every region. ``ab_network``: the network's full-size ab (None when no region uses it);
+    ``auto_saturation``: the photo's saturation setting, applied to the network's colour (a tint's
+    strength is its region's own saturation only)."""
     H, W = shape
     out = np.zeros((H, W, 2), np.float32)
     for r in regions:
@@ -87,13 +89,13 @@ def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feathe
         else:
             if ab_network is None:
                 raise ValueError("an auto region needs the network's colour")
-            out += w[..., None] * (ab_network * np.float32(r.saturation) - out)
+            out += w[..., None] * (ab_network * np.float32(r.saturation * auto_saturation) - out)
     out[~union(regions, shape)] = 0.0  # exactly grey outside every region
     return out
 
 
 def region_layers(ab_network: np.ndarray | None, regions: list[Region], feather_px: float,
-                  shape: tuple[int, int]):
+                  shape: tuple[int, int], auto_saturation: float = 1.0):
     """One layer per visible region, bottom up, for a layered export: ``(name, ab, alpha)`` with the
     region's own colour (unfeathered) and its feathered coverage as alpha, so that the layers laid in
     Color mode over the grey photo, upper over lower, give ``compose_regions``. Made one at a time
@@ -108,9 +110,44 @@ def region_layers(ab_network: np.ndarray | None, regions: list[Region], feather_
         else:
             if ab_network is None:
                 raise ValueError("an auto region needs the network's colour")
-            ab = ab_network * np.float32(r.saturation)
+            ab = ab_network * np.float32(r.saturation * auto_saturation)
         ab[alpha <= 0] = 0.0
         yield r.name, ab, alpha
+
+
+def compose_regions_rgb8(L: np.ndarray, ab_up: np.ndarray | None, regions: list[Region], feather_px: float,
+                         auto_saturation: float = 1.0, rect=None) -> np.ndarray:
+    """The regions' result as uint8 RGB for ``rect`` (x0, y0, x1, y1; None: the whole photo, band by
+    band), the same maths as ``compose_regions`` + export at 8 bits. A rectangle reads the masks
+    ``feather_margin`` beyond its edges, so tiles composed apart agree with the whole. Before the
+    network has answered (``ab_up`` None) the ``auto`` regions stay grey."""
+    from .composite import BAND_PIXELS, dirty_rect, grey8
+
+    H, W = L.shape
+    if rect is None:
+        out = np.empty((H, W, 3), np.uint8)
+        step = max(1, BAND_PIXELS // max(W, 1))
+        for y in range(0, H, step):
+            out[y : y + step] = compose_regions_rgb8(L, ab_up, regions, feather_px, auto_saturation,
+                                                     (0, y, W, min(H, y + step)))
+        return out
+    from .export import result_rgb
+
+    x0, y0, x1, y1 = rect
+    px0, py0, px1, py1 = dirty_rect(rect, feather_px, (H, W))
+    crop = [r.with_mask(r.mask[py0:py1, px0:px1]) for r in regions if r.visible]
+    crop = [r for r in crop if r.mask.any() and (r.source == "tint" or ab_up is not None)]
+    Lr = L[y0:y1, x0:x1]
+    if not crop:  # nothing coloured here: exactly the original grey
+        return np.repeat(grey8(Lr)[:, :, None], 3, axis=2)
+    ab_net = ab_up[py0:py1, px0:px1] if ab_up is not None else None
+    ab = compose_regions(ab_net, crop, feather_px, (py1 - py0, px1 - px0), auto_saturation)
+    ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+    out = (np.clip(result_rgb(Lr, ab), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    grey = ~ab.any(axis=-1)  # no colour here: the same grey as outside every region, to the level
+    if grey.any():
+        np.copyto(out, grey8(Lr)[..., None], where=grey[..., None])
+    return out
 
 
 def parse_region_arg(text: str) -> tuple[str, str]:

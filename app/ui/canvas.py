@@ -89,10 +89,12 @@ class Canvas(QWidget):
             self.tool.deactivate()
             self.state.display_updated.disconnect(self._on_display_updated)
             self.state.hints_changed.disconnect(self.update)
+            self.state.regions_changed.disconnect(self.update)
         self.state = state
         if state is not None:
             state.display_updated.connect(self._on_display_updated)
             state.hints_changed.connect(self.update)
+            state.regions_changed.connect(self.update)
             view = getattr(state, "view", None)
             if view:
                 self.zoom, self._origin = view
@@ -300,22 +302,40 @@ class Canvas(QWidget):
         p.drawImage(QRectF(a, b), img)
 
     def _draw_mask(self, p: QPainter) -> None:
-        data = self.state.mask.data
-        k = self.state.before.level_for_zoom(self.zoom)
+        """The selected region as a tint with an edge; every other visible region as its outline
+        in its own colour (see the Regions panel)."""
+        st = self.state
+        k = st.before.level_for_zoom(self.zoom)
         s = 1 << k
-        lh, lw = -(-data.shape[0] // s), -(-data.shape[1] // s)
+        H, W = st.shape
+        lh, lw = -(-H // s), -(-W // s)
         vis = self._visible(s, (lh, lw))
         if vis is None:
             return
+        x0, y0, x1, y1 = vis
+        if len(st.regions) > 1:
+            from app.ui.panels.regions_panel import region_mark
+            from models.colour import hex_to_rgb
+
+            for i, r in enumerate(st.regions):
+                if i != st.active and r.visible:
+                    rgb = tuple(int(round(c * 255)) for c in hex_to_rgb(region_mark(st, i)))
+                    self._draw_mask_level(p, r.mask.data, s, vis, None, (*rgb, 255))
+        self._draw_mask_level(p, st.mask.data, s, vis, self.overlay_rgba, self.edge_rgba)
+
+    def _draw_mask_level(self, p: QPainter, data, s: int, vis, fill_rgba, edge_rgba) -> None:
         x0, y0, x1, y1 = vis
         sub = data[y0 * s : y1 * s : s, x0 * s : x1 * s : s]  # strided: no full-size work
         if not sub.any():
             return
         rgba = np.zeros(sub.shape + (4,), np.uint8)
-        rgba[sub] = self.overlay_rgba
+        if fill_rgba is not None:
+            rgba[sub] = fill_rgba
         u8 = sub.view(np.uint8)
         edge = sub & ~cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE).view(bool)
-        rgba[edge] = self.edge_rgba
+        if fill_rgba is None:  # an outline only: two pixels wide so it reads over the photo
+            edge = cv2.dilate(edge.view(np.uint8), np.ones((2, 2), np.uint8)).view(bool) & sub
+        rgba[edge] = edge_rgba
         self._draw_level_image(p, rgba8_to_qimage(rgba), s, x0, y0, x0 + sub.shape[1], y0 + sub.shape[0])
 
     # ---- input --------------------------------------------------------------------------------

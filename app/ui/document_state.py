@@ -12,6 +12,7 @@ from PySide6.QtGui import QUndoStack
 
 from app.core.composite import compose_rgb8, dirty_rect
 from app.ui.compositor import Compositor, Rect
+from app.ui.project_io import DEFAULT_REGION
 from app.ui.pyramid import Pyramid
 
 
@@ -27,12 +28,33 @@ def bbox_to_rect(bbox: Any, shape: tuple[int, int]) -> Rect:
     return (x0, y0, x1, y1)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class RegionSlot:
+    """One colour region as the window holds it: its own editable Mask (with its own stroke
+    history) and how it is coloured. Replaced, never changed, so undo can keep the old ones."""
+
+    name: str
+    mask: Any  # app.core.mask.Mask
+    source: str = "auto"  # auto (the network) | tint (a chosen colour at the photo's lightness)
+    colour: str | None = None  # "#rrggbb" for a tint
+    saturation: float = 1.0
+    visible: bool = True
+
+    def view(self, copy: bool = False):
+        """The core's Region of this slot (``copy``: a snapshot for another thread)."""
+        from app.core.regions import Region
+
+        data = self.mask.data.copy() if copy else self.mask.data
+        return Region(self.name, data, self.source, self.colour, self.saturation, self.visible)
+
+
 class DocumentState(QObject):
     edited = Signal()  # the model's inputs changed: schedule a preview
     display_updated = Signal(tuple)  # Rect to repaint
     hints_changed = Signal()
     settings_changed = Signal()
     dirty_changed = Signal(bool)
+    regions_changed = Signal()  # the list, a region's settings or the selected region
 
     def __init__(self, document, settings, *, mask=None, hints=(), project_path: Path | None = None,
                  reference_lab: np.ndarray | None = None, reference_path: str | None = None,
@@ -47,7 +69,10 @@ class DocumentState(QObject):
         self.reference_path = reference_path
         self.project_path = project_path
         H, W = document.size
-        self.mask = mask if mask is not None else Mask(H, W, history_limit=UNDO_LIMIT)
+        first = mask if mask is not None else Mask(H, W, history_limit=UNDO_LIMIT)
+        self.regions: tuple[RegionSlot, ...] = (RegionSlot(DEFAULT_REGION, first),)
+        self.active = 0  # the region the mask tools edit
+        self._watched: set[int] = set()
         self._mask_untouched_empty = mask is None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
@@ -72,7 +97,71 @@ class DocumentState(QObject):
         self.before = Pyramid(grey)
         self.compositor = Compositor(self._compose, (H, W), grey_rgb)
         self.compositor.updated.connect(self.display_updated)
-        self.mask.on_change.append(self._on_mask_change)
+        self._watch(first)
+
+    # ---- regions --------------------------------------------------------------------------
+    @property
+    def mask(self):
+        """The selected region's Mask: what the brush, lasso, segment and wand tools edit."""
+        return self.regions[self.active].mask
+
+    @property
+    def simple(self) -> bool:
+        """One visible region coloured by the network at full saturation: a plain mask."""
+        if len(self.regions) != 1:
+            return False
+        r = self.regions[0]
+        return r.source == "auto" and r.visible and r.saturation == 1.0
+
+    def new_mask(self):
+        from app.core.mask import UNDO_LIMIT, Mask
+
+        H, W = self.shape
+        return Mask(H, W, history_limit=UNDO_LIMIT)
+
+    def _watch(self, mask) -> None:
+        if id(mask) not in self._watched:
+            self._watched.add(id(mask))
+            mask.on_change.append(self._on_mask_change)
+
+    def set_regions(self, regions, active: int) -> None:
+        """Replace the regions (called by the undo commands and when a project opens)."""
+        regions = tuple(regions)
+        if not regions:
+            raise ValueError("a photo keeps at least one region")
+        for r in regions:
+            self._watch(r.mask)
+        self.regions, self.active = regions, min(max(int(active), 0), len(regions) - 1)
+        self._mask_untouched_empty = False
+        self.version += 1
+        self.changed_since_autosave = True
+        self.compositor.invalidate()
+        self.regions_changed.emit()
+        self.edited.emit()
+
+    def select_region(self, index: int) -> None:
+        """Which region the mask tools edit (not an edit: no undo step, no new preview)."""
+        index = min(max(int(index), 0), len(self.regions) - 1)
+        if index != self.active:
+            self.active = index
+            self.regions_changed.emit()
+
+    def select_mask(self, mask) -> None:
+        for i, r in enumerate(self.regions):
+            if r.mask is mask:
+                self.select_region(i)
+                return
+
+    def region_views(self, copy: bool = False) -> list:
+        return [r.view(copy) for r in self.regions]
+
+    def load_regions(self, regions) -> None:
+        """A project's regions (app.core.regions.Region, bottom to top) become this photo's."""
+        from app.core.mask import UNDO_LIMIT, Mask
+
+        slots = [RegionSlot(r.name, Mask.from_array(r.mask, history_limit=UNDO_LIMIT), r.source, r.colour,
+                            float(r.saturation), bool(r.visible)) for r in regions]
+        self.set_regions(slots, len(slots) - 1)
 
     # ---- identity -------------------------------------------------------------------------
     @property
@@ -154,6 +243,11 @@ class DocumentState(QObject):
         colour at once."""
         if self._mask_untouched_empty:  # a fresh photo: skip copying 24 MB of untouched zeros
             return None, np.zeros(self.shape, bool)
+        if not self.simple:  # the network colours the visible auto regions; the display composes them all
+            from app.core.regions import auto_mask
+
+            data = auto_mask(self.region_views(), self.shape)
+            return (data if data.any() else None), data
         data = self.mask.data.copy()
         return (data if data.any() else None), data
 
@@ -173,4 +267,8 @@ class DocumentState(QObject):
 
     def _compose(self, rect: Rect) -> np.ndarray:
         s = self.settings
+        if not self.simple:
+            from app.core.regions import compose_regions_rgb8
+
+            return compose_regions_rgb8(self.document.L, self.ab_up, self.region_views(), s.feather, s.saturation, rect)
         return compose_rgb8(self.document.L, self.ab_up, self.mask.data, s.feather, s.saturation, rect)

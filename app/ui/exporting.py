@@ -23,23 +23,33 @@ class ExportSnapshot:
     path: Path
     bit_depth: int
     quality: int
+    regions: tuple | None = None  # colour regions (app.core.regions.Region copies); None: the plain mask
 
     @classmethod
     def of(cls, state, options) -> ExportSnapshot:
         current = state.ab_work is not None and state.preview_version == state.version
-        return cls(state.document, state.mask.data.copy(), tuple(state.hints), state.settings, state.reference_lab,
-                   state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality)
+        regions = None if state.simple else tuple(state.region_views(copy=True))
+        if regions is not None:
+            from app.core.regions import auto_mask
+
+            mask = auto_mask(list(regions), state.shape)
+        else:
+            mask = state.mask.data.copy()
+        return cls(state.document, mask, tuple(state.hints), state.settings, state.reference_lab,
+                   state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality,
+                   regions)
 
 
 def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
                     report: Callable[[int, str], None], cancelled: Callable[[], bool]) -> Path:
     from app.core.output import write_result
-    from app.core.pipeline import finish, make_request
+    from app.core.pipeline import finish, finish_regions, make_request
+    from app.core.regions import needs_network
     from models.types import Cancelled
 
     doc = snap.document
     ab_work = snap.ab_work
-    if ab_work is None:
+    if ab_work is None and (snap.regions is None or needs_network(list(snap.regions))):
         report(10, "Colourizing")
         mask = snap.mask if snap.mask.any() else None
         request = make_request(doc.L, mask, list(snap.hints), snap.settings, reference_lab=snap.reference_lab)
@@ -47,10 +57,16 @@ def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
     if cancelled():
         raise Cancelled()
     report(50, "Upsampling colours")
-    ab_full = finish(doc.L, ab_work, snap.mask, snap.settings)
+    layers = None
+    if snap.regions is not None:  # an .ora gets one Color-mode layer per region
+        layer_list: list = []
+        ab_full = finish_regions(doc.L, ab_work, list(snap.regions), snap.settings, layer_list)
+        layers = layer_list[0]
+    else:
+        ab_full = finish(doc.L, ab_work, snap.mask, snap.settings)
     if cancelled():
         raise Cancelled()
     report(80, "Writing")
     protect = tuple(p for p in (doc.path,) if p is not None)
-    return write_result(snap.path, doc.L, ab_full, bit_depth=snap.bit_depth, quality=snap.quality,
-                         icc_profile=doc.icc_profile, exif=doc.exif, alpha=doc.alpha, protect=protect)
+    return write_result(snap.path, doc.L, ab_full, layers=layers, bit_depth=snap.bit_depth, quality=snap.quality,
+                        icc_profile=doc.icc_profile, exif=doc.exif, alpha=doc.alpha, protect=protect)

@@ -149,7 +149,8 @@ class FileOps:
                 loaded.document, loaded.settings, grey=grey, mask=loaded.mask, hints=loaded.hints,
                 project_path=None if recovered_from else path, reference_lab=loaded.reference_lab,
                 reference_path=loaded.reference_path)
-            st.regions = loaded.regions
+            if loaded.regions:
+                st.load_regions(loaded.regions)
             if recovered_from is not None:
                 st.project_path = loaded.original_project
                 st.mark_unsaved()

@@ -17,6 +17,7 @@ from app.ui.app_settings import AppSettings
 from app.ui.canvas import Canvas
 from app.ui.file_ops import FileOps
 from app.ui.panels.photo_strip import PhotoStrip
+from app.ui.panels.regions_panel import RegionsPanel
 from app.ui.panels.settings_panel import SettingsPanel
 from app.ui.preview_worker import PreviewExecutor, PreviewScheduler, default_engine
 from app.ui.status import StatusBar
@@ -73,9 +74,14 @@ class MainWindow(FileOps, QMainWindow):
         col.addWidget(self.banner)
         col.addWidget(self.canvas, 1)
         self.strip = PhotoStrip()
+        self.regions_panel = RegionsPanel()
+        left = QSplitter(Qt.Orientation.Vertical)  # the open photos over the current photo's colour regions
+        left.addWidget(self.strip)
+        left.addWidget(self.regions_panel)
+        left.setSizes([420, 280])
         self.panel = SettingsPanel()
         split = QSplitter()
-        split.addWidget(self.strip)
+        split.addWidget(left)
         split.addWidget(centre)
         split.addWidget(self.panel)
         split.setStretchFactor(1, 1)
@@ -122,6 +128,7 @@ class MainWindow(FileOps, QMainWindow):
         self.canvas.cursor_moved.connect(self.status.set_cursor)
         self.canvas.tool_changed.connect(self._on_tool_changed)
         self.strip.photo_selected.connect(lambda i: self.set_current(self.states[i]))
+        self.regions_panel.status.connect(self.status.show_info)
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(400)
@@ -156,6 +163,7 @@ class MainWindow(FileOps, QMainWindow):
         self.state = state
         self.canvas.set_state(state)
         self.scheduler.set_state(state)
+        self.regions_panel.set_state(state)
         if state is not None:
             self.undo_group.setActiveStack(state.undo_stack)
             self.strip.blockSignals(True)

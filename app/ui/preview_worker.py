@@ -35,6 +35,7 @@ class PreviewJob:
     settings: Any
     reference_lab: np.ndarray | None
     display_key: tuple
+    regions: tuple | None = None  # colour regions (app.core.regions.Region copies); None: the plain mask
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +89,12 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
     ab_up = np.asarray(upsample_ab(result.ab, job.L), np.float32)
     if cancel():
         raise Cancelled()
-    rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation)
+    if job.regions is not None:
+        from app.core.regions import compose_regions_rgb8
+
+        rgb8 = compose_regions_rgb8(job.L, ab_up, list(job.regions), job.settings.feather, job.settings.saturation)
+    else:
+        rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation)
     pyramid = Pyramid(rgb8)
     return PreviewOutcome(job, request.id, np.asarray(result.ab), ab_up, pyramid,
                           time.perf_counter() - t0, result.device, result.message)
@@ -241,6 +247,7 @@ class PreviewScheduler(QObject):
             job_id=self.executor.new_job_id(), state=st, version=st.version, L=st.document.L,
             mask=model_mask, display_mask=display_mask, hints=tuple(st.hints),
             settings=st.settings, reference_lab=st.reference_lab, display_key=st.display_key(),
+            regions=None if st.simple else tuple(st.region_views(copy=True)),
         )
         self.executor.submit(job)
 

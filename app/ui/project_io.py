@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+DEFAULT_REGION = "Region 1"  # a photo's first region; one such region is saved as a plain mask
 
 @dataclass
 class LoadedProject:
@@ -23,7 +24,7 @@ class LoadedProject:
     reference_path: str | None = None
     original_project: Path | None = None  # autosaves: the project the user was working on
     warnings: list[str] = field(default_factory=list)
-    regions: list | None = None  # colour regions (app.core.regions), kept as they are until the mask is edited
+    regions: list | None = None  # colour regions (app.core.regions), bottom to top; None: one plain mask
 
 
 def snapshot(state):
@@ -31,15 +32,15 @@ def snapshot(state):
     from app.core.project import Project
 
     doc = state.document
-    regions = getattr(state, "regions", None)
-    if regions:
+    regions, mask = None, state.mask.data.copy()
+    if not (state.simple and state.regions[0].name == DEFAULT_REGION):  # named or several: keep them all
         from app.core.regions import union
 
-        if not np.array_equal(union(regions, state.mask.data.shape), state.mask.data):
-            regions = None  # the mask was edited in the window: it replaces the regions
+        regions = state.region_views(copy=True)
+        mask = union(regions, doc.size)
     return Project(
         source_path=doc.path, source_sha256=doc.sha256 or "", size=doc.size, settings=state.settings,
-        hints=list(state.hints), mask=state.mask.data.copy(),
+        hints=list(state.hints), mask=mask,
         reference_path=Path(state.reference_path) if state.reference_path else None, regions=regions,
     )
 
@@ -94,9 +95,6 @@ def load(path: Path) -> LoadedProject:
             original = Path(json.loads(sidecar.read_text(encoding="utf-8"))["project"])
         except (OSError, ValueError, KeyError, TypeError):
             original = None
-    if project.regions:
-        project.warnings.append(f"{path.name} has {len(project.regions)} colour regions; the window shows them as one "
-                                "mask and keeps them as they are unless you edit the mask.")
     return LoadedProject(doc, project.settings, mask, tuple(project.hints), ref_lab, ref_path, original,
                          list(project.warnings), project.regions)
 

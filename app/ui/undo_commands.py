@@ -11,16 +11,50 @@ class MaskEditCommand(QUndoCommand):
     def __init__(self, state, label: str) -> None:
         super().__init__(label)
         self._state = state
+        self._mask = state.mask  # the region edited: undo reaches it even when another is selected
         self._applied = True
 
     def redo(self) -> None:
         if self._applied:
             self._applied = False
             return
-        self._state.mask.redo()
+        self._state.select_mask(self._mask)
+        self._mask.redo()
 
     def undo(self) -> None:
-        self._state.mask.undo()
+        self._state.select_mask(self._mask)
+        self._mask.undo()
+
+
+class RegionsCommand(QUndoCommand):
+    """Any change to the colour regions (add, delete, rename, reorder, colour, saturation,
+    visibility) as before/after (regions, selected) pairs; the masks themselves are kept."""
+
+    def __init__(self, state, before: tuple, after: tuple, label: str, merge: str | None = None) -> None:
+        super().__init__(label)
+        self._state, self._before, self._after, self._merge = state, before, after, merge
+
+    def id(self) -> int:
+        return 7301 if self._merge else -1  # a slider's drag: its moves merge into one step
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, RegionsCommand) or other._merge != self._merge or self._merge is None:
+            return False
+        self._after = other._after
+        self.setText(other.text())
+        return True
+
+    def redo(self) -> None:
+        self._state.set_regions(*self._after)
+
+    def undo(self) -> None:
+        self._state.set_regions(*self._before)
+
+
+def push_regions(state, regions, active: int, label: str, merge: str | None = None) -> None:
+    """Replace the regions as one undo step (``merge``: consecutive steps with this key merge)."""
+    before = (state.regions, state.active)
+    state.undo_stack.push(RegionsCommand(state, before, (tuple(regions), active), label, merge))
 
 
 class HintsCommand(QUndoCommand):

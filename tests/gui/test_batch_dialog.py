@@ -131,7 +131,7 @@ def test_shared_mask_from_the_open_photo_colours_only_inside(qtbot, folder, tmp_
 
     mask = np.zeros((30, 40), bool)  # drawn on a half-size copy: scaled to each photo
     mask[:, :20] = True
-    current = SimpleNamespace(mask=Mask.from_array(mask), hints=(),
+    current = SimpleNamespace(mask=Mask.from_array(mask), hints=(), simple=True,
                               settings=Settings(model="test-solid", work_size=64, feather=0.0, device="cpu"))
     dlg = _dialog(qtbot, current=current)
     _pick_folder(qtbot, dlg, folder, monkeypatch)

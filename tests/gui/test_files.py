@@ -163,7 +163,7 @@ def test_the_recovery_prompt_names_the_photos_and_recovers_only_the_ticked_ones(
     other.close()
 
 
-def test_a_project_with_colour_regions_keeps_them_through_the_window_unless_the_mask_is_edited(qtbot, window, tmp_path):
+def test_a_project_with_colour_regions_opens_as_regions_and_keeps_them_through_edits(qtbot, window, tmp_path):
     from app.core.project import Project, load_project, save_project
     from app.core.regions import Region
     from tests.gui.helpers import write_photo
@@ -171,14 +171,23 @@ def test_a_project_with_colour_regions_keeps_them_through_the_window_unless_the_
     photo = write_photo(tmp_path / "farm.png")
     door = np.zeros((240, 320), bool)
     door[50:150, 40:120] = True
-    p = save_project(tmp_path / "farm.huebrush", Project(source_path=photo, size=(240, 320),
-                                                         regions=[Region("door", door, "tint", "#c03020")]))
+    sky = np.zeros((240, 320), bool)
+    sky[:40] = True
+    p = save_project(tmp_path / "farm.huebrush", Project(source_path=photo, size=(240, 320), regions=[
+        Region("sky", sky), Region("door", door, "tint", "#c03020", saturation=0.8)]))
     with qtbot.waitSignal(window.photo_opened, timeout=20_000) as blocker:
         window.open_paths([str(p)])
     st = blocker.args[0]
-    assert st.mask.data.sum() == door.sum() and "colour regions" in window.status.message.text()
+    assert [r.name for r in st.regions] == ["sky", "door"] and st.active == 1  # the uppermost is selected
+    assert st.mask.data.sum() == door.sum()
+    panel = window.regions_panel
+    assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["door", "sky"]  # uppermost first
+    assert panel.source.currentData() == "tint" and panel.saturation.value() == 80
     assert window.save_project(wait=True)
-    assert [r.colour for r in load_project(p).regions] == ["#c03020"]  # kept
-    paint_stroke(qtbot, window, STROKE)
+    assert [(r.name, r.colour) for r in load_project(p).regions] == [("sky", None), ("door", "#c03020")]
+    paint_stroke(qtbot, window, STROKE)  # edits the selected region only
+    assert st.regions[0].mask.data.sum() == sky.sum() and st.mask.data.sum() > door.sum()
     assert window.save_project(wait=True)
-    assert load_project(p).regions is None  # the edited mask replaces them
+    saved = load_project(p).regions
+    assert [r.name for r in saved] == ["sky", "door"]
+    assert saved[1].mask.sum() == st.mask.data.sum() and saved[0].mask.sum() == sky.sum()

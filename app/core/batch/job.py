@@ -49,6 +49,7 @@ class BatchJob:
     shared_mask: np.ndarray | None = None  # bool (h, w) of the reference photo; scaled to each photo
     shared_hints: tuple = ()  # Hints in the reference photo's pixels
     shared_shape: tuple[int, int] | None = None  # the reference photo's size (None: hints used as given)
+    shared_regions: tuple = ()  # colour regions (app.core.regions) of the reference photo; scaled to each photo
     settings: Any = None  # app.core.pipeline.Settings for photos without a project (None: defaults)
     overrides: Mapping[str, Any] = field(default_factory=dict)  # Settings fields that beat the project's
     format: str = "png"  # png | tif | jpg | same
@@ -84,6 +85,12 @@ class BatchJob:
         if self.shared_mask is not None:
             self.shared_mask = np.asarray(self.shared_mask, bool)
             self.shared_shape = self.shared_mask.shape  # type: ignore[assignment]
+        self.shared_regions = tuple(self.shared_regions or ())
+        if self.shared_regions and self.shared_mask is None:
+            from ..regions import union
+
+            self.shared_shape = self.shared_regions[0].mask.shape
+            self.shared_mask = union(list(self.shared_regions), self.shared_shape)  # type: ignore[arg-type]
         check_template(self.name_template)
 
     # ----- planning ------------------------------------------------------------------------

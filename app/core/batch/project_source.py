@@ -73,10 +73,11 @@ def project_inputs(project_path: Path, photo: Path, shape: tuple[int, int], *, p
     return mask, hints, project.settings, reference_lab
 
 
-def shared_from_project(project_path: Path) -> tuple[np.ndarray | None, tuple, tuple[int, int] | None]:
-    """The mask, hints and photo size of a project, to apply to every photo of a series."""
+def shared_from_project(project_path: Path) -> tuple[np.ndarray | None, tuple, tuple[int, int] | None, tuple]:
+    """The mask, hints, photo size and colour regions (empty: a plain mask) of a project, to apply
+    to every photo of a series."""
     from ..project import load_project
 
     project = load_project(project_path)
     shape = tuple(project.size) if project.size else (project.mask.shape if project.mask is not None else None)
-    return project.mask, tuple(project.hints), shape  # type: ignore[return-value]
+    return project.mask, tuple(project.hints), shape, tuple(project.regions or ())  # type: ignore[return-value]

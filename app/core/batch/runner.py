@@ -258,6 +258,12 @@ class BatchRunner:
             ref_h, ref_w = job.shared_shape or shape
             sy, sx = shape[0] / ref_h, shape[1] / ref_w
             mask = scale_mask(job.shared_mask, shape) if job.shared_mask is not None else None
+            if job.shared_regions and regions is not None:  # each region fitted to this photo
+                from ..regions import auto_mask
+
+                scaled = [r.with_mask(scale_mask(r.mask, shape)) for r in job.shared_regions]
+                regions.extend(scaled)
+                mask = auto_mask(scaled, shape)
             return mask, tuple(scale_hint(h, sx, sy) for h in job.shared_hints), None, None
         return None, (), None, None
 
@@ -274,14 +280,12 @@ class BatchRunner:
         item = p.item
         out = Path(item.output)  # type: ignore[arg-type]
         try:
-            if p.regions:  # each colour region its own source over the network's colour
-                from models.upsample import upsample_ab
+            if p.regions:  # each colour region its own source over the network's colour; an .ora: one layer each
+                from ..pipeline import finish_regions
 
-                from ..regions import compose_regions, region_layers
-
-                ab_net = upsample_ab(ab_work, p.L)
-                ab = compose_regions(ab_net, p.regions, p.settings.feather, p.L.shape)
-                layers = region_layers(ab_net, p.regions, p.settings.feather, p.L.shape)  # an .ora: one per region
+                layer_list: list = []
+                ab = finish_regions(p.L, ab_work, p.regions, p.settings, layer_list)
+                layers = layer_list[0]
             else:
                 ab, layers = finish(p.L, ab_work, p.mask, p.settings), None
             out.parent.mkdir(parents=True, exist_ok=True)

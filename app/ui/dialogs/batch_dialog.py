@@ -278,10 +278,13 @@ class BatchDialog(QDialog):
             sources.append("masks")
         if key != "whole" and self.fallback_whole.isChecked():
             sources.append("whole")
-        shared_mask, shared_hints = None, ()
+        shared_mask, shared_hints, shared_regions = None, (), ()
         if key == "shared" and self.current is not None:
-            shared_mask = self.current.mask.data.copy()
             shared_hints = tuple(self.current.hints)
+            if self.current.simple:
+                shared_mask = self.current.mask.data.copy()
+            else:  # the current photo's colour regions, each fitted to every photo
+                shared_regions = tuple(self.current.region_views(copy=True))
         model = self.model.currentData()
         settings = self.default_settings
         if key == "shared" and self.current is not None:
@@ -291,7 +294,7 @@ class BatchDialog(QDialog):
             recursive=self.recursive.isChecked(), mask_sources=tuple(sources),
             projects_dir=Path(self.projects_dir.text()) if self.projects_dir.text().strip() else None,
             masks_dir=Path(self.masks_dir.text()) if self.masks_dir.text().strip() else None,
-            shared_mask=shared_mask, shared_hints=shared_hints, settings=settings,
+            shared_mask=shared_mask, shared_hints=shared_hints, shared_regions=shared_regions, settings=settings,
             overrides={"model": model} if model else {}, format=self.format.currentData(),
             bit_depth=self.bit_depth.currentData(), quality=self.quality.value(),
             long_side=self.long_side.value() or None, name_template=self.name_template.text(),

@@ -354,6 +354,37 @@ def test_shared_mask_and_hints_are_scaled_to_each_photo(tmp_path):
         assert (chroma[: h // 2 - 1] > 10).all() and (chroma[h // 2 + 1:] == 0).all()
 
 
+def test_shared_colour_regions_are_fitted_to_each_photo(tmp_path):
+    from app.core.project import Project, save_project
+    from app.core.regions import Region
+
+    d = tmp_path / "in"
+    d.mkdir()
+    _photo(d / "small.png", 64, 48)
+    _photo(d / "big.png", 128, 96)
+    top = np.zeros((24, 32), bool)
+    top[:8] = True  # the top third of the reference frame: the network's colour
+    door = np.zeros((24, 32), bool)
+    door[12:20, 8:24] = True  # a blue door lower down
+    ref = save_project(tmp_path / "ref.huebrush", Project(source_path=None, size=(24, 32), regions=[
+        Region("sky", top), Region("door", door, "tint", "#2050ff")]))
+    from app.core.batch.project_source import shared_from_project
+
+    _, _, shape, regions = shared_from_project(ref)
+    assert shape == (24, 32) and [r.name for r in regions] == ["sky", "door"]
+    out = tmp_path / "out"
+    report = _job(d, out, mask_sources=("shared",), shared_regions=regions).run()
+    assert report.counts()["done"] == 2
+    for name, h, w in (("small", 48, 64), ("big", 96, 128)):
+        rgb = _rgb(out / f"{name}_colour.png")
+        chroma = np.ptp(rgb, -1)
+        s = h // 24
+        assert (chroma[1 : 8 * s - 1] > 10).all()  # the sky region
+        inner = rgb[12 * s + 1 : 20 * s - 1, 8 * s + 1 : 24 * s - 1]
+        assert (inner[..., 2] > inner[..., 0] + 20).all()  # the door is blue
+        assert (chroma[8 * s + 1 : 12 * s - 1] == 0).all() and (chroma[20 * s + 1 :] == 0).all()  # grey between
+
+
 def test_long_side_shrinks_the_output(photos, tmp_path):
     rep = _job([photos / "p0.png"], tmp_path / "out", long_side=32).run()
     assert rep.counts()["done"] == 1 and _rgb(Path(rep.photos[0].output)).shape == (24, 32, 3)

@@ -32,6 +32,42 @@ def test_tints_take_their_hue_the_upper_region_wins_and_outside_is_grey():
     assert np.allclose(compose_regions(net, hidden, 0.0, (40, 60))[:, 25:35], (a, b), atol=1e-4)
 
 
+def test_the_photo_saturation_scales_the_network_colour_only():
+    left, right = _masks()
+    net = np.full((40, 60, 2), (5.0, 30.0), np.float32)
+    regions = [Region("door", left, "tint", "#c03020"), Region("wall", right, "auto", saturation=0.5)]
+    ab = compose_regions(net, regions, 0.0, (40, 60), auto_saturation=2.0)
+    assert np.allclose(ab[:, 25:50], (5.0, 30.0))  # 0.5 x 2.0
+    assert np.allclose(ab[:, :25], rgb_to_ab(hex_to_rgb("#c03020")), atol=1e-4)  # the tint is not scaled
+
+
+def test_display_tiles_composed_apart_agree_with_the_whole_and_grey_is_exact():
+    from app.core.composite import grey8
+    from app.core.regions import compose_regions_rgb8
+
+    rng = np.random.default_rng(0)
+    L = rng.uniform(20, 90, (90, 130)).astype(np.float32)
+    net = np.full((90, 130, 2), (10.0, 25.0), np.float32)
+    a = np.zeros((90, 130), bool)
+    a[10:70, 5:80] = True
+    b = np.zeros((90, 130), bool)
+    b[40:85, 60:120] = True
+    regions = [Region("a", a), Region("b", b, "tint", "#3050c0")]
+    whole = compose_regions_rgb8(L, net, regions, 6.0, 1.0)
+    tiles = np.empty_like(whole)
+    for y in range(0, 90, 32):
+        for x in range(0, 130, 48):
+            tiles[y : y + 32, x : x + 48] = compose_regions_rgb8(L, net, regions, 6.0, 1.0,
+                                                                 (x, y, min(130, x + 48), min(90, y + 32)))
+    assert np.array_equal(whole, tiles)
+    out = ~(a | b)
+    assert np.array_equal(whole[out], np.repeat(grey8(L)[out][:, None], 3, axis=1))
+    # before the network answers, the auto region is grey and the tint already shows
+    early = compose_regions_rgb8(L, None, regions, 6.0, 1.0)
+    assert np.array_equal(early[a & ~b], np.repeat(grey8(L)[a & ~b][:, None], 3, axis=1))
+    assert (early[60:80, 90:110].astype(int).max(-1) - early[60:80, 90:110].min(-1) > 10).all()
+
+
 def test_bad_regions_are_one_sentence():
     left, _ = _masks()
     with pytest.raises(HuebrushError, match="not a colour"):
