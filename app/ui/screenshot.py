@@ -2,8 +2,8 @@
 
 Opens a genuine 1935-45 photo from ../shared/datasets/historical-bw, selects the sky and the field
 as a restorer would (the classic weight-free click-to-segment, whose clicks these are; lasso
-outlines when it is missing),
-places colour hints, waits for the live preview and grabs the window. Runs offscreen with
+outlines when it is missing), places colour hints there, makes the schoolhouse a second colour
+region with a chosen colour, waits for the live preview and grabs the window. Runs offscreen with
 throw-away settings, so it never touches the user's own preferences or autosaves.
 """
 from __future__ import annotations
@@ -55,6 +55,9 @@ def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0, mod
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "qsettings"))
 
+    import cv2
+    import numpy as np
+
     from app.core.hints import Hint
     from app.ui.main import create_window
     from app.ui.undo_commands import HintsCommand, push_mask_edit
@@ -94,6 +97,23 @@ def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0, mod
         push_mask_edit(st, "Lasso sky", lambda m: m.polygon([pt(95, 30), pt(540, 30), pt(540, 215), pt(420, 225),
                                                               pt(330, 190), pt(300, 120), pt(95, 250)]))
         push_mask_edit(st, "Lasso field", lambda m: m.polygon([pt(92, 380), pt(540, 335), pt(540, 480), pt(92, 480)]))
+    # a second colour region: the schoolhouse, one chosen colour (a red-painted board wall)
+    house_mask = _segment(st.document.L, house, mount + [pt(180, 120), pt(300, 430), pt(450, 200), pt(120, 270),
+                                                         pt(130, 320), pt(160, 300), pt(110, 350)])
+    if house_mask is None:
+        house_mask = np.zeros((H, W), bool)
+        cv2.fillPoly(house_mask.view(np.uint8), [np.array([pt(230, 180), pt(390, 180), pt(390, 360), pt(230, 360)],
+                                                          np.int32)], 1)
+    from app.ui.document_state import RegionSlot
+    from app.ui.undo_commands import push_regions
+
+    first = st.regions[0]
+    import dataclasses
+
+    house_slot = RegionSlot("Schoolhouse", st.new_mask(), "tint", "#a4453a")
+    push_regions(st, (dataclasses.replace(first, name="Sky and field"), house_slot), 1, "Add region Schoolhouse")
+    push_mask_edit(st, "Segment schoolhouse", lambda m: m.combine(house_mask & ~st.regions[0].mask.data, "add"))
+    st.select_region(0)  # the hints belong to the sky and field
     r = max(4.0, min(H, W) / 90)
     hints = (
         Hint(points=(pt(160, 90),), rgb=(0.42, 0.62, 0.88), radius=r),
@@ -119,9 +139,15 @@ def render(out: Path, photo: Path, size=(1440, 900), timeout: float = 300.0, mod
     win.canvas.set_tool("hint")
     win.canvas.tools["hint"].selected_id = hints[1].id
     win.set_hint_colour(hints[1].rgb)  # the picker shows the selected hint's colour
+    # the hint panel's palette: the colours the model finds likely at the selected hint
+    suggested: list = []
+    win.hint_assist.suggestions_ready.connect(suggested.append)
+    win.hint_assist.at_point(*hints[1].points[0])
+    _wait(app, lambda: bool(suggested), 120)
     win.canvas.fit()
     win.strip.refresh(st)
-    win.status.show_info("Sky and field selected with click-to-segment; colour hints placed. Hold \\ to compare.")
+    win.status.show_info("Sky and field (network colour, hints) and the schoolhouse (a chosen colour) as colour "
+                         "regions. Hold \\ to compare.")
     win.status.set_cursor(int(300 * sx), int(420 * sy), float(st.document.L[int(420 * sy), int(300 * sx)]))
     app.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)
