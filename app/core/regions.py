@@ -73,24 +73,50 @@ def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feathe
     """Full-size ab (H, W, 2): each visible region's colour over the ones below it, exactly 0
     outside every region. ``ab_network``: the network's full-size ab (None when no region uses it);
     ``auto_saturation``: the photo's saturation setting, applied to the network's colour (a tint's
-    strength is its region's own saturation only)."""
+    strength is its region's own saturation only). Made in bands of rows (each reads the masks a
+    feather's reach beyond its edges), so a 24 MP photo with several regions holds one band's
+    weights and temporaries, not a full-size float copy per region."""
+    from .composite import BAND_PIXELS, feather_margin
+
     H, W = shape
-    out = np.zeros((H, W, 2), np.float32)
     for r in regions:
-        if not r.visible or not r.mask.any():
-            continue
         if r.mask.shape != (H, W):
             raise HuebrushError(f"Region '{r.name}' has a {r.mask.shape[1]}x{r.mask.shape[0]} mask but the photo is "
                                 f"{W}x{H}; use a mask made for this photo.")
-        w = feather_weights(r.mask, feather_px)
+        if r.visible and r.source == "auto" and ab_network is None and r.mask.any():
+            raise ValueError("an auto region needs the network's colour")
+    out = np.zeros((H, W, 2), np.float32)
+    live = [r for r in regions if r.visible and r.mask.any()]
+    if not live:
+        return out
+    m = feather_margin(feather_px)
+    step = max(64, 4 * BAND_PIXELS // max(W, 1))
+    for y0 in range(0, H, step):
+        y1 = min(H, y0 + step)
+        p0, p1 = max(0, y0 - m), min(H, y1 + m)
+        band = _compose_block(None if ab_network is None else ab_network[p0:p1],
+                              [r.with_mask(r.mask[p0:p1]) for r in live], feather_px, auto_saturation)
+        out[y0:y1] = band[y0 - p0 : y1 - p0]
+    return out
+
+
+def _compose_block(ab_network: np.ndarray | None, regions: list[Region], feather_px: float,
+                   auto_saturation: float) -> np.ndarray:
+    """``compose_regions``'s maths on one block (the masks already cut to it)."""
+    h, w = regions[0].mask.shape
+    out = np.zeros((h, w, 2), np.float32)
+    anywhere = np.zeros((h, w), bool)
+    for r in regions:
+        if not r.mask.any():
+            continue
+        anywhere |= r.mask
+        wt = feather_weights(r.mask, feather_px)[..., None]
         if r.source == "tint":
-            colour = np.asarray(tint_ab(r.colour), np.float32) * np.float32(r.saturation)
-            out += w[..., None] * (colour[None, None, :] - out)
+            target = np.asarray(tint_ab(r.colour), np.float32) * np.float32(r.saturation)
         else:
-            if ab_network is None:
-                raise ValueError("an auto region needs the network's colour")
-            out += w[..., None] * (ab_network * np.float32(r.saturation * auto_saturation) - out)
-    out[~union(regions, shape)] = 0.0  # exactly grey outside every region
+            target = ab_network * np.float32(r.saturation * auto_saturation)
+        out += wt * (target - out)
+    out[~anywhere] = 0.0  # exactly grey outside every region
     return out
 
 

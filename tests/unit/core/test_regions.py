@@ -68,6 +68,23 @@ def test_display_tiles_composed_apart_agree_with_the_whole_and_grey_is_exact():
     assert (early[60:80, 90:110].astype(int).max(-1) - early[60:80, 90:110].min(-1) > 10).all()
 
 
+def test_banded_composition_equals_the_whole_photo_at_once(monkeypatch):
+    import app.core.composite as composite
+    from app.core.regions import _compose_block
+
+    rng = np.random.default_rng(1)
+    H, W = 300, 80
+    net = rng.normal(0, 20, (H, W, 2)).astype(np.float32)
+    a = np.zeros((H, W), bool)
+    a[20:250, 5:60] = True
+    b = np.zeros((H, W), bool)
+    b[100:290, 30:75] = True
+    regions = [Region("a", a, saturation=0.7), Region("b", b, "tint", "#3050c0")]
+    whole = _compose_block(net, regions, 9.0, 1.3)
+    monkeypatch.setattr(composite, "BAND_PIXELS", 1000)  # bands of 64 rows
+    assert np.allclose(compose_regions(net, regions, 9.0, (H, W), 1.3), whole, atol=1e-5)
+
+
 def test_bad_regions_are_one_sentence():
     left, _ = _masks()
     with pytest.raises(HuebrushError, match="not a colour"):
