@@ -24,15 +24,17 @@ LIGHTNESS_PENALTY = 0.6  # similarity lost per 100 L of difference
 CONFIDENT = 0.5  # cells whose best similarity is in the top half of the photo's become hints
 REACH = 0.6  # how far the matched colours spread (models.hintprop.reach_lambda)
 MAX_REFERENCE_SIDE = 512
+MAX_FEATURE_SIDE = 512  # the grey photo is matched at most at this size (its cells grow with the photo)
 
 
 class ReferenceColorizer:
     name = "reference"
 
-    def __init__(self, device: str = "cpu") -> None:
+    def __init__(self, device: str = "cpu", feature_side: int | None = MAX_FEATURE_SIDE) -> None:
         from .encoder import LiteEncoder
 
         self.device = device
+        self.feature_side = feature_side  # None: match at the request's own size (slower on big work sizes)
         self.encoder = LiteEncoder(pretrained=True).eval().to(device)
         self._lock = threading.Lock()
 
@@ -68,12 +70,20 @@ class ReferenceColorizer:
             size = (max(1, round(rL.shape[1] * s)), max(1, round(rL.shape[0] * s)))
             rL, rab = cv2.resize(rL, size, interpolation=cv2.INTER_AREA), cv2.resize(rab, size, interpolation=cv2.INTER_AREA)
         check()
-        ft, fr = self._features(L), self._features(rL)
+        # Matching needs places, not pixels: a large request is matched at MAX_FEATURE_SIDE (a cell is
+        # then more than 8 px of the photo) and only the propagation below runs at its own size.
+        f = 1.0
+        Lm = L
+        if self.feature_side and max(L.shape) > self.feature_side:
+            f = self.feature_side / max(L.shape)
+            Lm = cv2.resize(L, (max(1, round(L.shape[1] * f)), max(1, round(L.shape[0] * f))),
+                            interpolation=cv2.INTER_AREA)
+        ft, fr = self._features(Lm), self._features(rL)
         check()
         gh, gw = ft.shape[-2:]
         rh, rw = fr.shape[-2:]
         # the cells' own lightness and the reference cells' ab (area means over each 8 x 8 cell)
-        Lt = cv2.resize(L, (gw, gh), interpolation=cv2.INTER_AREA).reshape(-1)
+        Lt = cv2.resize(Lm, (gw, gh), interpolation=cv2.INTER_AREA).reshape(-1)
         Lr = cv2.resize(rL, (rw, rh), interpolation=cv2.INTER_AREA).reshape(-1)
         abr = cv2.resize(rab, (rw, rh), interpolation=cv2.INTER_AREA).reshape(-1, 2)
         sim = ft.reshape(ft.shape[0], -1).T @ fr.reshape(fr.shape[0], -1)  # (cells, reference cells)
@@ -83,14 +93,14 @@ class ReferenceColorizer:
         ab_cells = (w[..., None] * abr[idx.cpu().numpy()]).sum(1)  # (cells, 2)
         best = top[:, 0].cpu().numpy()
         check()
-        # confident cells become hints at their centres; the propagation spreads them along edges
         h, w_ = L.shape
+        # confident cells become hints at their centres; the propagation spreads them along edges
         confident = best >= np.quantile(best, 1.0 - CONFIDENT)
         hint_ab = np.zeros((h, w_, 2), np.float32)
         hint_mask = np.zeros((h, w_), np.float32)
         ys, xs = np.divmod(np.nonzero(confident)[0], gw)
-        py = np.minimum(ys * 8 + 4, h - 1)
-        px = np.minimum(xs * 8 + 4, w_ - 1)
+        py = np.minimum(np.round((ys * 8 + 4) / f).astype(int), h - 1)
+        px = np.minimum(np.round((xs * 8 + 4) / f).astype(int), w_ - 1)
         hint_ab[py, px] = ab_cells[confident]
         hint_mask[py, px] = 1.0
         mask = np.asarray(request.mask, np.float32)
