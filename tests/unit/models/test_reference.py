@@ -37,6 +37,27 @@ def test_colours_come_from_the_matching_places_of_the_reference():
     assert right[..., 1].mean() < -15  # blue: b < 0
 
 
+def test_a_large_request_is_matched_on_a_small_copy_and_keeps_its_colours():
+    import cv2
+
+    from models.reference import ReferenceColorizer
+
+    rgb = cv2.resize(_scene(), (1024, 768), interpolation=cv2.INTER_NEAREST)  # bigger than the match size
+    lab = rgb_to_lab(rgb)
+    ref = rgb_to_lab(np.ascontiguousarray(_scene()[8:-8, 8:-8][:, ::-1]))
+    req = ColorizeRequest(L=lab[..., 0].astype(np.float32), mask=np.ones(lab.shape[:2], np.float32),
+                          hint_ab=np.zeros(lab.shape[:2] + (2,), np.float32), hint_mask=np.zeros(lab.shape[:2], np.float32),
+                          reference_L=ref[..., 0].astype(np.float32), reference_ab=ref[..., 1:].astype(np.float32))
+    col = ReferenceColorizer(feature_side=256)
+    seen = []
+    features = col._features
+    col._features = lambda L: seen.append(L.shape) or features(L)
+    out = col.predict(req)
+    assert seen[0] == (192, 256) and out.shape == (768, 1024, 2)
+    left, right = out[160:-160, 80:400], out[160:-160, 624:944]
+    assert left[..., 0].mean() > 10 and left[..., 1].mean() > 5 and right[..., 1].mean() < -15
+
+
 def test_without_a_colour_reference_it_says_so():
     from models.reference import ReferenceColorizer
 
