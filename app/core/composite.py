@@ -114,8 +114,14 @@ def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feat
     ab = composite_ab(ab_up[py0:py1, px0:px1], mask[py0:py1, px0:px1], feather, saturation)
     ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
     Lr = L[y0:y1, x0:x1]
-    out = (np.clip(result_rgb(Lr, ab), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    grey = ~ab.any(axis=-1)  # no colour here: the same grey as where nothing is masked, to the level
-    if grey.any():
-        np.copyto(out, grey8(Lr)[..., None], where=grey[..., None])
+    f = result_rgb(Lr, ab)
+    np.clip(f, 0.0, 1.0, out=f)
+    f *= np.float32(255.0)
+    f += np.float32(0.5)
+    out = f.astype(np.uint8)
+    # Outside the mask the feather's weight is exactly 0: there the pixels take the untouched grey's
+    # own table, to the level (the mask says where, so no pass over the colours is needed)
+    outside = ~mask[y0:y1, x0:x1]
+    if outside.any():
+        out[outside] = grey8(Lr[outside].reshape(1, -1))[0][:, None]
     return out

@@ -169,10 +169,15 @@ def compose_regions_rgb8(L: np.ndarray, ab_up: np.ndarray | None, regions: list[
     ab_net = ab_up[py0:py1, px0:px1] if ab_up is not None else None
     ab = compose_regions(ab_net, crop, feather_px, (py1 - py0, px1 - px0), auto_saturation)
     ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
-    out = (np.clip(result_rgb(Lr, ab), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    grey = ~ab.any(axis=-1)  # no colour here: the same grey as outside every region, to the level
-    if grey.any():
-        np.copyto(out, grey8(Lr)[..., None], where=grey[..., None])
+    f = result_rgb(Lr, ab)
+    np.clip(f, 0.0, 1.0, out=f)
+    f *= np.float32(255.0)
+    f += np.float32(0.5)
+    out = f.astype(np.uint8)
+    # outside every coloured region: the untouched grey's own table, to the level
+    outside = ~union(crop, (py1 - py0, px1 - px0))[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+    if outside.any():
+        out[outside] = grey8(Lr[outside].reshape(1, -1))[0][:, None]
     return out
 
 

@@ -76,6 +76,11 @@ def test_any_rectangle_composes_exactly_as_the_whole_photo(feather):
     for rect in [(0, 0, 160, 120), (30, 30, 64, 64), (90, 50, 91, 51), (0, 100, 37, 120), (55, 0, 160, 17)]:
         x0, y0, x1, y1 = rect
         assert np.array_equal(compose_rgb8(L, ab, m.data, feather, 1.3, rect), whole[y0:y1, x0:x1]), rect
+    # outside the mask: the untouched photo's grey, to the level, as where no mask is near
+    from app.core.composite import grey8
+
+    g = grey8(L)
+    assert np.array_equal(whole[~m.data], np.repeat(g[~m.data][:, None], 3, axis=1))
 
 
 @pytest.mark.parametrize("feather", [0.0, 3.0, 12.5])
