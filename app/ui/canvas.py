@@ -10,10 +10,10 @@ import math
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
-from app.ui.qtimage import grey8_view, rgb8_view, rgba8_to_qimage
+from app.ui.qtimage import grey8_view, rgb8_view
 from app.ui.tools import create_tools
 
 MIN_ZOOM, MAX_ZOOM = 1 / 64, 32.0
@@ -45,6 +45,8 @@ class Canvas(QWidget):
         self._brush_screen_radius = 20.0
         self.hint_rgb: tuple[float, float, float] = (0.85, 0.25, 0.2)
         self.show_mask = True
+        self._mask_cache_key: tuple | None = None  # the overlay images drawn last and what they show
+        self._mask_cache: list = []
         self.overlay_rgba, self.edge_rgba = OVERLAY_RGBA, EDGE_RGBA
         self.split = False  # before | after with a draggable line
         self.split_x = 0.5  # as a fraction of the widget width
@@ -303,7 +305,8 @@ class Canvas(QWidget):
 
     def _draw_mask(self, p: QPainter) -> None:
         """The selected region as a tint with an edge; every other visible region as its outline
-        in its own colour (see the Regions panel)."""
+        in its own colour (see the Regions panel). The overlay images are kept until the masks, the
+        view or the colours change, so repaints for the cursor, hints or tools cost one drawImage."""
         st = self.state
         k = st.before.level_for_zoom(self.zoom)
         s = 1 << k
@@ -312,31 +315,49 @@ class Canvas(QWidget):
         vis = self._visible(s, (lh, lw))
         if vis is None:
             return
-        x0, y0, x1, y1 = vis
-        if len(st.regions) > 1:
-            from app.ui.panels.regions_panel import region_mark
-            from models.colour import hex_to_rgb
+        key = (id(st), id(st.mask), st.version, st.active, len(st.regions), s, vis, self.overlay_rgba, self.edge_rgba)
+        if key != self._mask_cache_key:
+            layers = []
+            if len(st.regions) > 1:
+                from app.ui.panels.regions_panel import region_mark
+                from models.colour import hex_to_rgb
 
-            for i, r in enumerate(st.regions):
-                if i != st.active and r.visible:
-                    rgb = tuple(int(round(c * 255)) for c in hex_to_rgb(region_mark(st, i)))
-                    self._draw_mask_level(p, r.mask.data, s, vis, None, (*rgb, 255))
-        self._draw_mask_level(p, st.mask.data, s, vis, self.overlay_rgba, self.edge_rgba)
+                for i, r in enumerate(st.regions):
+                    if i != st.active and r.visible:
+                        rgb = tuple(int(round(c * 255)) for c in hex_to_rgb(region_mark(st, i)))
+                        layers.append(self._mask_layer(r.mask.data, s, vis, None, (*rgb, 255)))
+            layers.append(self._mask_layer(st.mask.data, s, vis, self.overlay_rgba, self.edge_rgba))
+            self._mask_cache_key, self._mask_cache = key, [layer for layer in layers if layer is not None]
+        for img, _rgba, x0, y0, x1, y1 in self._mask_cache:
+            self._draw_level_image(p, img, s, x0, y0, x1, y1)
 
-    def _draw_mask_level(self, p: QPainter, data, s: int, vis, fill_rgba, edge_rgba) -> None:
+    @staticmethod
+    def _mask_layer(data, s: int, vis, fill_rgba, edge_rgba):
+        """One mask at pyramid level ``s`` over the visible cells as an RGBA image (None if empty):
+        (QImage, its array, x0, y0, x1, y1)."""
         x0, y0, x1, y1 = vis
         sub = data[y0 * s : y1 * s : s, x0 * s : x1 * s : s]  # strided: no full-size work
         if not sub.any():
-            return
-        rgba = np.zeros(sub.shape + (4,), np.uint8)
-        if fill_rgba is not None:
-            rgba[sub] = fill_rgba
-        u8 = sub.view(np.uint8)
-        edge = sub & ~cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE).view(bool)
+            return None
+        u8 = np.ascontiguousarray(sub).view(np.uint8)
+        inner = cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        edge = u8 - inner  # 1 on the mask's edge pixels
         if fill_rgba is None:  # an outline only: two pixels wide so it reads over the photo
-            edge = cv2.dilate(edge.view(np.uint8), np.ones((2, 2), np.uint8)).view(bool) & sub
-        rgba[edge] = edge_rgba
-        self._draw_level_image(p, rgba8_to_qimage(rgba), s, x0, y0, x0 + sub.shape[1], y0 + sub.shape[0])
+            edge = cv2.dilate(edge, np.ones((2, 2), np.uint8)) & u8
+        # one table lookup: 0 outside, 1 inside (the tint), 3 on the edge; premultiplied ARGB32,
+        # the format Qt blends without converting first
+        def argb(c) -> int:
+            r, g, b, a = (int(v) for v in c)
+            return (a << 24) | ((r * a + 127) // 255 << 16) | ((g * a + 127) // 255 << 8) | ((b * a + 127) // 255)
+
+        table = np.zeros(4, np.uint32)
+        if fill_rgba is not None:
+            table[1] = argb(fill_rgba)
+        table[3] = argb(edge_rgba)
+        pixels = np.take(table, u8 + 2 * edge)  # (h, w) uint32, one pass
+        h, w = sub.shape
+        img = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)  # borrows pixels
+        return img, pixels, x0, y0, x0 + w, y0 + h
 
     # ---- input --------------------------------------------------------------------------------
     def _near_split(self, x: float) -> bool:
