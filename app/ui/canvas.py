@@ -356,8 +356,9 @@ class Canvas(QWidget):
         table[3] = argb(edge_rgba)
         pixels = np.take(table, u8 + 2 * edge)  # (h, w) uint32, one pass
         h, w = sub.shape
-        img = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)  # borrows pixels
-        return img, pixels, x0, y0, x0 + w, y0 + h
+        # a deep copy: the image is kept between paints, and one borrowing a numpy buffer must not be
+        img = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied).copy()
+        return img, None, x0, y0, x0 + w, y0 + h
 
     # ---- input --------------------------------------------------------------------------------
     def _near_split(self, x: float) -> bool:
