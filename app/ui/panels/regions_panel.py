@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# outline colours of regions coloured by the network (a tinted region is outlined in its tint)
-MARKS = ("#ff2a5a", "#2aa8ff", "#ffc02a", "#3ad17a", "#b05cff", "#ff8a2a", "#2ae0d0", "#e0e0e0")
+# outline colours of regions coloured by the network (a tinted region is outlined in its tint); the
+# default overlay colour (pink) comes last so an unselected region does not look selected
+MARKS = ("#2aa8ff", "#ffc02a", "#3ad17a", "#b05cff", "#ff8a2a", "#2ae0d0", "#e0e0e0", "#ff2a5a")
 SOURCES = (("auto", "Network colour"), ("tint", "Chosen colour"))
 
 
