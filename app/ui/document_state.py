@@ -3,6 +3,7 @@ settings, the last predicted colours, the display pyramid and its own undo stack
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ class DocumentState(QObject):
         self.active = 0  # the region the mask tools edit
         self._watched: set[int] = set()
         self._mask_untouched_empty = mask is None
+        self._snapshots: list[np.ndarray] = []  # reusable mask copies for preview jobs
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -248,8 +250,22 @@ class DocumentState(QObject):
 
             data = auto_mask(self.region_views(), self.shape)
             return (data if data.any() else None), data
-        data = self.mask.data.copy()
+        data = self._snapshot_buffer()
+        np.copyto(data, self.mask.data)
         return (data if data.any() else None), data
+
+    def _snapshot_buffer(self) -> np.ndarray:
+        """A mask-sized array no one else holds. Fresh 24 MB arrays cost page faults on every
+        preview (tens to hundreds of ms on a busy machine, on the GUI thread), so a couple are kept
+        and reused once the preview job that had one has let it go."""
+        for buf in self._snapshots:
+            # references: the list, this loop's name and getrefcount's own argument; a job adds more
+            if sys.getrefcount(buf) <= 3:
+                return buf
+        buf = np.empty(self.shape, bool)
+        if len(self._snapshots) < 2:
+            self._snapshots.append(buf)
+        return buf
 
     def apply_preview(self, version: int, ab_work: np.ndarray, ab_up: np.ndarray,
                       pyramid: Pyramid | None, display_key: tuple, seconds: float, device: str, message: str) -> None:

@@ -127,6 +127,7 @@ class _Worker(QThread):
                     return
                 job, ex._pending = ex._pending, None
             ex._run_one(job)
+            del job  # let its mask copy go back to the document's pool while this thread waits
 
 
 class PreviewExecutor(QObject):

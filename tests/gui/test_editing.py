@@ -148,3 +148,24 @@ def test_historical_photo_from_the_archive(qtbot, window, datasets_dir):
     st = wait_preview(qtbot, window)
     c = chroma(display(st))
     assert c[st.mask.data].mean() > 20 and c[~st.mask.data].max() == 0
+
+
+def test_preview_mask_copies_are_reused_only_once_no_job_holds_them(qtbot, window, photo):
+    """The mask handed to a preview job stays as it was while the job holds it, even as painting
+    goes on; once let go, its memory is reused (no fresh 24 MB array per preview)."""
+    st = open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    _, held = st.mask_snapshot()
+    before = held.copy()
+    paint_stroke(qtbot, window, [(60, 40), (240, 40)])
+    _, second = st.mask_snapshot()
+    assert second is not held and np.array_equal(held, before)  # the held copy is untouched
+    assert second[40, 150] and not held[40, 150]
+    del held, second
+
+    def kept_array_reused() -> bool:  # once no preview job holds one either
+        _, again = st.mask_snapshot()
+        return any(again is b for b in st._snapshots) and np.array_equal(again, st.mask.data)
+
+    wait_preview(qtbot, window)
+    qtbot.waitUntil(kept_array_reused, timeout=10_000)
