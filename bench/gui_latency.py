@@ -144,8 +144,6 @@ def scenario(app, win, photo: Path, label: str, strokes: int) -> dict:
     H, W = st.shape
     win.canvas.brush_radius = max(W, H) / 60
     # 1. mask-only: release -> the stroke is on screen from the last colours (no model run)
-    painted = []
-    win.canvas.paintEvent_orig = win.canvas.paintEvent
 
     recomposite, model_run, dab_costs = [], [], []
     rec = GapRecorder()
@@ -167,7 +165,6 @@ def scenario(app, win, photo: Path, label: str, strokes: int) -> dict:
             model_run.append((time.perf_counter() - t0) * 1000)
     gaps = rec.stop()
     st.undo_stack.setClean()
-    painted.clear()
     return {
         "photo": f"{label} ({W}x{H})",
         "open_s": round(open_s, 2),
