@@ -49,6 +49,10 @@ GESTURES: list[tuple[str, str, str]] = [
     ("Reference photo", "Click", "Take the colour there (5 x 5 pixels averaged) as the hint colour"),
     ("Hint panel", "Click a suggested swatch", "Use a colour the model finds likely at the hint"),
     ("Hint panel", "Click the ab plane", "Pick a colour that can exist at the hint's lightness"),
+    ("Colour regions", "+ / \u2212 / \u25b2 / \u25bc", "Add a region (the mask tools then paint it), delete, move up or down"),
+    ("Colour regions", "Click a name", "Select the region the mask tools edit"),
+    ("Colour regions", "Double-click a name / its box", "Rename it / show or hide it"),
+    ("Colour regions", "Colour: Chosen colour", "One colour at the photo's lightness for the region (or the network's)"),
 ]
 
 
