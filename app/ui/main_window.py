@@ -349,15 +349,17 @@ class MainWindow(FileOps, QMainWindow):
         quick = max(1, int(round(self.canvas.brush_radius / 2))) if op in ("grow", "shrink") else None
         self.mask_operation(op, quick)
 
-    def _mask_op_in_worker(self, state, label: str, edit) -> None:
+    def _mask_op_in_worker(self, state, label: str, edit, target=None) -> None:
         """Grow/shrink of a big mask: the morphology (~0.3 s at 24 MP) runs on a scratch copy in a
         worker; the GUI thread only swaps the result in as one undo step. If the mask was edited
-        meanwhile, the operation starts again from the new mask."""
+        meanwhile, the operation starts again from the new mask. It lands on the region it was
+        asked for, even if another one was selected meanwhile."""
         from app.core.mask import Mask
         from app.ui.undo_commands import push_mask_edit
         from app.ui.workers import Task
 
-        version, data = state.version, state.mask.data.copy()
+        target = state.mask if target is None else target
+        version, data = state.version, target.data.copy()
 
         def work(_task):
             scratch = Mask.from_array(data, history_limit=0)
@@ -365,11 +367,12 @@ class MainWindow(FileOps, QMainWindow):
             return scratch.data
 
         def done(result) -> None:
-            if state not in self.states:
-                return  # the photo was closed meanwhile
+            if state not in self.states or not any(r.mask is target for r in state.regions):
+                return  # the photo or the region was closed meanwhile
             if state.version != version:
-                self._mask_op_in_worker(state, label, edit)
+                self._mask_op_in_worker(state, label, edit, target)
                 return
+            state.select_mask(target)
             push_mask_edit(state, label, lambda m: m.combine(result, "replace"))
 
         task = Task(work)

@@ -157,3 +157,18 @@ def test_the_canvas_outlines_the_other_regions_in_their_colour(qtbot, window, ph
         c = img.pixelColor(round(p.x()), round(p.y()) + dy)
         found |= c.green() > 200 and c.red() < 60 and c.blue() < 60
     assert found
+
+
+def test_a_grow_in_a_worker_lands_on_the_region_it_was_asked_for(qtbot, window, photo, monkeypatch):
+    import app.ui.main_window as mw
+
+    st = _two_regions(qtbot, window, photo)
+    window.regions_panel.list.setCurrentRow(1)  # Region 1 (the TOP stroke)
+    first_before = st.regions[0].mask.data.copy()
+    second_before = st.regions[1].mask.data.copy()
+    monkeypatch.setattr(mw, "MASK_WORKER_PIXELS", 0)  # as for a 24 MP photo: the grow runs in a worker
+    window.mask_operation("grow", 6)
+    window.regions_panel.list.setCurrentRow(0)  # the user selects Region 2 while it runs
+    qtbot.waitUntil(lambda: not window._mask_tasks, timeout=20_000)
+    assert st.regions[0].mask.data.sum() > first_before.sum()  # Region 1 grew
+    assert np.array_equal(st.regions[1].mask.data, second_before)  # Region 2 untouched
