@@ -35,7 +35,7 @@ REPORT_NAME = "huebrush-batch-report.json"
 MASK_CHOICES = [
     ("Each photo's project (.huebrush)", "project"),
     ("Mask files in a folder (name.png or name_mask.png)", "masks"),
-    ("The current photo's mask and hints, for every photo", "shared"),
+    ("The current photo's mask (or colour regions) and hints, for every photo", "shared"),
     ("The whole photo", "whole"),
 ]
 
