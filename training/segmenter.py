@@ -10,7 +10,9 @@ is frozen its features are computed once at the start (a few minutes on a CPU) a
 decoder learn from them. A target is one human segment of at least 1 % of the photo, or with
 probability ``--merge`` that segment joined with its touching neighbours (people and things are
 often annotated in parts). Beside the photos, ``--synthetic`` generated pictures of flat shapes on
-graded, grainy backgrounds teach it the plain case (a wall, a sign, a sky) that BSDS500 rarely shows.
+graded, grainy backgrounds teach it the plain case (a wall, a sign, a sky) that BSDS500 rarely shows,
+and ``--framed`` copies of photos inside a dark film edge or a light card mount (what old prints and
+scans have and BSDS500 does not) teach it to leave the frame out of what is clicked inside it.
 
 Clicks are simulated as users and the benchmark make them (RITM's iterative training): the first
 click deep inside the target (its centre, or a random point at least half as deep), then 0-4
@@ -58,6 +60,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-every", type=float, default=5.0, help="minutes between validations and checkpoints")
     p.add_argument("--synthetic", type=int, default=150,
                    help="also this many generated pictures of flat shapes on grainy backgrounds (walls, signs, skies)")
+    p.add_argument("--framed", type=int, default=60,
+                   help="also this many train photos inside a generated film edge or card mount (never a target)")
     p.add_argument("--val-photos", type=int, default=VAL_PHOTOS, help="first N train photos: validation only")
     p.add_argument("--no-pretrained", action="store_true", help="random encoder (tests)")
 
@@ -78,14 +82,16 @@ def _labels(seg_dir: Path, stem: str) -> np.ndarray:
 class Item:
     """One photo at one scale and orientation: frozen encoder features, lightness and label maps."""
 
-    def __init__(self, feats: list[torch.Tensor], grey: np.ndarray, labels: np.ndarray, min_area: float) -> None:
+    def __init__(self, feats: list[torch.Tensor], grey: np.ndarray, labels: np.ndarray, min_area: float,
+                 frame_label: int | None = None) -> None:
         self.feats = [f.half() for f in feats]
         self.grey = grey
         self.labels = labels  # (annotators, h, w)
+        self.frame_label = frame_label  # a generated frame's label: never a target, never joined to one
         self.targets = []  # (annotator, label)
         for a, lab in enumerate(labels):
             counts = np.bincount(lab.ravel())
-            self.targets += [(a, int(k)) for k in np.flatnonzero(counts >= min_area * lab.size)]
+            self.targets += [(a, int(k)) for k in np.flatnonzero(counts >= min_area * lab.size) if k != frame_label]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -153,6 +159,54 @@ def synthetic_picture(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return np.clip(g, 0, 1).astype(np.float32), lab
 
 
+def frame_photo(grey: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
+    """(lightness, labels (annotators, H, W), frame label): the photo inside a generated frame on one
+    to four sides, as old prints and scans have: a dark film edge with bright rebate marks, or a light
+    card mount with grain (sometimes a thin dark line where the print meets the card). The frame gets
+    a label of its own that no annotator used."""
+    h, w = grey.shape
+    film = bool(rng.integers(2))
+    level = rng.uniform(0.0, 0.15) if film else rng.uniform(0.55, 0.92)
+    base = (rng.uniform(0.03, 0.08) if film else rng.uniform(0.05, 0.15)) * min(h, w)
+    sides = rng.random(4) < 0.7
+    if not sides.any():
+        sides[rng.integers(4)] = True
+    top, bottom, left, right = (int(round(base * rng.uniform(0.6, 1.4))) if on else 0 for on in sides)
+    H, W = h + top + bottom, w + left + right
+    yy, xx = np.mgrid[:H, :W].astype(np.float32)
+    g = level + rng.uniform(-0.04, 0.04) * (xx / W) + rng.uniform(-0.04, 0.04) * (yy / H)
+    g = (g + rng.normal(0, rng.uniform(0.005, 0.02), (H, W))).astype(np.float32)
+    if film:  # rebate marks: small bright bars and numbers-like blobs along the edge
+        for _ in range(int(rng.integers(3, 12))):
+            cy, cx = int(rng.integers(H)), int(rng.integers(W))
+            bw, bh = int(rng.integers(2, 12)), int(rng.integers(2, 8))
+            cv2.rectangle(g, (cx, cy), (cx + bw, cy + bh), float(rng.uniform(0.5, 0.95)), -1)
+    elif rng.random() < 0.5:  # the print's own thin dark edge on the card
+        t = int(rng.integers(1, 4))
+        cv2.rectangle(g, (left - t, top - t), (left + w + t - 1, top + h + t - 1), float(rng.uniform(0.05, 0.3)), t)
+    g[top : top + h, left : left + w] = grey
+    frame = int(labels.max()) + 1
+    out = np.full((labels.shape[0], H, W), frame, np.int32)
+    out[:, top : top + h, left : left + w] = labels
+    return np.clip(g, 0, 1).astype(np.float32), out, frame
+
+
+def framed_items(data: Path, names: list[str], encoder, rng: np.random.Generator, min_area: float) -> list[Item]:
+    """``frame_photo`` copies of these BSDS500 train photos, each at its own size, randomly mirrored."""
+    bsds = data / "bsds500"
+    items = []
+    for stem in names:
+        grey = _grey(bsds / "images" / "train" / f"{stem}.jpg")
+        lab = _labels(bsds / "segmentations" / "train", stem)
+        if rng.random() < 0.5:
+            grey, lab = np.ascontiguousarray(grey[:, ::-1]), np.ascontiguousarray(lab[:, :, ::-1])
+        g, lab, frame = frame_photo(grey, lab, rng)
+        with torch.no_grad():
+            feats = encoder(torch.from_numpy(g)[None, None])
+        items.append(Item([f[0] for f in feats], g, lab, min_area, frame_label=frame))
+    return items
+
+
 def synthetic_items(n: int, encoder, rng: np.random.Generator, min_area: float) -> list[Item]:
     items = []
     for _ in range(n):
@@ -170,6 +224,7 @@ def sample_target(item: Item, rng: np.random.Generator, merge: float) -> np.ndar
     if rng.random() < merge:
         ring = binary_dilation(gt, iterations=2) & ~gt
         nb = np.unique(lab[ring])
+        nb = nb[nb != item.frame_label] if item.frame_label is not None else nb
         if nb.size:
             take = rng.choice(nb, size=min(nb.size, int(rng.integers(1, 3))), replace=False)
             joined = gt | np.isin(lab, take)
@@ -225,8 +280,12 @@ def train_segmenter(args: argparse.Namespace) -> Path:
                         log=lambda m: print(m, flush=True))
     if args.synthetic:
         items += synthetic_items(args.synthetic, net.encoder, rng, args.min_area)
+    framed = min(getattr(args, "framed", 0) or 0, len(train_names))
+    if framed:
+        pick = sorted(rng.choice(len(train_names), size=framed, replace=False))
+        items += framed_items(Path(args.data), [train_names[i] for i in pick], net.encoder, rng, args.min_area)
     log.write(event="data", items=len(items), photos=len(train_names), val_photos=len(val_names), synthetic=args.synthetic,
-              seconds=round(time.time() - t0, 1))
+              framed=framed, seconds=round(time.time() - t0, 1))
     buckets: dict[tuple[int, int], list[Item]] = {}
     for it in items:
         buckets.setdefault(it.shape, []).append(it)

@@ -37,17 +37,18 @@ def test_train_export_and_use(tmp_path):
     run = tmp_path / "run"
     assert training_main(["train", "--model", "segmenter", "--data", str(data), "--out", str(run), "--steps", "4",
                           "--batch", "2", "--val-photos", "1", "--no-pretrained", "--threads", "1",
-                          "--synthetic", "2"]) == 0
+                          "--synthetic", "2", "--framed", "2"]) == 0
     events = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     data_ev = next(e for e in events if e["event"] == "data")
-    # own size + one scale, mirrored and not, and the generated pictures that have a target
-    assert data_ev["photos"] == 4 and 4 * 2 * 2 < data_ev["items"] <= 4 * 2 * 2 + 2 and data_ev["synthetic"] == 2
+    # own size + one scale, mirrored and not, the generated pictures that have a target, two framed photos
+    assert data_ev["photos"] == 4 and 4 * 2 * 2 + 2 < data_ev["items"] <= 4 * 2 * 2 + 2 + 2
+    assert data_ev["synthetic"] == 2 and data_ev["framed"] == 2
     final = [e for e in events if e["event"] == "val" and e.get("final")]
     assert final and final[0]["segments"] >= 2 and 0.0 <= final[0]["iou@5"] <= 1.0
     # resume goes on from the step it reached
     assert training_main(["train", "--model", "segmenter", "--data", str(data), "--out", str(run), "--steps", "6",
                           "--batch", "2", "--val-photos", "1", "--no-pretrained", "--threads", "1",
-                          "--synthetic", "0", "--resume", str(run / "last.pt")]) == 0
+                          "--synthetic", "0", "--framed", "0", "--resume", str(run / "last.pt")]) == 0
     events = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert events[-1]["step"] == 6
     out = tmp_path / "clickseg.safetensors"
@@ -79,3 +80,24 @@ def test_synthetic_pictures_have_visible_targets():
             ring = binary_dilation(m, iterations=4) & ~m
             contrasts.append(abs(g[m].mean() - g[ring].mean()))
     assert np.median(contrasts) > 0.05  # the shapes stand out from what is around them
+
+
+def test_framed_photos_keep_the_frame_out_of_every_target():
+    from training.segmenter import Item, frame_photo, sample_target
+
+    rng = np.random.default_rng(5)
+    grey = rng.uniform(0.3, 0.7, (60, 80)).astype(np.float32)
+    lab = np.zeros((2, 60, 80), np.int32)
+    lab[:, :30] = 1  # the top half touches the frame on three sides
+    lab[:, 30:] = 2
+    for _ in range(6):
+        g, framed, frame = frame_photo(grey, lab, rng)
+        H, W = g.shape
+        assert H >= 60 and W >= 80 and (H, W) != (60, 80) and framed.shape == (2, H, W)
+        inside = (framed != frame).all(axis=0)
+        assert inside.sum() == 60 * 80 and frame not in (1, 2)
+        assert np.array_equal(g[inside].reshape(60, 80), grey)  # the photo itself is untouched
+        item = Item([], g, framed, 0.01, frame_label=frame)
+        assert all(k != frame for _, k in item.targets) and len(item.targets) == 4
+        for _ in range(10):  # joined with its neighbours (merge=1) a target still never takes the frame
+            assert not (sample_target(item, rng, merge=1.0) & ~inside).any()
