@@ -104,8 +104,6 @@ def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feat
         for y in range(0, H, step):
             out[y : y + step] = compose_rgb8(L, ab_up, mask, feather, saturation, (0, y, W, min(H, y + step)))
         return out
-    from .export import result_rgb
-
     x0, y0, x1, y1 = rect
     if ab_up is None or not mask[max(0, y0 - 1) : y1 + 1, max(0, x0 - 1) : x1 + 1].any():
         g = grey8(L[y0:y1, x0:x1])  # nothing masked here: exactly the original grey
@@ -113,15 +111,20 @@ def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feat
     px0, py0, px1, py1 = dirty_rect(rect, feather, (H, W))
     ab = composite_ab(ab_up[py0:py1, px0:px1], mask[py0:py1, px0:px1], feather, saturation)
     ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
-    Lr = L[y0:y1, x0:x1]
-    f = result_rgb(Lr, ab)
+    # Outside the mask the feather's weight is exactly 0 (the mask says where: no pass over the colours)
+    return rgb8_with_grey(L[y0:y1, x0:x1], ab, ~mask[y0:y1, x0:x1])
+
+
+def rgb8_with_grey(L: np.ndarray, ab: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """L and ab -> uint8 RGB (the export's maths), with the ``outside`` pixels exactly the untouched
+    grey's own table, to the level, as where nothing is coloured."""
+    from .export import result_rgb
+
+    f = result_rgb(L, ab)
     np.clip(f, 0.0, 1.0, out=f)
     f *= np.float32(255.0)
     f += np.float32(0.5)
     out = f.astype(np.uint8)
-    # Outside the mask the feather's weight is exactly 0: there the pixels take the untouched grey's
-    # own table, to the level (the mask says where, so no pass over the colours is needed)
-    outside = ~mask[y0:y1, x0:x1]
     if outside.any():
-        out[outside] = grey8(Lr[outside].reshape(1, -1))[0][:, None]
+        out[outside] = grey8(L[outside].reshape(1, -1))[0][:, None]
     return out

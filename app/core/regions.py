@@ -147,7 +147,7 @@ def compose_regions_rgb8(L: np.ndarray, ab_up: np.ndarray | None, regions: list[
     band), the same maths as ``compose_regions`` + export at 8 bits. A rectangle reads the masks
     ``feather_margin`` beyond its edges, so tiles composed apart agree with the whole. Before the
     network has answered (``ab_up`` None) the ``auto`` regions stay grey."""
-    from .composite import BAND_PIXELS, dirty_rect, grey8
+    from .composite import BAND_PIXELS, dirty_rect, grey8, rgb8_with_grey
 
     H, W = L.shape
     if rect is None:
@@ -157,8 +157,6 @@ def compose_regions_rgb8(L: np.ndarray, ab_up: np.ndarray | None, regions: list[
             out[y : y + step] = compose_regions_rgb8(L, ab_up, regions, feather_px, auto_saturation,
                                                      (0, y, W, min(H, y + step)))
         return out
-    from .export import result_rgb
-
     x0, y0, x1, y1 = rect
     px0, py0, px1, py1 = dirty_rect(rect, feather_px, (H, W))
     crop = [r.with_mask(r.mask[py0:py1, px0:px1]) for r in regions if r.visible]
@@ -169,16 +167,8 @@ def compose_regions_rgb8(L: np.ndarray, ab_up: np.ndarray | None, regions: list[
     ab_net = ab_up[py0:py1, px0:px1] if ab_up is not None else None
     ab = compose_regions(ab_net, crop, feather_px, (py1 - py0, px1 - px0), auto_saturation)
     ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
-    f = result_rgb(Lr, ab)
-    np.clip(f, 0.0, 1.0, out=f)
-    f *= np.float32(255.0)
-    f += np.float32(0.5)
-    out = f.astype(np.uint8)
-    # outside every coloured region: the untouched grey's own table, to the level
-    outside = ~union(crop, (py1 - py0, px1 - px0))[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
-    if outside.any():
-        out[outside] = grey8(Lr[outside].reshape(1, -1))[0][:, None]
-    return out
+    # outside every coloured region: exactly the untouched grey
+    return rgb8_with_grey(Lr, ab, ~union(crop, (py1 - py0, px1 - px0))[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0])
 
 
 def parse_region_arg(text: str) -> tuple[str, str]:

@@ -61,7 +61,7 @@ class DocumentState(QObject):
                  reference_lab: np.ndarray | None = None, reference_path: str | None = None,
                  initial_grey: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
-        from app.core.mask import UNDO_LIMIT, Mask
+        from app.core.mask import UNDO_LIMIT
 
         self.document = document
         self.settings = settings
@@ -70,7 +70,7 @@ class DocumentState(QObject):
         self.reference_path = reference_path
         self.project_path = project_path
         H, W = document.size
-        first = mask if mask is not None else Mask(H, W, history_limit=UNDO_LIMIT)
+        first = mask if mask is not None else self.new_mask()
         self.regions: tuple[RegionSlot, ...] = (RegionSlot(DEFAULT_REGION, first),)
         self.active = 0  # the region the mask tools edit
         self._watched: set[int] = set()
