@@ -6,6 +6,9 @@
 - mouse release -> updated preview: for a mask-only re-composite (no model run: the stroke is
   shown from the last predicted colours) and for a model run (maskgan at 512 px when its
   weights are installed, else the weight-free "hints" model), including the 300 ms debounce.
+
+``--hardness 1,0.5`` runs each photo once per brush hardness (a soft brush keeps an 8-bit
+coverage beside the mask); results for a hardness below 1 are keyed ``<photo>_hardness<percent>``.
 """
 from __future__ import annotations
 
@@ -195,6 +198,12 @@ def big_photo(path: Path, size=(4000, 6000)) -> Path:
 
 
 def main() -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hardness", default="1", help="comma-separated brush hardness values, 0-1 (default 1)")
+    args = ap.parse_args()
+    hardness = [float(v) for v in args.hardness.split(",")]
     _isolate()
     from app.ui.main import create_window
 
@@ -204,10 +213,16 @@ def main() -> int:
     data = Path(os.environ.get("HUEBRUSH_DATA", REPO.parent / "shared" / "datasets"))
     hist = data / "historical-bw" / "LC-USF34-012781.jpg"
     results = {}
-    if hist.exists():
-        results["historical"] = scenario(app, win, hist, hist.name, strokes=6)
     tmp = Path(os.environ["HUEBRUSH_BENCH_TMP"])
-    results["24mp"] = scenario(app, win, big_photo(tmp / "big24mp.png"), "generated 24 MP", strokes=4)
+    for h in hardness:
+        win.canvas.set_brush_hardness(h, show=False)
+        key = "" if h >= 1 else f"_hardness{round(100 * h)}"
+        if hist.exists():
+            results["historical" + key] = scenario(app, win, hist, hist.name, strokes=6)
+            win.close_current()
+        results["24mp" + key] = scenario(app, win, big_photo(tmp / "big24mp.png"), "generated 24 MP", strokes=4)
+        results["24mp" + key]["brush_hardness"] = h
+        win.close_current()
     results["goal_max_gap_ms"] = 50
     print(json.dumps(results, indent=2))
     win.close()

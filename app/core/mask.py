@@ -3,12 +3,20 @@ polygons and whole-mask operations, with an undo history stored as small diffs.
 
 Each undo step keeps only the bounding box that changed, before and after, packed eight
 pixels to a byte, so a brush dab on a 24 MP mask costs a few kilobytes, not 24 MB.
+
+A soft brush (hardness below 100 %) makes the mask soft: from the first soft dab on, the mask
+also holds an 8-bit coverage (``coverage``: 0 outside, 255 fully coloured, in between a
+partial colour), with ``data`` always its support (coverage > 0). Steps made while soft keep
+the changed box's coverage, zlib-compressed. A mask never painted softly costs one bool per
+pixel as before; everything that composes colour reads ``coverage`` (bool or uint8, see
+``app.core.composite.feather_weights``).
 Coordinates are image pixels (x, y) with the centre of pixel (i, j) at (j, i); bounding
 boxes are (x0, y0, x1, y1) with x1, y1 exclusive.
 """
 from __future__ import annotations
 
 import os
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,10 +67,29 @@ class _Diff:
     bbox: BBox
     before: bytes
     after: bytes
+    soft: bool = False  # before/after are zlib-compressed uint8 coverage, not packed bits
 
     @property
     def nbytes(self) -> int:
         return len(self.before) + len(self.after)
+
+    def state(self, which: str) -> np.ndarray:
+        """The box's coverage (uint8, 0/255 for a hard step) before or after the step."""
+        x0, y0, x1, y1 = self.bbox
+        raw = self.before if which == "before" else self.after
+        if self.soft:
+            return np.frombuffer(zlib.decompress(raw), np.uint8).reshape(y1 - y0, x1 - x0).copy()
+        return _unpack(raw, (y1 - y0, x1 - x0)).view(np.uint8) * np.uint8(255)
+
+
+def _soft_diff(box: BBox, before: np.ndarray, after: np.ndarray) -> _Diff:
+    return _Diff(box, zlib.compress(np.ascontiguousarray(before).tobytes(), 1),
+                 zlib.compress(np.ascontiguousarray(after).tobytes(), 1), soft=True)
+
+
+def inside(mask: np.ndarray) -> np.ndarray:
+    """Where a mask (bool, or uint8 coverage) asks for any colour, as bool."""
+    return mask if mask.dtype == bool else mask > 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,7 @@ class Mask:
         if height <= 0 or width <= 0:
             raise ValueError("a mask needs a positive size")
         self._data = np.zeros((height, width), dtype=bool)
+        self._alpha: np.ndarray | None = None  # uint8 coverage once the mask is soft, else None
         self.history_limit = max(0, int(history_limit))
         self._undo: deque[_Step] = deque()
         self._redo: list[_Step] = []
@@ -95,6 +123,16 @@ class Mask:
     @property
     def data(self) -> np.ndarray:
         return self._data
+
+    @property
+    def coverage(self) -> np.ndarray:
+        """What to compose with: the uint8 coverage of a soft mask, else the bool mask itself."""
+        return self._alpha if self._alpha is not None else self._data
+
+    @property
+    def soft(self) -> bool:
+        """True once a soft stroke (or a soft mask loaded) has given the mask partial coverage."""
+        return self._alpha is not None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -143,21 +181,26 @@ class Mask:
             box = _union(box, p.bbox)
         assert box is not None
         x0, y0, x1, y1 = box
-        after = self._data[y0:y1, x0:x1].copy()
-        before = after.copy()
-        # Undo the pieces newest first inside the union box to recover the state before the drag.
-        for p in reversed(pieces):
-            px0, py0, px1, py1 = p.bbox
-            before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = _unpack(p.before, (py1 - py0, px1 - px0))
+        if self._alpha is not None:  # soft: the group's step keeps coverage
+            after = self._alpha[y0:y1, x0:x1].copy()
+            before = after.copy()
+            for p in reversed(pieces):
+                px0, py0, px1, py1 = p.bbox
+                before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = p.state("before")
+        else:
+            after = self._data[y0:y1, x0:x1].copy()
+            before = after.copy()
+            # Undo the pieces newest first inside the union box to recover the state before the drag.
+            for p in reversed(pieces):
+                px0, py0, px1, py1 = p.bbox
+                before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = _unpack(p.before, (py1 - py0, px1 - px0))
         tight = changed_bbox(before, after)
         if tight is None:
             return  # the drag ended where it started
         tx0, ty0, tx1, ty1 = tight
-        diff = _Diff(
-            (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1),
-            _pack(before[ty0:ty1, tx0:tx1]),
-            _pack(after[ty0:ty1, tx0:tx1]),
-        )
+        full = (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1)
+        b, a = before[ty0:ty1, tx0:tx1], after[ty0:ty1, tx0:tx1]
+        diff = _soft_diff(full, b, a) if self._alpha is not None else _Diff(full, _pack(b), _pack(a))
         self._push(_Step(self._group_label or "Edit", diff))
 
     @contextmanager
@@ -169,8 +212,14 @@ class Mask:
             self.end_edit()
 
     # ----- edits ---------------------------------------------------------------------
-    def stroke(self, points: Sequence[tuple[float, float]], radius: float, erase: bool = False) -> None:
-        """Paint (or erase) a round brush of ``radius`` px along the polyline ``points``."""
+    def stroke(self, points: Sequence[tuple[float, float]], radius: float, erase: bool = False,
+               hardness: float = 1.0) -> None:
+        """Paint (or erase) a round brush of ``radius`` px along the polyline ``points``.
+
+        ``hardness`` (0-1) as in photo editors: 1 paints full colour to the brush's edge; below 1
+        the coverage is full out to ``hardness * radius`` and fades smoothly to 0 at the edge.
+        Painting keeps the higher coverage of old and new, erasing removes as much as the brush
+        covers, so going over a spot twice does not pile up."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         if pts.size == 0:
             return
@@ -178,8 +227,16 @@ class Mask:
         box = self._clip_box(pts, r + 1)
         if box is None:
             return
-        canvas = _capsules(pts, r, box)
-        self._apply_crop(box, canvas, erase, "Eraser" if erase else "Brush")
+        h = min(max(float(hardness), 0.0), 1.0)
+        label = "Eraser" if erase else "Brush"
+        if h >= 1.0 and self._alpha is None:
+            self._apply_crop(box, _capsules(pts, r, box), erase, label)
+            return
+        d = np.sqrt(_capsule_dist2(pts, r, box))
+        ramp = max(r * (1.0 - h), 0.5)  # a hard brush on a soft mask: a half-pixel edge
+        t = np.clip((r - d) / ramp, 0.0, 1.0)
+        cover = np.round(t * t * (3.0 - 2.0 * t) * 255.0).astype(np.uint8)  # smoothstep fall-off
+        self._apply_soft(box, cover, erase, label)
 
     def polygon(self, points: Sequence[tuple[float, float]], erase: bool = False) -> None:
         """Fill (or clear) the inside of a closed polygon / lasso."""
@@ -193,10 +250,17 @@ class Mask:
         canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
         fixed = np.round((pts - (x0, y0)) * _SCALE).astype(np.int32)
         cv2.fillPoly(canvas, [fixed], 1, cv2.LINE_8, _SHIFT)
-        self._apply_crop(box, canvas.astype(bool), erase, "Lasso erase" if erase else "Lasso")
+        label = "Lasso erase" if erase else "Lasso"
+        if self._alpha is not None:
+            self._apply_soft(box, canvas * np.uint8(255), erase, label)
+        else:
+            self._apply_crop(box, canvas.astype(bool), erase, label)
 
     def invert(self) -> None:
-        self._replace_all(~self._data, "Invert")
+        if self._alpha is not None:
+            self._replace_soft(255 - self._alpha, "Invert")
+        else:
+            self._replace_all(~self._data, "Invert")
 
     def clear(self) -> None:
         self._replace_all(np.zeros_like(self._data), "Clear")
@@ -205,45 +269,74 @@ class Mask:
         self._replace_all(np.ones_like(self._data), "Fill")
 
     def grow(self, px: int) -> None:
+        """Grow by ``px`` pixels (a soft edge moves outwards with its fall-off)."""
         if px > 0:
-            self._replace_all(cv2.dilate(self._data.view(np.uint8), _disc(px)).astype(bool), "Grow")
+            if self._alpha is not None:
+                self._replace_soft(cv2.dilate(self._alpha, _disc(px)), "Grow")
+            else:
+                self._replace_all(cv2.dilate(self._data.view(np.uint8), _disc(px)).astype(bool), "Grow")
 
     def shrink(self, px: int) -> None:
         if px > 0:
             # Pixels beyond the image border count as inside, so shrinking does not eat the frame edge.
-            eroded = cv2.erode(self._data.view(np.uint8), _disc(px), borderType=cv2.BORDER_REPLICATE)
-            self._replace_all(eroded.astype(bool), "Shrink")
+            if self._alpha is not None:
+                self._replace_soft(cv2.erode(self._alpha, _disc(px), borderType=cv2.BORDER_REPLICATE), "Shrink")
+            else:
+                eroded = cv2.erode(self._data.view(np.uint8), _disc(px), borderType=cv2.BORDER_REPLICATE)
+                self._replace_all(eroded.astype(bool), "Shrink")
 
     def smooth(self, px: int) -> None:
         """Round off jagged edges and drop specks and pinholes smaller than about ``px``: the mask
-        blurred over ``px`` pixels and cut at half (its area stays about the same)."""
+        blurred over ``px`` pixels and cut at half (its area stays about the same). A soft mask
+        keeps that outline and has its coverage blurred the same way inside it."""
         if px > 0:
             k = 2 * int(px) + 1
-            soft = cv2.GaussianBlur(self._data.view(np.uint8).astype(np.float32), (k, k), px / 2.0,
-                                    borderType=cv2.BORDER_REPLICATE)
-            self._replace_all(soft >= 0.5, "Smooth")
+
+            def blur(a: np.ndarray) -> np.ndarray:
+                return cv2.GaussianBlur(a.astype(np.float32), (k, k), px / 2.0, borderType=cv2.BORDER_REPLICATE)
+
+            keep = blur(self._data.view(np.uint8)) >= 0.5
+            if self._alpha is None:
+                self._replace_all(keep, "Smooth")
+                return
+            cover = np.clip(np.round(blur(self._alpha)), 1, 255).astype(np.uint8)
+            cover[~keep] = 0
+            self._replace_soft(cover, "Smooth")
 
     def combine(self, other: np.ndarray, mode: str = "add") -> None:
         """Merge another mask (e.g. a click-to-segment result): add, subtract or replace."""
         other = np.asarray(other).astype(bool)
         if other.shape != self.shape:
             raise ValueError(f"mask of shape {other.shape} cannot be combined with {self.shape}")
-        if mode == "add":
-            new, label = self._data | other, "Add to mask"
-        elif mode == "subtract":
-            new, label = self._data & ~other, "Subtract from mask"
-        elif mode == "replace":
-            new, label = other.copy(), "Replace mask"
-        else:
+        if mode not in ("add", "subtract", "replace"):
             raise ValueError(f"unknown combine mode {mode!r}: use add, subtract or replace")
+        label = {"add": "Add to mask", "subtract": "Subtract from mask", "replace": "Replace mask"}[mode]
+        if self._alpha is not None:
+            new = self._alpha.copy() if mode != "replace" else np.zeros_like(self._alpha)
+            new[other] = 0 if mode == "subtract" else 255
+            self._replace_soft(new, label)
+            return
+        if mode == "add":
+            new = self._data | other
+        elif mode == "subtract":
+            new = self._data & ~other
+        else:
+            new = other.copy()
         self._replace_all(new, label)
 
     def set_data(self, data: np.ndarray, label: str = "Load mask") -> None:
-        """Replace the whole mask (loading a project or a mask file); undoable."""
-        data = np.asarray(data).astype(bool)
+        """Replace the whole mask (loading a project or a mask file); undoable. A uint8 array is a
+        coverage (0-255, a soft mask); anything else counts non-zero as inside."""
+        data = np.asarray(data)
         if data.shape != self.shape:
             raise ValueError(f"mask of shape {data.shape} does not fit {self.shape}")
-        self._replace_all(data, label)
+        if data.dtype == np.uint8 and _is_soft(data):
+            self._ensure_soft()
+            self._replace_soft(data.copy(), label)
+        elif self._alpha is not None:
+            self._replace_soft(data.astype(bool).view(np.uint8) * np.uint8(255), label)
+        else:
+            self._replace_all(data.astype(bool), label)
 
     # ----- undo / redo ---------------------------------------------------------------
     def undo(self) -> str | None:
@@ -252,7 +345,7 @@ class Mask:
         if not self._undo:
             return None
         step = self._undo.pop()
-        self._write(step.diff.bbox, step.diff.before)
+        self._write(step.diff, "before")
         self._redo.append(step)
         return step.label
 
@@ -261,7 +354,7 @@ class Mask:
         if not self._redo:
             return None
         step = self._redo.pop()
-        self._write(step.diff.bbox, step.diff.after)
+        self._write(step.diff, "after")
         self._undo.append(step)
         return step.label
 
@@ -272,19 +365,22 @@ class Mask:
     # ----- files ---------------------------------------------------------------------
     def save_png(self, path: str | os.PathLike) -> Path:
         """Write the mask as an 8-bit PNG (255 = colour), atomically."""
-        return save_mask_png(path, self._data)
+        return save_mask_png(path, self.coverage)
 
     @classmethod
     def load_png(cls, path: str | os.PathLike, shape: tuple[int, int], history_limit: int = UNDO_LIMIT) -> Mask:
-        m = cls(shape[0], shape[1], history_limit)
-        m._data[...] = read_mask_png(path, shape)
-        return m
+        return cls.from_array(read_mask_png(path, shape), history_limit)
 
     @classmethod
     def from_array(cls, data: np.ndarray, history_limit: int = UNDO_LIMIT) -> Mask:
-        data = np.asarray(data).astype(bool)
+        """A mask holding ``data``: bool, or a uint8 coverage (soft when it has partial values)."""
+        data = np.asarray(data)
         m = cls(data.shape[0], data.shape[1], history_limit)
-        m._data[...] = data
+        if data.dtype == np.uint8 and _is_soft(data):
+            m._alpha = data.copy()
+            m._data[...] = data > 0
+        else:
+            m._data[...] = data.astype(bool)
         return m
 
     # ----- internals -----------------------------------------------------------------
@@ -298,6 +394,44 @@ class Mask:
             return None
         return (x0, y0, x1, y1)
 
+    def _ensure_soft(self) -> None:
+        if self._alpha is None:
+            self._alpha = self._data.view(np.uint8) * np.uint8(255)
+
+    def _apply_soft(self, box: BBox, cover: np.ndarray, erase: bool, label: str) -> None:
+        """Lay a uint8 coverage on the crop ``box``: the higher of the two, or erase that much."""
+        self._ensure_soft()
+        assert self._alpha is not None
+        x0, y0, x1, y1 = box
+        before = self._alpha[y0:y1, x0:x1].copy()
+        after = np.minimum(before, 255 - cover) if erase else np.maximum(before, cover)
+        self._commit_soft(box, before, after, label)
+
+    def _replace_soft(self, new: np.ndarray, label: str) -> None:
+        self._ensure_soft()
+        assert self._alpha is not None
+        h, w = self.shape
+        self._commit_soft((0, 0, w, h), self._alpha.copy(), new.astype(np.uint8, copy=False), label)
+
+    def _commit_soft(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str) -> None:
+        assert self._alpha is not None
+        tight = changed_bbox(before, after)
+        if tight is None:
+            return
+        tx0, ty0, tx1, ty1 = tight
+        x0, y0 = box[0], box[1]
+        bbox = (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1)
+        a = after[ty0:ty1, tx0:tx1]
+        self._alpha[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a
+        self._data[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a > 0
+        diff = _soft_diff(bbox, before[ty0:ty1, tx0:tx1], a)
+        if self._group_depth:
+            self._group_pieces.append(diff)
+            self._redo.clear()
+        else:
+            self._push(_Step(label, diff))
+        self._notify(bbox)
+
     def _apply_crop(self, box: BBox, shape: np.ndarray, erase: bool, label: str) -> None:
         x0, y0, x1, y1 = box
         before = self._data[y0:y1, x0:x1]
@@ -305,6 +439,9 @@ class Mask:
         self._commit(box, before.copy(), after, label)
 
     def _replace_all(self, new: np.ndarray, label: str) -> None:
+        if self._alpha is not None:
+            self._replace_soft(new.view(np.uint8) * np.uint8(255), label)
+            return
         h, w = self.shape
         self._commit((0, 0, w, h), self._data.copy(), new, label)
 
@@ -332,10 +469,21 @@ class Mask:
         while len(self._undo) > self.history_limit:
             self._undo.popleft()
 
-    def _write(self, box: BBox, packed: bytes) -> None:
-        x0, y0, x1, y1 = box
-        self._data[y0:y1, x0:x1] = _unpack(packed, (y1 - y0, x1 - x0))
-        self._notify(box)
+    def _write(self, diff: _Diff, which: str) -> None:
+        x0, y0, x1, y1 = diff.bbox
+        if diff.soft or self._alpha is not None:
+            # a hard step undone on a mask that is soft now: it dates from before the first soft
+            # dab, when every pixel was 0 or full, so 0/255 is exact
+            cover = diff.state(which)
+            if self._alpha is None:
+                self._ensure_soft()
+            assert self._alpha is not None
+            self._alpha[y0:y1, x0:x1] = cover
+            self._data[y0:y1, x0:x1] = cover > 0
+        else:
+            raw = diff.before if which == "before" else diff.after
+            self._data[y0:y1, x0:x1] = _unpack(raw, (y1 - y0, x1 - x0))
+        self._notify(diff.bbox)
 
     def _close_groups(self) -> None:
         # Undo in the middle of a drag: finish the drag first so it becomes the step undone.
@@ -345,6 +493,38 @@ class Mask:
     def _notify(self, box: BBox) -> None:
         for cb in list(self.on_change):
             cb(box)
+
+
+def _is_soft(cover: np.ndarray) -> bool:
+    """Whether a uint8 coverage has any partial value (else it is a hard mask in 0/255 form)."""
+    return bool(((cover > 0) & (cover < 255)).any())
+
+
+def _capsule_dist2(pts: np.ndarray, r: float, box: BBox) -> np.ndarray:
+    """Squared distance from each pixel centre of the crop ``box`` to the polyline, exact within
+    ``r`` of it (beyond that: at least r*r, maybe infinity)."""
+    x0, y0, x1, y1 = box
+    best = np.full((y1 - y0, x1 - x0), np.inf)
+    segs = list(zip(pts[:-1], pts[1:])) if len(pts) > 1 else [(pts[0], pts[0])]
+    for a, b in segs:
+        sx0 = max(x0, int(np.floor(min(a[0], b[0]) - r)))
+        sy0 = max(y0, int(np.floor(min(a[1], b[1]) - r)))
+        sx1 = min(x1, int(np.ceil(max(a[0], b[0]) + r)) + 1)
+        sy1 = min(y1, int(np.ceil(max(a[1], b[1]) + r)) + 1)
+        if sx0 >= sx1 or sy0 >= sy1:
+            continue
+        px = np.arange(sx0, sx1, dtype=np.float64)[None, :] - a[0]
+        py = np.arange(sy0, sy1, dtype=np.float64)[:, None] - a[1]
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        seg2 = dx * dx + dy * dy
+        if seg2 > 0:
+            t = np.clip((px * dx + py * dy) / seg2, 0.0, 1.0)
+            d2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
+        else:
+            d2 = px * px + py * py
+        view = best[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
+        np.minimum(view, d2, out=view)
+    return best
 
 
 def _capsules(pts: np.ndarray, r: float, box: BBox) -> np.ndarray:
@@ -385,10 +565,13 @@ def _disc(px: int) -> np.ndarray:
 
 
 def read_mask_png(source: str | os.PathLike | bytes, shape: tuple[int, int] | None = None, *,
-                  name: str | None = None, max_pixels: int | None = None) -> np.ndarray:
+                  name: str | None = None, max_pixels: int | None = None, soft: bool = False) -> np.ndarray:
     """Read a mask image (a path, or the file's bytes): any non-zero pixel is inside (an alpha-only
     mask uses its alpha). The size in the header is checked against ``shape`` (or the pixel limit)
-    before a single pixel is decoded, so a small file that inflates to gigabytes is refused."""
+    before a single pixel is decoded, so a small file that inflates to gigabytes is refused.
+
+    ``soft``: an 8-bit grey mask with partial values (a project's soft brush strokes) comes back as
+    its uint8 coverage; otherwise, and always for other images, a bool mask."""
     import io
 
     from PIL import Image, UnidentifiedImageError
@@ -418,6 +601,8 @@ def read_mask_png(source: str | os.PathLike | bytes, shape: tuple[int, int] | No
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
         raise ImageLoadError(f"Mask file {label} could not be read ({e}): save it as a PNG.") from None
     if arr.ndim == 2:
+        if soft and arr.dtype == np.uint8 and _is_soft(arr):
+            return np.ascontiguousarray(arr)
         data = arr != 0
     else:
         colour_idx = [i for i, b in enumerate(bands) if b != "A"]
@@ -427,11 +612,18 @@ def read_mask_png(source: str | os.PathLike | bytes, shape: tuple[int, int] | No
     return data
 
 
+def mask_png_pixels(data: np.ndarray) -> np.ndarray:
+    """A mask as the 8-bit grey a mask PNG holds: 255 inside (or the coverage of a soft mask)."""
+    data = np.asarray(data)
+    return data if data.dtype == np.uint8 else data.astype(bool).view(np.uint8) * np.uint8(255)
+
+
 def save_mask_png(path: str | os.PathLike, data: np.ndarray) -> Path:
+    """Write a mask (bool, or uint8 coverage) as an 8-bit grey PNG, atomically."""
     from PIL import Image
 
     path = Path(path)
-    img = Image.fromarray(np.asarray(data, bool).astype(np.uint8) * 255, mode="L")
+    img = Image.fromarray(mask_png_pixels(data), mode="L")
     try:
         atomic_write(path, lambda f: img.save(f, format="PNG"))
     except OSError as e:

@@ -4,6 +4,9 @@ The manifest records the source photo (path relative to the project when possibl
 the absolute path, and its sha256), the settings, the hints and an optional reference
 photo. The photo itself is never written or copied; loading tells the caller whether it
 was found where it was, found beside the project (moved), changed or missing.
+
+Masks are 8-bit grey PNGs: 255 inside, 0 outside, and in between a soft brush's partial coverage
+(format 3; a project without a soft mask is written as format 2 so older releases open it).
 """
 from __future__ import annotations
 
@@ -22,11 +25,12 @@ from models.fileio import atomic_write, sha256_file
 
 from .errors import ProjectError
 from .hints import Hint, hints_from_json, hints_to_json
-from .mask import read_mask_png
+from .mask import mask_png_pixels, read_mask_png
 from .pipeline import Settings
 
 FORMAT = "huebrush-project"
-FORMAT_VERSION = 2  # 2: colour regions (a project of version 1 opens as one region)
+FORMAT_VERSION = 3  # 2: colour regions (a project of version 1 opens as one region); 3: soft masks
+HARD_MASKS_VERSION = 2  # what a project without a soft mask is written as, so older releases open it
 MANIFEST = "manifest.json"
 MASK = "mask.png"
 _MEMBERS = {MANIFEST, MASK}
@@ -45,7 +49,7 @@ class Project:
     size: tuple[int, int] | None = None  # (H, W) of the photo, checks the mask on load
     settings: Settings = field(default_factory=Settings)
     hints: list[Hint] = field(default_factory=list)
-    mask: np.ndarray | None = None  # bool (H, W); with regions: where any region is
+    mask: np.ndarray | None = None  # bool (H, W), or uint8 coverage (soft); with regions: where any region is
     reference_path: Path | None = None
     regions: list | None = None  # app.core.regions.Region, bottom to top; None: the one mask
     # filled in by load_project
@@ -88,9 +92,11 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
         project.mask = union(project.regions, size)  # type: ignore[arg-type]
     if project.mask is not None:
         size = tuple(project.mask.shape)  # type: ignore[assignment]
+    soft = any(np.asarray(m).dtype == np.uint8 for m in
+               [project.mask, *(r.mask for r in project.regions or [])] if m is not None)
     manifest = {
         "format": FORMAT,
-        "version": FORMAT_VERSION,
+        "version": FORMAT_VERSION if soft else HARD_MASKS_VERSION,
         "app_version": __version__,
         "source": {**(_path_entry(src, base) or {}), "sha256": sha} if src is not None else None,
         "size": list(size) if size else None,
@@ -107,13 +113,13 @@ def save_project(path: str | os.PathLike, project: Project) -> Path:
             from PIL import Image
 
             png = io.BytesIO()
-            Image.fromarray(np.asarray(project.mask, bool).astype(np.uint8) * 255, mode="L").save(png, "PNG")
+            Image.fromarray(mask_png_pixels(project.mask), mode="L").save(png, "PNG")
             z.writestr(MASK, png.getvalue())
         for i, r in enumerate(project.regions or []):
             from PIL import Image
 
             png = io.BytesIO()
-            Image.fromarray(np.asarray(r.mask, bool).astype(np.uint8) * 255, mode="L").save(png, "PNG")
+            Image.fromarray(mask_png_pixels(r.mask), mode="L").save(png, "PNG")
             z.writestr(_region_member(i), png.getvalue())
     try:
         atomic_write(path, lambda f: f.write(buf.getvalue()))
@@ -296,7 +302,7 @@ def _from_manifest(path: Path, m: Any, mask_bytes: bytes | None) -> Project:
 def _read_mask(path: Path, data: bytes, size: tuple[int, int]) -> np.ndarray:
     """The project's mask, decoded from memory (never extracted to disk)."""
     try:
-        return read_mask_png(data, size, name=f"{MASK} in {path.name}")
+        return read_mask_png(data, size, name=f"{MASK} in {path.name}", soft=True)
     except ProjectError:
         raise _bad(path, f"holds a mask that does not match the photo size {size[1]}x{size[0]}: it is damaged.") from None
     except Exception as e:  # ImageLoadError and friends: still one sentence naming the project

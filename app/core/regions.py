@@ -13,6 +13,7 @@ import numpy as np
 
 from .composite import feather_weights
 from .errors import HuebrushError
+from .mask import inside
 
 SOURCES = ("auto", "tint")
 
@@ -20,7 +21,7 @@ SOURCES = ("auto", "tint")
 @dataclass(frozen=True, eq=False)
 class Region:
     name: str
-    mask: np.ndarray  # bool (H, W) at the photo's size
+    mask: np.ndarray  # bool (H, W) at the photo's size, or a soft mask's uint8 coverage
     source: str = "auto"  # auto | tint
     colour: str | None = None  # "#rrggbb" for a tint
     saturation: float = 1.0
@@ -40,7 +41,8 @@ class Region:
             raise HuebrushError(f"Region '{self.name}': saturation {self.saturation} is out of range; choose 0 to 2.")
 
     def with_mask(self, mask: np.ndarray) -> Region:
-        return replace(self, mask=np.asarray(mask, bool))
+        mask = np.asarray(mask)
+        return replace(self, mask=mask if mask.dtype == np.uint8 else mask.astype(bool, copy=False))
 
 
 def tint_ab(hex_colour: str) -> tuple[float, float]:
@@ -55,7 +57,7 @@ def union(regions: list[Region], shape: tuple[int, int]) -> np.ndarray:
     out = np.zeros(shape, bool)
     for r in regions:
         if r.visible:
-            out |= r.mask
+            out |= inside(r.mask)
     return out
 
 
@@ -109,7 +111,7 @@ def _compose_block(ab_network: np.ndarray | None, regions: list[Region], feather
     for r in regions:
         if not r.mask.any():
             continue
-        anywhere |= r.mask
+        anywhere |= inside(r.mask)
         wt = feather_weights(r.mask, feather_px)[..., None]
         if r.source == "tint":
             target = np.asarray(tint_ab(r.colour), np.float32) * np.float32(r.saturation)

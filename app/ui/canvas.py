@@ -27,6 +27,7 @@ class Canvas(QWidget):
     tool_changed = Signal(str)
     view_changed = Signal()
     brush_changed = Signal(float)  # the brush radius in photo pixels
+    brush_hardness_changed = Signal(float)  # 0 (all soft edge) .. 1 (hard)
     hint_point_chosen = Signal(float, float)  # a hint was placed or selected at this photo pixel
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -39,6 +40,7 @@ class Canvas(QWidget):
         self.zoom = 1.0
         self._origin = QPointF(0, 0)  # image point at the widget's top-left corner
         self.brush_radius = 20.0
+        self.brush_hardness = 1.0  # 1: full colour to the edge; below, a soft edge (as in photo editors)
         # "follow the screen": the brush keeps its size on screen as the zoom changes (its radius in
         # photo pixels follows); otherwise it keeps its size in photo pixels (the default)
         self.brush_follows_screen = False
@@ -168,6 +170,27 @@ class Canvas(QWidget):
         self.brush_changed.emit(radius)
         self.update()
 
+    def set_brush_hardness(self, hardness: float, show: bool = True) -> None:
+        """The brush's hardness, 0-1 (0: soft from the centre, 1: hard edge); with ``show`` it is
+        drawn beside the cursor for a moment, as Shift+[ and Shift+] change it."""
+        hardness = float(min(max(hardness, 0.0), 1.0))
+        if hardness == self.brush_hardness:
+            return
+        self.brush_hardness = hardness
+        if show:
+            import time
+
+            self._size_shown_until = time.monotonic() + 1.2
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(1300, self.update)
+        self.brush_hardness_changed.emit(hardness)
+        self.update()
+
+    def step_brush_hardness(self, step: float) -> None:
+        """Shift+] / Shift+[: harder or softer by ``step`` (Photoshop's steps are 25 %)."""
+        self.set_brush_hardness(round((self.brush_hardness + step) * 4) / 4)
+
     def set_brush_follows_screen(self, on: bool) -> None:
         """Keep the brush's size on screen (True) or in photo pixels (False) when the zoom changes."""
         self.brush_follows_screen = bool(on)
@@ -254,6 +277,13 @@ class Canvas(QWidget):
             p.drawEllipse(self._mouse, r, r)
             p.setPen(QPen(QColor(255, 255, 255), 1.0))
             p.drawEllipse(self._mouse, r + 1.2, r + 1.2)
+            if self.brush_hardness < 1.0 and r >= 8.0:  # a soft brush: a dashed ring where full colour ends
+                inner = r * self.brush_hardness
+                if inner >= 2.0:
+                    pen = QPen(QColor(255, 255, 255), 1.0)
+                    pen.setStyle(Qt.PenStyle.DashLine)
+                    p.setPen(pen)
+                    p.drawEllipse(self._mouse, inner, inner)
             if r <= 4.0:  # a small crosshair says where the tiny brush is
                 m = self._mouse
                 p.drawLine(QPointF(m.x() - 8, m.y()), QPointF(m.x() - 5, m.y()))
@@ -262,7 +292,9 @@ class Canvas(QWidget):
                 p.drawLine(QPointF(m.x(), m.y() + 5), QPointF(m.x(), m.y() + 8))
             if self.brush_size_label_shown():
                 text = f"{2 * self.brush_radius:.0f} px"
-                box = QRectF(self._mouse.x() + r + 6, self._mouse.y() - 9, 80, 18)
+                if self.brush_hardness < 1.0:
+                    text += f"  {100 * self.brush_hardness:.0f} % hard"
+                box = QRectF(self._mouse.x() + r + 6, self._mouse.y() - 9, 160, 18)
                 p.setPen(QColor(0, 0, 0))
                 p.drawText(box.translated(1, 1), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
                 p.setPen(QColor(255, 255, 255))
@@ -339,6 +371,10 @@ class Canvas(QWidget):
         sub = data[y0 * s : y1 * s : s, x0 * s : x1 * s : s]  # strided: no full-size work
         if not sub.any():
             return None
+        cover = None
+        if sub.dtype == np.uint8:  # a soft mask: the tint follows its coverage
+            cover = np.ascontiguousarray(sub)
+            sub = cover > 0
         u8 = np.ascontiguousarray(sub).view(np.uint8)
         inner = cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
         edge = u8 - inner  # 1 on the mask's edge pixels
@@ -354,7 +390,12 @@ class Canvas(QWidget):
         if fill_rgba is not None:
             table[1] = argb(fill_rgba)
         table[3] = argb(edge_rgba)
-        pixels = np.take(table, u8 + 2 * edge)  # (h, w) uint32, one pass
+        if cover is not None and fill_rgba is not None:  # the tint's opacity follows the coverage
+            r_, g_, b_, a_ = (int(v) for v in fill_rgba)
+            soft = np.array([argb((r_, g_, b_, (a_ * v + 127) // 255)) for v in range(256)], np.uint32)
+            pixels = np.where(edge.view(bool), np.uint32(table[3]), np.take(soft, cover))
+        else:
+            pixels = np.take(table, u8 + 2 * edge)  # (h, w) uint32, one pass
         h, w = sub.shape
         # a deep copy: the image is kept between paints, and one borrowing a numpy buffer must not be
         img = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied).copy()

@@ -45,7 +45,8 @@ class RegionSlot:
         """The core's Region of this slot (``copy``: a snapshot for another thread)."""
         from app.core.regions import Region
 
-        data = self.mask.data.copy() if copy else self.mask.data
+        cover = self.mask.coverage
+        data = cover.copy() if copy else cover
         return Region(self.name, data, self.source, self.colour, self.saturation, self.visible)
 
 
@@ -250,21 +251,27 @@ class DocumentState(QObject):
 
             data = auto_mask(self.region_views(), self.shape)
             return (data if data.any() else None), data
-        data = self._snapshot_buffer()
-        np.copyto(data, self.mask.data)
+        cover = self.mask.coverage  # a soft mask's uint8 coverage: the model reads any coverage as inside
+        data = self._snapshot_buffer(cover.dtype)
+        np.copyto(data, cover)
         return (data if data.any() else None), data
 
-    def _snapshot_buffer(self) -> np.ndarray:
+    def _snapshot_buffer(self, dtype=bool) -> np.ndarray:
         """A mask-sized array no one else holds. Fresh 24 MB arrays cost page faults on every
         preview (tens to hundreds of ms on a busy machine, on the GUI thread), so a couple are kept
         and reused once the preview job that had one has let it go."""
         for buf in self._snapshots:
             # references: the list, this loop's name and getrefcount's own argument; a job adds more
-            if sys.getrefcount(buf) <= 3:
+            if buf.dtype == dtype and sys.getrefcount(buf) <= 3:
                 return buf
-        buf = np.empty(self.shape, bool)
+        buf = np.empty(self.shape, dtype)
         if len(self._snapshots) < 2:
             self._snapshots.append(buf)
+        else:  # the mask turned soft: trade a free buffer of the old kind for this one
+            for i, old in enumerate(self._snapshots):
+                if old.dtype != dtype and sys.getrefcount(old) <= 3:
+                    self._snapshots[i] = buf
+                    break
         return buf
 
     def apply_preview(self, version: int, ab_work: np.ndarray, ab_up: np.ndarray,
@@ -287,4 +294,4 @@ class DocumentState(QObject):
             from app.core.regions import compose_regions_rgb8
 
             return compose_regions_rgb8(self.document.L, self.ab_up, self.region_views(), s.feather, s.saturation, rect)
-        return compose_rgb8(self.document.L, self.ab_up, self.mask.data, s.feather, s.saturation, rect)
+        return compose_rgb8(self.document.L, self.ab_up, self.mask.coverage, s.feather, s.saturation, rect)

@@ -34,7 +34,7 @@ class ExportSnapshot:
 
             mask = auto_mask(list(regions), state.shape)
         else:
-            mask = state.mask.data.copy()
+            mask = state.mask.coverage.copy()
         return cls(state.document, mask, tuple(state.hints), state.settings, state.reference_lab,
                    state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality,
                    regions)

@@ -109,6 +109,8 @@ class MainWindow(FileOps, QMainWindow):
         self.canvas.brush_changed.connect(self.panel.show_brush_radius)
         self.panel.brush_radius_edited.connect(lambda r: self.canvas.set_brush_radius(r, show=False))
         self.panel.show_brush_radius(self.canvas.brush_radius)
+        self.canvas.brush_hardness_changed.connect(self.panel.show_brush_hardness)
+        self.panel.brush_hardness_edited.connect(lambda h: self.canvas.set_brush_hardness(h, show=False))
         self.panel.brush_screen.toggled.connect(self.canvas.set_brush_follows_screen)
         wand = self.canvas.tools.get("wand")
         if wand is not None:
@@ -359,12 +361,12 @@ class MainWindow(FileOps, QMainWindow):
         from app.ui.workers import Task
 
         target = state.mask if target is None else target
-        version, data = state.version, target.data.copy()
+        version, data = state.version, target.coverage.copy()
 
         def work(_task):
             scratch = Mask.from_array(data, history_limit=0)
             edit(scratch)
-            return scratch.data
+            return scratch.coverage
 
         def done(result) -> None:
             if state not in self.states or not any(r.mask is target for r in state.regions):
@@ -373,7 +375,7 @@ class MainWindow(FileOps, QMainWindow):
                 self._mask_op_in_worker(state, label, edit, target)
                 return
             state.select_mask(target)
-            push_mask_edit(state, label, lambda m: m.combine(result, "replace"))
+            push_mask_edit(state, label, lambda m: m.set_data(result, label))
 
         task = Task(work)
         task.done.connect(done)

@@ -32,7 +32,7 @@ def snapshot(state):
     from app.core.project import Project
 
     doc = state.document
-    regions, mask = None, state.mask.data.copy()
+    regions, mask = None, state.mask.coverage.copy()
     if not (state.simple and state.regions[0].name == DEFAULT_REGION):  # named or several: keep them all
         from app.core.regions import union
 

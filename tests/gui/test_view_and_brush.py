@@ -183,3 +183,48 @@ def test_shift_always_adds_and_alt_flips_brush_and_eraser(qtbot, window, tmp_pat
     assert st.mask.data[80, 60]
     drag(40, Qt.KeyboardModifier.NoModifier)  # a plain eraser stroke erases
     assert not st.mask.data[40, 60]
+
+
+def test_brush_hardness_paints_a_soft_edge_through_preview_undo_project_and_export(qtbot, window, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from app.ui.dialogs.export_dialog import ExportOptions
+    from tests.gui.helpers import chroma, display, wait_preview
+
+    state = open_photo(qtbot, window, write_photo(tmp_path / "a.png"))
+    canvas, panel = window.canvas, window.panel
+    window.panel.feather.setValue(0)  # only the brush's own fall-off
+    assert panel.brush_hardness.value() == 100 and canvas.brush_hardness == 1.0
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_BraceLeft)  # Shift+[ : softer, in 25 % steps
+    assert canvas.brush_hardness == 0.75 and panel.brush_hardness.value() == 75
+    panel.brush_hardness.setValue(0)  # the field sets the canvas's brush
+    assert canvas.brush_hardness == 0.0
+    panel.brush_size.setValue(60)
+    paint_stroke(qtbot, window, [(100, 120), (140, 120)])
+    cover = state.mask.coverage.copy()
+    assert state.mask.soft and cover[120, 120] == 255 and 0 < cover[120, 165] < 200 and cover[120, 175] == 0
+    st = wait_preview(qtbot, window)
+    c = chroma(display(st))
+    assert c[120, 120] > 40 and 0 < c[120, 165] < c[120, 120] and c[120, 175] == 0  # partial colour at the edge
+    img = canvas.grab().toImage()  # the overlay is drawn (no crash on a soft mask)
+    assert not img.isNull()
+
+    target = tmp_path / "soft.huebrush"
+    assert window.save_project(path=target, wait=True)
+    out = tmp_path / "soft.png"
+    task = window.export_to(ExportOptions(out, 8, 95))
+    with qtbot.waitSignal(task.done, timeout=30_000):
+        pass
+    rgb = np.asarray(Image.open(out).convert("RGB"))
+    e = chroma(rgb)
+    assert e[120, 120] > 40 and 0 < e[120, 165] < e[120, 120] and e[cover == 0].max() == 0
+
+    window.actions["undo"].trigger()
+    assert not state.mask.data.any()
+    window.close_current()
+    with qtbot.waitSignal(window.photo_opened, timeout=20_000) as blocker:
+        window.open_paths([str(target)])
+    again = blocker.args[0]
+    assert again.mask.soft and np.array_equal(again.mask.coverage, cover)

@@ -22,6 +22,8 @@ def scale_hint(hint: Any, sx: float, sy: float) -> Any:
 def scale_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if mask.shape == tuple(shape):
         return mask
+    if mask.dtype == np.uint8:  # a soft mask's coverage: scaled smoothly, still uint8
+        return cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 

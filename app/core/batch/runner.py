@@ -358,6 +358,8 @@ def resize_long_side(a: np.ndarray, long_side: int | None, nearest: bool = False
         return a
     s = long_side / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
-    if nearest:
+    if nearest:  # a mask: a bool one stays bool, a soft one (uint8 coverage) is averaged
+        if a.dtype == np.uint8:
+            return cv2.resize(a, size, interpolation=cv2.INTER_AREA)
         return cv2.resize(a.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     return cv2.resize(a, size, interpolation=cv2.INTER_AREA)

@@ -282,7 +282,7 @@ class BatchDialog(QDialog):
         if key == "shared" and self.current is not None:
             shared_hints = tuple(self.current.hints)
             if self.current.simple:
-                shared_mask = self.current.mask.data.copy()
+                shared_mask = self.current.mask.coverage.copy()
             else:  # the current photo's colour regions, each fitted to every photo
                 shared_regions = tuple(self.current.region_views(copy=True))
         model = self.model.currentData()

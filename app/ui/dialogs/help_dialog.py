@@ -27,6 +27,7 @@ GESTURES: list[tuple[str, str, str]] = [
     ("Brush", "Alt+drag", "Erase while painting"),
     ("Brush", "Shift+drag", "Always add to the mask (also with the eraser)"),
     ("Brush", "[ and ]", "Smaller / bigger brush"),
+    ("Brush", "Shift+[ and Shift+]", "Softer / harder brush edge (hardness in 25 % steps)"),
     ("Eraser", "Alt+drag", "Paint instead of erasing"),
     ("Magic wand", "Click", "Select the area of about the clicked lightness (replaces the mask)"),
     ("Magic wand", "Shift+click / Alt+click", "Add the area to / subtract it from the mask"),

@@ -40,6 +40,7 @@ class SettingsPanel(QWidget):
     mask_op = Signal(str)  # invert | clear | fill | grow | shrink
     view_changed = Signal(str, bool)  # ("mask", on) | ("split", on)
     brush_radius_edited = Signal(float)  # photo pixels
+    brush_hardness_edited = Signal(float)  # 0-1
     suggestion_chosen = Signal(tuple)  # rgb floats of a suggested swatch
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -134,6 +135,18 @@ class SettingsPanel(QWidget):
         ml.addWidget(QLabel("Brush size"), 2, 0)
         ml.addWidget(self.brush_size, 2, 1, 1, 2)
         self.brush_size.valueChanged.connect(lambda v: self._loading or self.brush_radius_edited.emit(v / 2.0))
+        self.brush_hardness = QSpinBox()
+        self.brush_hardness.setRange(0, 100)
+        self.brush_hardness.setSingleStep(5)
+        self.brush_hardness.setValue(100)
+        self.brush_hardness.setSuffix(" %")
+        self.brush_hardness.setToolTip("Brush hardness: 100 % paints full colour to the brush's edge; lower values "
+                                       "fade the colour out towards the edge (Shift+[ and Shift+] change it).")
+        self.brush_hardness.setAccessibleName("Brush hardness")
+        ml.addWidget(QLabel("Hardness"), 3, 0)
+        ml.addWidget(self.brush_hardness, 3, 1, 1, 2)
+        self.brush_hardness.valueChanged.connect(
+            lambda v: self._loading or self.brush_hardness_edited.emit(v / 100.0))
         self.mask_buttons: list[QPushButton] = []
         for i, (op, title) in enumerate((("invert", "Invert"), ("clear", "Clear"), ("fill", "Fill"),
                                          ("grow", "Grow"), ("shrink", "Shrink"))):
@@ -147,16 +160,16 @@ class SettingsPanel(QWidget):
         self.wand_tolerance.setToolTip("Magic wand (W): how far in lightness (L, 0-100) a pixel may be from the "
                                        "clicked one and still be taken.")
         self.wand_tolerance.setAccessibleName("Magic wand tolerance")
-        ml.addWidget(QLabel("Tolerance"), 3, 0)
-        ml.addWidget(self._with_label(self.wand_tolerance, self.wand_tolerance_label), 3, 1, 1, 2)
+        ml.addWidget(QLabel("Tolerance"), 4, 0)
+        ml.addWidget(self._with_label(self.wand_tolerance, self.wand_tolerance_label), 4, 1, 1, 2)
         self.wand_contiguous = QCheckBox("Wand: joined pixels only")
         self.wand_contiguous.setChecked(True)
         self.wand_contiguous.setToolTip("On: only the area joined to the click. Off: every pixel of that lightness.")
-        ml.addWidget(self.wand_contiguous, 4, 0, 1, 3)
+        ml.addWidget(self.wand_contiguous, 5, 0, 1, 3)
         self.brush_screen = QCheckBox("Brush size follows the screen")
         self.brush_screen.setToolTip("On: the brush keeps its size on screen when you zoom (its size in photo pixels "
                                      "changes). Off: it keeps its size in photo pixels.")
-        ml.addWidget(self.brush_screen, 5, 0, 1, 3)
+        ml.addWidget(self.brush_screen, 6, 0, 1, 3)
         lay.addWidget(mask_box)
 
         view_box = QGroupBox("View")
@@ -193,7 +206,7 @@ class SettingsPanel(QWidget):
         """Every control in the order Tab visits them: top to bottom, left to right."""
         return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
                 self.colour_button, *self.recent_buttons, *self.suggest_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
-                *self.mask_buttons, self.brush_size, self.brush_screen, self.wand_tolerance, self.wand_contiguous, self.show_mask, self.split]
+                *self.mask_buttons, self.brush_size, self.brush_hardness, self.brush_screen, self.wand_tolerance, self.wand_contiguous, self.show_mask, self.split]
 
     def _chain_tab_order(self) -> None:
         order = self.keyboard_order()
@@ -299,6 +312,12 @@ class SettingsPanel(QWidget):
         """Mirror the canvas's brush (radius in photo pixels) as its diameter, without echoing back."""
         was, self._loading = self._loading, True
         self.brush_size.setValue(max(1, round(2 * radius)))
+        self._loading = was
+
+    def show_brush_hardness(self, hardness: float) -> None:
+        """Mirror the canvas's brush hardness (0-1) as a percentage, without echoing back."""
+        was, self._loading = self._loading, True
+        self.brush_hardness.setValue(round(100 * hardness))
         self._loading = was
 
     def show_colour(self, rgb: tuple[float, float, float], recent: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Brush (B) and eraser (E): paint or remove mask with a round brush; one stroke = one undo step."""
+"""Brush (B) and eraser (E): paint or remove mask with a round brush, hard or soft-edged (the
+canvas's ``brush_hardness``); one stroke = one undo step."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
@@ -30,13 +31,14 @@ class BrushTool(Tool):
         self._version = self.state.version
         self.state.mask.begin_edit(self._label)
         self._last = (pos.x(), pos.y())
-        self.state.mask.stroke([self._last], self.canvas.brush_radius, erase=erase)
+        self.state.mask.stroke([self._last], self.canvas.brush_radius, erase=erase, hardness=self.canvas.brush_hardness)
 
     def move(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
         if self._last is None:
             return
         p = (pos.x(), pos.y())
-        self.state.mask.stroke([self._last, p], self.canvas.brush_radius, erase=self._erase)
+        self.state.mask.stroke([self._last, p], self.canvas.brush_radius, erase=self._erase,
+                               hardness=self.canvas.brush_hardness)
         self._last = p
 
     def release(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:

@@ -463,6 +463,25 @@ def test_project_beside_the_photo_gives_mask_hints_and_settings(photos, tmp_path
     assert again.counts()["done"] == 1 and (np.ptp(_rgb(tmp_path / "o2" / "p0_colour.png"), -1)[:22] > 10).all()
 
 
+def test_a_projects_soft_mask_colours_partially_in_batch_at_full_and_reduced_size(photos, tmp_path):
+    import cv2
+
+    from app.core.mask import Mask
+
+    m = Mask(48, 64)
+    m.stroke([(32, 24)], 16, hardness=0.0)
+    cover = m.coverage.copy()
+    _save_project(photos / "p1.png", cover, _settings())
+    for long_side, sub in ((None, 1), (32, 2)):
+        out = tmp_path / f"out{sub}"
+        assert _job([photos / "p1.png"], out, long_side=long_side).run().counts()["done"] == 1
+        chroma = np.ptp(_rgb(out / "p1_colour.png"), -1).astype(int)
+        c = cv2.resize(cover, (64 // sub, 48 // sub), interpolation=cv2.INTER_AREA) if sub > 1 else cover
+        assert chroma[24 // sub, 32 // sub] > 10 and (chroma[c == 0] == 0).all()
+        edge = (c > 0) & (c < 128)  # the soft fall-off: some colour, less than the centre's
+        assert (chroma[edge] < chroma[24 // sub, 32 // sub]).all() and chroma[edge].max() > 0
+
+
 def test_project_for_a_differently_shaped_photo_fails_that_photo_only(photos, tmp_path):
     _save_project(photos / "p0.png", np.ones((64, 64), bool), _settings())
     report = _job(photos, tmp_path / "out").run()

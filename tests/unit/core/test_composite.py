@@ -101,3 +101,29 @@ def test_an_edit_changes_nothing_outside_its_dirty_rectangle(feather):
     outside = np.ones((120, 160), bool)
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(before[outside], after[outside])
+
+
+@pytest.mark.parametrize("feather", [0.0, 4.0])
+def test_a_soft_mask_colours_in_proportion_to_its_coverage_and_leaves_the_rest_exactly_grey(feather):
+    from app.core.composite import compose_rgb8, grey8
+
+    L, ab, _ = _scene(120, 160, seed=3)
+    m = Mask(120, 160)
+    m.stroke([(80, 60)], 30, hardness=0.2)
+    cover = m.coverage
+    w = feather_weights(cover, feather)
+    hard = feather_weights(m.data, feather)
+    np.testing.assert_allclose(w, hard * cover / 255.0, atol=1e-6)
+    assert (w[cover == 0] == 0).all()
+    out = composite_ab(ab, cover, feather, 1.0)
+    assert (out[cover == 0] == 0).all()
+    # chroma grows with coverage along the brush's radius
+    chroma = np.hypot(out[..., 0], out[..., 1]) / np.maximum(np.hypot(ab[..., 0], ab[..., 1]), 1e-6)
+    row = chroma[60, 80:111]
+    assert row[0] == pytest.approx(1.0, abs=1e-5) and (np.diff(row) <= 1e-6).all() and row[-1] == 0
+    whole = compose_rgb8(L, ab, cover, feather, 1.0)
+    g = grey8(L)
+    assert np.array_equal(whole[cover == 0], np.repeat(g[cover == 0][:, None], 3, axis=1))
+    for rect in [(60, 40, 100, 80), (0, 0, 81, 61)]:  # tiles agree with the whole photo
+        x0, y0, x1, y1 = rect
+        assert np.array_equal(compose_rgb8(L, ab, cover, feather, 1.0, rect), whole[y0:y1, x0:x1])

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from app.core.errors import HuebrushError
-from app.core.mask import Mask, changed_bbox
+from app.core.mask import Mask, changed_bbox, read_mask_png
 
 
 def test_brush_dab_is_a_disc_of_the_radius():
@@ -209,3 +209,91 @@ def test_png_of_wrong_size_or_garbage_gives_one_clear_error(tmp_path):
     (tmp_path / "junk.png").write_bytes(b"not a png")
     with pytest.raises(HuebrushError, match="junk.png"):
         Mask.load_png(tmp_path / "junk.png", (30, 40))
+
+
+# ----- soft brush (hardness) -------------------------------------------------------------------
+def test_soft_dab_is_full_to_hardness_times_radius_then_falls_smoothly_to_zero_at_the_edge():
+    m = Mask(100, 100)
+    m.stroke([(50, 50)], 20, hardness=0.5)
+    assert m.soft
+    c = m.coverage
+    assert c.dtype == np.uint8 and np.array_equal(m.data, c > 0)
+    row = c[50, 50:75].astype(int)  # from the centre outwards
+    assert (row[:11] == 255).all()  # within 0.5 x 20 px: full
+    assert (np.diff(row[10:]) <= 0).all() and 0 < row[15] < 255  # then falling
+    assert row[20] == 0 and c[50, 50 + 21 :].max() == 0  # nothing at or past the radius
+    assert c[50, 40] == c[50, 60] == c[40, 50]  # round
+
+
+def test_hard_strokes_keep_a_bool_mask_and_soft_ones_pile_up_by_maximum_not_sum():
+    m = Mask(60, 60)
+    m.stroke([(10, 10), (50, 10)], 5)
+    assert not m.soft and m.coverage is m.data  # nothing extra held for a hard mask
+    m.stroke([(30, 40)], 10, hardness=0.0)
+    once = m.coverage.copy()
+    m.stroke([(30, 40)], 10, hardness=0.0)  # the same dab again changes nothing
+    assert np.array_equal(m.coverage, once)
+    assert m.coverage[10, 30] == 255  # the earlier hard stroke is full coverage
+
+
+def test_soft_eraser_removes_as_much_as_the_brush_covers():
+    m = Mask(60, 60)
+    m.fill()
+    m.stroke([(30, 30)], 12, erase=True, hardness=0.0)
+    c = m.coverage
+    assert c[30, 30] == 0 and c[30, 41] > 200 and 0 < c[30, 36] < 255 and c[5, 5] == 255
+    assert np.array_equal(m.data, c > 0)
+
+
+def test_soft_steps_undo_and_redo_exactly_including_a_drag_that_turned_the_mask_soft():
+    m = Mask(80, 80)
+    m.stroke([(20, 20)], 6)  # hard era
+    s0 = m.coverage.astype(np.uint8) * 255
+    m.begin_edit("Paint mask")
+    m.stroke([(40, 40)], 6)  # hard piece, then the first soft one in the same drag
+    m.stroke([(40, 40), (60, 50)], 9, hardness=0.3)
+    m.end_edit()
+    s1 = m.coverage.copy()
+    m.stroke([(50, 50)], 8, erase=True, hardness=0.6)
+    s2 = m.coverage.copy()
+    m.polygon([(0, 60), (30, 60), (30, 79), (0, 79)])
+    s3 = m.coverage.copy()
+    for want in (s2, s1, s0):
+        m.undo()
+        assert np.array_equal(m.coverage, want) and np.array_equal(m.data, m.coverage > 0)
+    m.undo()  # the first hard dab
+    assert m.coverage.max() == 0
+    for want in (s0, s1, s2, s3):
+        m.redo()
+        assert np.array_equal(m.coverage, want)
+
+
+def test_whole_mask_operations_on_a_soft_mask_keep_support_and_coverage_in_step():
+    m = Mask(80, 80)
+    m.stroke([(40, 40)], 15, hardness=0.2)
+    soft = m.coverage.copy()
+    m.grow(3)
+    assert (m.coverage >= soft).all() and m.data.sum() > (soft > 0).sum()
+    m.undo()
+    m.shrink(3)
+    assert (m.coverage <= soft).all()
+    m.undo()
+    m.invert()
+    assert np.array_equal(m.coverage, 255 - soft)
+    m.undo()
+    m.smooth(2)
+    assert np.array_equal(m.data, m.coverage > 0)
+    m.combine(np.ones((80, 80), bool), "subtract")
+    assert not m.data.any()
+    m.set_data(soft)
+    assert np.array_equal(m.coverage, soft)
+
+
+def test_soft_mask_png_round_trip(tmp_path):
+    m = Mask(40, 50)
+    m.stroke([(10, 10), (40, 30)], 8, hardness=0.4)
+    path = m.save_png(tmp_path / "soft.png")
+    back = read_mask_png(path, (40, 50), soft=True)
+    assert back.dtype == np.uint8 and np.array_equal(back, m.coverage)
+    assert np.array_equal(read_mask_png(path, (40, 50)), m.data)  # read as a plain mask: any coverage is inside
+    assert np.array_equal(Mask.from_array(back).coverage, m.coverage)

@@ -11,7 +11,7 @@ import pytest
 from app.core.errors import ProjectError
 from app.core.hints import Hint
 from app.core.pipeline import Settings
-from app.core.project import FORMAT_VERSION, Project, file_sha256, load_project, save_project
+from app.core.project import FORMAT_VERSION, HARD_MASKS_VERSION, Project, file_sha256, load_project, save_project
 
 
 @pytest.fixture
@@ -48,7 +48,22 @@ def test_round_trip_keeps_everything_and_never_touches_the_photo(tmp_path, photo
     assert photo.read_bytes() == before
     with zipfile.ZipFile(path) as z:
         m = json.loads(z.read("manifest.json"))
-        assert m["source"]["relative"] == "photos/street.png" and m["version"] == FORMAT_VERSION
+        # no soft mask: written as the format older releases read
+        assert m["source"]["relative"] == "photos/street.png" and m["version"] == HARD_MASKS_VERSION
+
+
+def test_soft_mask_round_trips_its_coverage_and_says_it_needs_the_newer_format(tmp_path, photo):
+    from app.core.mask import Mask
+
+    p = _project(photo)
+    m = Mask(*p.mask.shape)
+    m.stroke([(10, 10), (30, 12)], 6, hardness=0.25)
+    p.mask = m.coverage.copy()
+    assert p.mask.dtype == np.uint8 and ((p.mask > 0) & (p.mask < 255)).any()
+    back = load_project(save_project(tmp_path / "soft.huebrush", p))
+    assert back.mask.dtype == np.uint8 and np.array_equal(back.mask, p.mask)
+    with zipfile.ZipFile(tmp_path / "soft.huebrush") as z:
+        assert json.loads(z.read("manifest.json"))["version"] == FORMAT_VERSION == 3
 
 
 def test_moved_photo_is_found_beside_the_project(tmp_path, photo):

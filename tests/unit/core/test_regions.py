@@ -165,3 +165,27 @@ def test_batch_honours_a_projects_regions(tmp_path):
     out = np.asarray(Image.open(tmp_path / "out" / "p_colour.png").convert("RGB")).astype(np.float32) / 255.0
     lab = rgb_to_lab(out)
     assert lab[:, :30, 2].mean() < -15 and np.ptp(out[:, 40:], axis=-1).max() < 1e-6
+
+
+def test_a_soft_region_blends_over_the_one_below_by_its_coverage():
+    from app.core.mask import Mask
+    from app.core.regions import compose_regions_rgb8, union
+
+    H, W = 60, 80
+    low = np.zeros((H, W), bool)
+    low[:, :40] = True
+    m = Mask(H, W)
+    m.stroke([(40, 30)], 20, hardness=0.0)
+    soft = m.coverage
+    regions = [Region("wall", low, "tint", "#2050c0"), Region("door", soft, "tint", "#c03020")]
+    ab = compose_regions(None, regions, 0.0, (H, W))
+    blue, red = np.asarray(rgb_to_ab(hex_to_rgb("#2050c0"))), np.asarray(rgb_to_ab(hex_to_rgb("#c03020")))
+    np.testing.assert_allclose(ab[30, 40], red, atol=1e-4)  # full coverage: the upper colour
+    t = soft[30, 30] / 255.0  # partial coverage over the lower region: a blend of the two
+    assert 0 < t < 1
+    np.testing.assert_allclose(ab[30, 30], blue + t * (red - blue), atol=1e-3)
+    outside = ~union(regions, (H, W))
+    assert (ab[outside] == 0).all() and outside[30, 75]
+    L = np.full((H, W), 60.0, np.float32)
+    rgb = compose_regions_rgb8(L, None, regions, 0.0)
+    assert (rgb[outside].max(axis=-1) == rgb[outside].min(axis=-1)).all()
