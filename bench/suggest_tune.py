@@ -11,6 +11,17 @@ the rebalancing taken back) 0.658; the best cell 0.671 (share 0.75), 2 points of
 settings stay; separations under the bins' 10 ab spacing merge nothing (0.566); 22 is too coarse.
 Taking the share-weighted centre of each suggestion's neighbourhood instead of its likeliest bin was
 also tried: 0.59 at separation 15 (worse), not kept.
+
+``--variants [--points 20]``: where the distribution is read. The network at the 512 px work size
+(as suggestions were made until 2026-12-07), at 384 or at 256 px (its ``net_max_side``, where the
+colour itself is computed), the probabilities averaged over 1, 3 or 5 quarter-size cells around the
+point, with and without a mirrored pass, and mixtures of the scales. Result (maskgan-v2 of
+2026-12-07, 20 photos, 380 points, one run): 512 px 0.647; 384 px 0.734; 256 px 0.726, with 3 x 3
+cells 0.745, 5 x 5 0.742, mirrored 0.742, all three scales mixed 0.750. 256 px with 3 x 3 cells was then
+tried in the app on the held-out sets (``bench/suggest_accuracy.py``): coco80 0.581 -> 0.581,
+photos-large val 0.630 -> 0.606. The gain on these 20 photos did not carry over, so suggestions stay
+at the work size, one cell (a choice made on the held-out sets, which are then no longer untouched
+for it).
 """
 from __future__ import annotations
 
@@ -36,7 +47,11 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=8)
     ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--work-size", type=int, default=512)
+    ap.add_argument("--variants", action="store_true", help="compare where the distribution is read (see above)")
     args = ap.parse_args()
+    if args.variants:
+        variants(args)
+        return
     import cv2
     import torch
     import torch.nn.functional as F
@@ -85,6 +100,72 @@ def main() -> None:
     table = [{"separation": s, "prior_correction": c, "hit_rate": round(v / max(n, 1), 3)} for (s, c), v in hits.items()]
     best = max(table, key=lambda r: r["hit_rate"])
     print(json.dumps({"photos": len(held), "points": n, "count": args.count, "best": best, "table": table}, indent=1))
+
+
+def variants(args) -> None:
+    import cv2
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+
+    from app.core.pipeline import resize_to, work_shape
+    from app.core.suggest import suggesting_model
+    from models.abbins import lab_hex, top_colours
+    from models.colour import hex_to_rgb, rgb_to_lab
+    from models.registry import create
+    from training.data import BSDS_VAL_EVERY
+
+    model = suggesting_model(lambda name: create(name, "cpu"))
+    bins = model.net.bins.cpu().numpy()
+    files = sorted((args.data / "bsds500" / "images" / "test").glob("*.jpg"))
+    held = [p for i, p in enumerate(files) if i % BSDS_VAL_EVERY == 0]
+    rng = np.random.default_rng(0)
+    hits: dict[str, list[bool]] = {}
+
+    def probs_at(logits, px, py, w, h, pool):
+        p = torch.softmax(model.net.corrected(logits, 1.0), 1)
+        if pool:
+            p = F.avg_pool2d(p, 2 * pool + 1, stride=1, padding=pool, count_include_pad=False)
+        g = torch.tensor([[[[px / w * 2 - 1, py / h * 2 - 1]]]], dtype=p.dtype)
+        return F.grid_sample(p, g, mode="bilinear", align_corners=False)[0, :, 0, 0].numpy()
+
+    for path in held:
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
+        lab = rgb_to_lab(rgb)
+        L, ab = lab[..., 0].astype(np.float32), lab[..., 1:]
+        local = cv2.blur(ab, (5, 5))
+        ys, xs = np.nonzero(np.hypot(local[..., 0], local[..., 1]) >= SATURATED)
+        if len(ys) == 0:
+            continue
+        h, w = work_shape(L.shape, args.work_size)
+        Lw = resize_to(L, (h, w))
+        scales = {}
+        for cap in (256, 384, 512):
+            s = min(1.0, cap / max(h, w))
+            Ls = resize_to(Lw, (max(1, round(h * s)), max(1, round(w * s)))) if s < 1 else Lw
+            mirrored = model.logits(np.ascontiguousarray(Ls[:, ::-1]), np.ones_like(Ls)).flip(-1)
+            scales[cap] = (model.logits(Ls, np.ones_like(Ls)), mirrored)
+        for i in rng.choice(len(ys), size=min(args.points, len(ys)), replace=False):
+            y, x = int(ys[i]), int(xs[i])
+            px, py = (x + 0.5) * w / L.shape[1], (y + 0.5) * h / L.shape[0]
+            Lp = float(Lw[min(h - 1, int(py)), min(w - 1, int(px))])
+
+            def hit(pr, y=y, x=x, Lp=Lp):
+                found = top_colours(pr, bins, Lp, args.count)
+                cand = np.array([rgb_to_lab(np.array([hex_to_rgb(lab_hex(c))], np.float32))[0, 1:] for c, _ in found])
+                return bool((np.hypot(*(cand - local[y, x]).T) <= HIT).any())
+
+            P = {}
+            for cap, (lg, lgf) in scales.items():
+                for pool in (0, 1, 2):
+                    P[(cap, pool, 0)] = probs_at(lg, px, py, w, h, pool)
+                    P[(cap, pool, 1)] = 0.5 * (P[(cap, pool, 0)] + probs_at(lgf, px, py, w, h, pool))
+            for (cap, pool, flip), pr in P.items():
+                hits.setdefault(f"{cap}px_cells{2 * pool + 1}{'_mirrored' if flip else ''}", []).append(hit(pr))
+            hits.setdefault("mix_256+384+512", []).append(hit((P[(256, 0, 0)] + P[(384, 0, 0)] + P[(512, 0, 0)]) / 3))
+    table = {k: round(float(np.mean(v)), 3) for k, v in sorted(hits.items(), key=lambda kv: -np.mean(kv[1]))}
+    print(json.dumps({"photos": len(held), "points": len(next(iter(hits.values()), [])), "hit_rate": table}, indent=1))
 
 
 if __name__ == "__main__":

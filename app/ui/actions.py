@@ -73,8 +73,8 @@ def build_menus(win) -> dict[str, QAction]:
     t.addSeparator()
     add(t, "brush_smaller", "Smaller brush ([)", lambda: win.canvas.resize_brush(1 / 1.25), ["["])
     add(t, "brush_bigger", "Bigger brush (])", lambda: win.canvas.resize_brush(1.25), ["]"])
-    add(t, "brush_softer", "Softer brush (Shift+[)", lambda: win.canvas.step_brush_hardness(-0.25), ["{", "Shift+["])
-    add(t, "brush_harder", "Harder brush (Shift+])", lambda: win.canvas.step_brush_hardness(0.25), ["}", "Shift+]"])
+    add(t, "brush_softer", "Softer brush (Shift+[)", lambda: win.canvas.step_brush_hardness(-0.25), ["Shift+["])
+    add(t, "brush_harder", "Harder brush (Shift+])", lambda: win.canvas.step_brush_hardness(0.25), ["Shift+]"])
 
     v = bar.addMenu("&View")
     add(v, "zoom_in", "Zoom &in", win.canvas.zoom_in, ["+", "=", "Ctrl++", "Ctrl+="])

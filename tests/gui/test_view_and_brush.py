@@ -197,7 +197,7 @@ def test_brush_hardness_paints_a_soft_edge_through_preview_undo_project_and_expo
     window.panel.feather.setValue(0)  # only the brush's own fall-off
     assert panel.brush_hardness.value() == 100 and canvas.brush_hardness == 1.0
     canvas.setFocus()
-    qtbot.keyClick(canvas, Qt.Key.Key_BraceLeft)  # Shift+[ : softer, in 25 % steps
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft, Qt.KeyboardModifier.ShiftModifier)  # softer, in 25 % steps
     assert canvas.brush_hardness == 0.75 and panel.brush_hardness.value() == 75
     panel.brush_hardness.setValue(0)  # the field sets the canvas's brush
     assert canvas.brush_hardness == 0.0
