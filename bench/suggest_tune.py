@@ -52,35 +52,21 @@ def main() -> None:
     if args.variants:
         variants(args)
         return
-    import cv2
     import torch
     import torch.nn.functional as F
-    from PIL import Image
 
     from app.core.pipeline import resize_to, work_shape
     from app.core.suggest import suggesting_model
-    from models.abbins import lab_hex, top_colours
-    from models.colour import hex_to_rgb, rgb_to_lab
+    from models.abbins import top_colours
     from models.registry import create
-    from training.data import BSDS_VAL_EVERY
 
     model = suggesting_model(lambda name: create(name, "cpu"))
     bins = model.net.bins.cpu().numpy()
-    files = sorted((args.data / "bsds500" / "images" / "test").glob("*.jpg"))
-    held = [p for i, p in enumerate(files) if i % BSDS_VAL_EVERY == 0]
     rng = np.random.default_rng(0)
     hits = {k: 0 for k in itertools.product(SEPARATIONS, CORRECTIONS)}
-    n = 0
-    for p in held:
-        with Image.open(p) as im:
-            rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
-        lab = rgb_to_lab(rgb)
-        L, ab = lab[..., 0].astype(np.float32), lab[..., 1:]
-        local = cv2.blur(ab, (5, 5))
-        chroma = np.hypot(local[..., 0], local[..., 1])
-        ys, xs = np.nonzero(chroma >= SATURATED)
-        if len(ys) == 0:
-            continue
+    n = n_photos = 0
+    for L, local, ys, xs in held_back(args.data):
+        n_photos += 1
         h, w = work_shape(L.shape, args.work_size)
         Lw = resize_to(L, (h, w))
         logits = model.logits(Lw, np.ones_like(Lw), None, None)
@@ -94,31 +80,51 @@ def main() -> None:
                 cell = F.grid_sample(model.net.corrected(logits, corr), g, mode="bilinear", align_corners=False)[0, :, 0, 0]
                 probs = torch.softmax(cell, 0).numpy()
                 for sep in SEPARATIONS:
-                    found = top_colours(probs, bins, Lp, args.count, separation=sep)
-                    cand = np.array([rgb_to_lab(np.array([hex_to_rgb(lab_hex(c))], np.float32))[0, 1:] for c, _ in found])
-                    hits[(sep, corr)] += bool((np.hypot(*(cand - local[y, x]).T) <= HIT).any())
+                    hits[(sep, corr)] += is_hit(top_colours(probs, bins, Lp, args.count, separation=sep), local[y, x])
     table = [{"separation": s, "prior_correction": c, "hit_rate": round(v / max(n, 1), 3)} for (s, c), v in hits.items()]
     best = max(table, key=lambda r: r["hit_rate"])
-    print(json.dumps({"photos": len(held), "points": n, "count": args.count, "best": best, "table": table}, indent=1))
+    print(json.dumps({"photos": n_photos, "points": n, "count": args.count, "best": best, "table": table}, indent=1))
+
+
+def held_back(data: Path):
+    """(L, local ab, ys, xs of the saturated points) for each held-back BSDS500 photo that has any."""
+    import cv2
+    from PIL import Image
+
+    from models.colour import rgb_to_lab
+    from training.data import BSDS_VAL_EVERY
+
+    files = sorted((data / "bsds500" / "images" / "test").glob("*.jpg"))
+    for p in [p for i, p in enumerate(files) if i % BSDS_VAL_EVERY == 0]:
+        with Image.open(p) as im:
+            rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
+        lab = rgb_to_lab(rgb)
+        local = cv2.blur(lab[..., 1:], (5, 5))
+        ys, xs = np.nonzero(np.hypot(local[..., 0], local[..., 1]) >= SATURATED)
+        if len(ys):
+            yield lab[..., 0].astype(np.float32), local, ys, xs
+
+
+def is_hit(found, true_ab) -> bool:
+    """Whether one of the suggested colours lies within HIT ab units of the true colour."""
+    from models.abbins import lab_hex
+    from models.colour import hex_to_rgb, rgb_to_lab
+
+    cand = np.array([rgb_to_lab(np.array([hex_to_rgb(lab_hex(c))], np.float32))[0, 1:] for c, _ in found])
+    return bool((np.hypot(*(cand - true_ab).T) <= HIT).any())
 
 
 def variants(args) -> None:
-    import cv2
     import torch
     import torch.nn.functional as F
-    from PIL import Image
 
     from app.core.pipeline import resize_to, work_shape
     from app.core.suggest import suggesting_model
-    from models.abbins import lab_hex, top_colours
-    from models.colour import hex_to_rgb, rgb_to_lab
+    from models.abbins import top_colours
     from models.registry import create
-    from training.data import BSDS_VAL_EVERY
 
     model = suggesting_model(lambda name: create(name, "cpu"))
     bins = model.net.bins.cpu().numpy()
-    files = sorted((args.data / "bsds500" / "images" / "test").glob("*.jpg"))
-    held = [p for i, p in enumerate(files) if i % BSDS_VAL_EVERY == 0]
     rng = np.random.default_rng(0)
     hits: dict[str, list[bool]] = {}
 
@@ -129,15 +135,9 @@ def variants(args) -> None:
         g = torch.tensor([[[[px / w * 2 - 1, py / h * 2 - 1]]]], dtype=p.dtype)
         return F.grid_sample(p, g, mode="bilinear", align_corners=False)[0, :, 0, 0].numpy()
 
-    for path in held:
-        with Image.open(path) as im:
-            rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
-        lab = rgb_to_lab(rgb)
-        L, ab = lab[..., 0].astype(np.float32), lab[..., 1:]
-        local = cv2.blur(ab, (5, 5))
-        ys, xs = np.nonzero(np.hypot(local[..., 0], local[..., 1]) >= SATURATED)
-        if len(ys) == 0:
-            continue
+    n_photos = 0
+    for L, local, ys, xs in held_back(args.data):
+        n_photos += 1
         h, w = work_shape(L.shape, args.work_size)
         Lw = resize_to(L, (h, w))
         scales = {}
@@ -152,9 +152,7 @@ def variants(args) -> None:
             Lp = float(Lw[min(h - 1, int(py)), min(w - 1, int(px))])
 
             def hit(pr, y=y, x=x, Lp=Lp):
-                found = top_colours(pr, bins, Lp, args.count)
-                cand = np.array([rgb_to_lab(np.array([hex_to_rgb(lab_hex(c))], np.float32))[0, 1:] for c, _ in found])
-                return bool((np.hypot(*(cand - local[y, x]).T) <= HIT).any())
+                return is_hit(top_colours(pr, bins, Lp, args.count), local[y, x])
 
             P = {}
             for cap, (lg, lgf) in scales.items():
@@ -165,7 +163,7 @@ def variants(args) -> None:
                 hits.setdefault(f"{cap}px_cells{2 * pool + 1}{'_mirrored' if flip else ''}", []).append(hit(pr))
             hits.setdefault("mix_256+384+512", []).append(hit((P[(256, 0, 0)] + P[(384, 0, 0)] + P[(512, 0, 0)]) / 3))
     table = {k: round(float(np.mean(v)), 3) for k, v in sorted(hits.items(), key=lambda kv: -np.mean(kv[1]))}
-    print(json.dumps({"photos": len(held), "points": len(next(iter(hits.values()), [])), "hit_rate": table}, indent=1))
+    print(json.dumps({"photos": n_photos, "points": len(next(iter(hits.values()), [])), "hit_rate": table}, indent=1))
 
 
 if __name__ == "__main__":

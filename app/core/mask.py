@@ -413,25 +413,6 @@ class Mask:
         h, w = self.shape
         self._commit_soft((0, 0, w, h), self._alpha.copy(), new.astype(np.uint8, copy=False), label)
 
-    def _commit_soft(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str) -> None:
-        assert self._alpha is not None
-        tight = changed_bbox(before, after)
-        if tight is None:
-            return
-        tx0, ty0, tx1, ty1 = tight
-        x0, y0 = box[0], box[1]
-        bbox = (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1)
-        a = after[ty0:ty1, tx0:tx1]
-        self._alpha[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a
-        self._data[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a > 0
-        diff = _soft_diff(bbox, before[ty0:ty1, tx0:tx1], a)
-        if self._group_depth:
-            self._group_pieces.append(diff)
-            self._redo.clear()
-        else:
-            self._push(_Step(label, diff))
-        self._notify(bbox)
-
     def _apply_crop(self, box: BBox, shape: np.ndarray, erase: bool, label: str) -> None:
         x0, y0, x1, y1 = box
         before = self._data[y0:y1, x0:x1]
@@ -445,7 +426,11 @@ class Mask:
         h, w = self.shape
         self._commit((0, 0, w, h), self._data.copy(), new, label)
 
-    def _commit(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str) -> None:
+    def _commit_soft(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str) -> None:
+        self._commit(box, before, after, label, soft=True)
+
+    def _commit(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str, soft: bool = False) -> None:
+        """Write ``after`` (bool, or with ``soft`` the uint8 coverage) over ``box`` as one change."""
         tight = changed_bbox(before, after)
         if tight is None:
             return  # a no-op edit leaves history (and redo) alone
@@ -454,8 +439,14 @@ class Mask:
         bbox = (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1)
         b = before[ty0:ty1, tx0:tx1]
         a = after[ty0:ty1, tx0:tx1]
-        self._data[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a
-        diff = _Diff(bbox, _pack(b), _pack(a))
+        if soft:
+            assert self._alpha is not None
+            self._alpha[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a
+            self._data[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a > 0
+            diff = _soft_diff(bbox, b, a)
+        else:
+            self._data[bbox[1] : bbox[3], bbox[0] : bbox[2]] = a
+            diff = _Diff(bbox, _pack(b), _pack(a))
         if self._group_depth:
             self._group_pieces.append(diff)
             self._redo.clear()
@@ -533,28 +524,7 @@ def _capsules(pts: np.ndarray, r: float, box: BBox) -> np.ndarray:
     Computed exactly per segment inside that segment's own bounding box (cv2's thick lines
     are lopsided by a pixel, which shows as a wobbly brush edge).
     """
-    x0, y0, x1, y1 = box
-    canvas = np.zeros((y1 - y0, x1 - x0), bool)
-    segs = list(zip(pts[:-1], pts[1:])) if len(pts) > 1 else [(pts[0], pts[0])]
-    r2 = r * r
-    for a, b in segs:
-        sx0 = max(x0, int(np.floor(min(a[0], b[0]) - r)))
-        sy0 = max(y0, int(np.floor(min(a[1], b[1]) - r)))
-        sx1 = min(x1, int(np.ceil(max(a[0], b[0]) + r)) + 1)
-        sy1 = min(y1, int(np.ceil(max(a[1], b[1]) + r)) + 1)
-        if sx0 >= sx1 or sy0 >= sy1:
-            continue
-        px = np.arange(sx0, sx1, dtype=np.float64)[None, :] - a[0]
-        py = np.arange(sy0, sy1, dtype=np.float64)[:, None] - a[1]
-        dx, dy = b[0] - a[0], b[1] - a[1]
-        seg2 = dx * dx + dy * dy
-        if seg2 > 0:
-            t = np.clip((px * dx + py * dy) / seg2, 0.0, 1.0)
-            d2 = (px - t * dx) ** 2 + (py - t * dy) ** 2
-        else:
-            d2 = px * px + py * py
-        canvas[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] |= d2 <= r2
-    return canvas
+    return _capsule_dist2(pts, r, box) <= r * r
 
 
 def _disc(px: int) -> np.ndarray:

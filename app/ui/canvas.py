@@ -161,12 +161,7 @@ class Canvas(QWidget):
             return
         self.brush_radius = radius
         if show:
-            import time
-
-            self._size_shown_until = time.monotonic() + 1.2
-            from PySide6.QtCore import QTimer
-
-            QTimer.singleShot(1300, self.update)
+            self._flash_brush_label()
         self.brush_changed.emit(radius)
         self.update()
 
@@ -178,14 +173,18 @@ class Canvas(QWidget):
             return
         self.brush_hardness = hardness
         if show:
-            import time
-
-            self._size_shown_until = time.monotonic() + 1.2
-            from PySide6.QtCore import QTimer
-
-            QTimer.singleShot(1300, self.update)
+            self._flash_brush_label()
         self.brush_hardness_changed.emit(hardness)
         self.update()
+
+    def _flash_brush_label(self) -> None:
+        """Show the brush's size (and hardness) beside the cursor for a moment."""
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self._size_shown_until = time.monotonic() + 1.2
+        QTimer.singleShot(1300, self.update)
 
     def step_brush_hardness(self, step: float) -> None:
         """Shift+] / Shift+[: harder or softer by ``step`` (Photoshop's steps are 25 %)."""
