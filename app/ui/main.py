@@ -43,12 +43,18 @@ def apply_theme(app) -> None:
     app.setPalette(pal)
 
 
+GIL_SWITCH_S = 0.001
+
+
 def create_window(paths=(), *, warm_up: bool = True, recover: bool = True):
     """QApplication + shown main window; photos open (and autosaves are offered) right after."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # The window's thread shares the GIL with the preview and segment workers: hand it back after
+    # 1 ms instead of Python's 5, so a worker's run of short numpy steps cannot hold a repaint up
+    sys.setswitchinterval(GIL_SWITCH_S)
     app.setOrganizationName("Huebrush")
     app.setApplicationName("Huebrush")
     app.setDesktopFileName("io.github.huebrush.Huebrush")  # lets docks match the window to its launcher
