@@ -203,8 +203,9 @@ class MainWindow(FileOps, QMainWindow):
         if act is not None:
             act.setChecked(True)
         tips = {
-            "brush": "Brush: paint where colour goes ([ and ] change the size, Alt erases, Shift adds).",
-            "eraser": "Eraser: remove mask ([ and ] change the size).",
+            "brush": "Brush: paint where colour goes ([ and ] change the size, Shift+[ and Shift+] the hardness, "
+                     "Alt erases, Shift adds).",
+            "eraser": "Eraser: remove mask ([ and ] change the size, Shift+[ and Shift+] the hardness).",
             "lasso": "Lasso: drag around an area, or click corners and double-click, to fill it (Alt removes).",
             "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
             "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for alternatives; "
