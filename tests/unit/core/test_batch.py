@@ -482,6 +482,24 @@ def test_a_projects_soft_mask_colours_partially_in_batch_at_full_and_reduced_siz
         assert (chroma[edge] < chroma[24 // sub, 32 // sub]).all() and chroma[edge].max() > 0
 
 
+def test_a_shared_soft_mask_keeps_its_coverage_on_every_photo(tmp_path):
+    from app.core.mask import Mask
+
+    d = tmp_path / "in"
+    d.mkdir()
+    _photo(d / "small.png", 64, 48)
+    _photo(d / "big.png", 128, 96)
+    m = Mask(48, 64)
+    m.stroke([(32, 24)], 16, hardness=0.0)
+    out = tmp_path / "out"
+    report = _job(d, out, mask_sources=("shared",), shared_mask=m.coverage.copy()).run()
+    assert report.counts()["done"] == 2
+    for name, s in (("small", 1), ("big", 2)):
+        chroma = np.ptp(_rgb(out / f"{name}_colour.png"), -1)
+        centre, edge = chroma[24 * s, 32 * s], chroma[24 * s, (32 + 13) * s]
+        assert centre > 10 and 0 < edge < centre and chroma[2 * s, 2 * s] == 0
+
+
 def test_project_for_a_differently_shaped_photo_fails_that_photo_only(photos, tmp_path):
     _save_project(photos / "p0.png", np.ones((64, 64), bool), _settings())
     report = _job(photos, tmp_path / "out").run()
