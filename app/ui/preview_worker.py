@@ -100,24 +100,16 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
                           time.perf_counter() - t0, result.device, result.message)
 
 
-def _lower_thread_priority(step: int = 5) -> None:
-    """Let the GUI thread win the CPU on a busy small machine (Linux: per-thread nice)."""
-    import os
-
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
-    except (AttributeError, OSError):
-        pass  # other systems: the default priority is fine
-
-
 class _Worker(QThread):
     def __init__(self, executor: PreviewExecutor) -> None:
         super().__init__()
         self._ex = executor
 
     def run(self) -> None:
-        _lower_thread_priority()
+        # The worker keeps the window's priority. Lowered (it was nice +5), it held the GIL while
+        # other programs' threads kept it off the CPU, and the window waited for it: 200-420 ms
+        # stalls in 4 of 5 painting runs at 24 MP with two busy processes beside it, 51-97 ms
+        # without the lowering (``bench/gui_latency.py``)
         ex = self._ex
         while True:
             with ex._cond:
