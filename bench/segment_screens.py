@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 # (name, photo, clicks): a click is (x, y, include?) on the 640 px original
 SCENES = [
     ("person", "LC-USF33-011879.jpg", [(185, 265, True), (165, 400, True), (195, 160, True)]),
+    ("person-bank", "LC-USF33-011361.jpg", [(180, 330, True), (215, 470, True), (235, 222, True)]),
     ("dress", "LC-USF33-011879.jpg", [(160, 380, True), (195, 240, True), (140, 230, False)]),
     ("sky", "LC-USF34-025298.jpg", [(200, 120, True), (480, 110, True), (560, 220, True)]),
     ("sky-school", "LC-USF34-012781.jpg", [(320, 80, True), (500, 130, True), (150, 160, True)]),
