@@ -154,3 +154,31 @@ def test_segment_everything_then_click_regions_in_and_out(qtbot, window, photo):
     assert _iou(tool.result.mask, truth) > 0.8
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     assert _iou(st.mask.data, truth) > 0.8 and tool.regions is None
+
+
+def test_the_decoders_quick_answer_shows_before_the_refined_one(qtbot, window, photo):
+    """A click draws the network's answer as soon as it is there; the outline refined along the
+    photo's edges replaces it when ready (held back here to see the first one)."""
+    import threading
+
+    st, tool = _start(qtbot, window, photo)
+    real, gate = tool.segmenter, threading.Event()
+
+    class Held:  # the real segmenter, with the refined answer held until the test lets it go
+        name = real.name
+
+        def __getattr__(self, attr):
+            return getattr(real, attr)
+
+        def segment(self, prompts):
+            gate.wait(30)
+            return real.segment(prompts)
+
+    tool.segmenter = Held()
+    _click(qtbot, window, 120, 90)
+    qtbot.waitUntil(lambda: tool._outline is not None, timeout=20_000)
+    assert tool.result is None  # the decoder's answer is on screen, the refined one not yet
+    assert not tool.accept()  # Enter waits for the refined answer
+    gate.set()
+    _wait_answer(qtbot, tool)
+    assert _iou(tool.result.mask, _bright_rect(st.shape)) > 0.85 and tool.accept()

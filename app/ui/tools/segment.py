@@ -62,6 +62,7 @@ class SegmentTool(Tool):
         self.prompts = Prompts()
         self.result: SegmentResult | None = None
         self._outline: QPainterPath | None = None
+        self._outline_scale = (1.0, 1.0)  # a quick answer's outline is at the segmenter's work size
         self._ready_key: str | None = None  # photo whose precompute is done
         self._prep: Task | None = None
         self._prep_key: str | None = None
@@ -189,6 +190,12 @@ class SegmentTool(Tool):
             self._pending = self.prompts
             return
         prompts, seg = self.prompts, self.segmenter
+        if hasattr(seg, "preview"):
+            # the decoder's answer first (a few tens of ms): shown until the refined one arrives; the
+            # refinement reuses the decoder's answer, so the second task costs only the refinement
+            quick = Task(lambda _t: (prompts, seg.preview(prompts), seg.work_shape))
+            quick.done.connect(self._quick_answered)
+            self._start(quick)
         task = Task(lambda _t: seg.segment(prompts))
         task.done.connect(self._answered)
         task.failed.connect(self._click_failed)
@@ -246,11 +253,20 @@ class SegmentTool(Tool):
             self.hover_mask, self._hover_outline = None, None
             self.canvas.update()
 
+    def _quick_answered(self, answer) -> None:
+        prompts, mask, work = answer
+        if (self.state is None or prompts != self.prompts or work is None
+                or (self.result is not None and self.result.prompts == prompts)):
+            return  # stale, or the refined answer is already here
+        H, W = self.state.shape
+        self._outline, self._outline_scale = outline_path(mask), (W / work[1], H / work[0])
+        self.canvas.update()
+
     def _answered(self, result: SegmentResult) -> None:
         self._click = None
         if result.prompts == self.prompts:
             self.result = result
-            self._outline = outline_path(result.mask)
+            self._outline, self._outline_scale = outline_path(result.mask), (1.0, 1.0)
             self.canvas.update()
         if self._pending is not None:
             self._pending = None
@@ -311,7 +327,7 @@ class SegmentTool(Tool):
         key = event.key()
         if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and self.result is not None and self.result.count > 1:
             self.result = self.result.next_alternative()
-            self._outline = outline_path(self.result.mask)
+            self._outline, self._outline_scale = outline_path(self.result.mask), (1.0, 1.0)
             self._status(f"Segment: alternative {self.result.chosen + 1} of {self.result.count}")
             self.canvas.update()
             return True
@@ -387,13 +403,14 @@ class SegmentTool(Tool):
         (self._picked.add if take else self._picked.discard)(rid)
         mask = np.isin(self.regions, list(self._picked)) if self._picked else np.zeros(self.regions.shape, bool)
         self.result = SegmentResult((mask,), (1.0,), segmenter="regions", prompts=self.prompts)
-        self._outline = outline_path(mask)
+        self._outline, self._outline_scale = outline_path(mask), (1.0, 1.0)
         self.canvas.update()
 
     def discard(self) -> None:
         self.regions, self._region_outline, self._picked = None, None, set()
         self.prompts = Prompts()
         self.result, self._outline, self._pending = None, None, None
+        self._outline_scale = (1.0, 1.0)
         self._press, self._drag = None, None
         self.hover_mask, self._hover_outline, self._hover_next = None, None, None
         self.canvas.update()
@@ -412,7 +429,8 @@ class SegmentTool(Tool):
             painter.drawPath(self._region_outline)
             painter.resetTransform()
         if self._outline is not None:
-            painter.setTransform(QTransform(one.x() - o.x(), 0, 0, one.y() - o.y(), o.x(), o.y()))
+            sx, sy = self._outline_scale
+            painter.setTransform(QTransform((one.x() - o.x()) * sx, 0, 0, (one.y() - o.y()) * sy, o.x(), o.y()))
             for colour, style, width in ((QColor(0, 0, 0), Qt.PenStyle.SolidLine, 3.0),
                                          (QColor(255, 220, 0), Qt.PenStyle.SolidLine, 1.5)):
                 pen = QPen(colour, width, style)
