@@ -15,13 +15,10 @@ import math
 import cv2
 import numpy as np
 
+from .mask import inside
+
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in full-size pixels
 BAND_PIXELS = 1 << 20  # whole-photo work goes in bands: short GIL holds keep the window fluid
-
-
-def outside(mask: np.ndarray) -> np.ndarray:
-    """Where a mask (bool, or uint8 coverage) leaves the photo grey, as bool."""
-    return ~mask if mask.dtype == bool else mask == 0
 
 
 def feather_weights(mask: np.ndarray, feather_px: float) -> np.ndarray:
@@ -32,7 +29,7 @@ def feather_weights(mask: np.ndarray, feather_px: float) -> np.ndarray:
     times the coverage (a soft brush's fall-off), still exactly 0 where the coverage is 0."""
     mask = np.asarray(mask)
     if mask.dtype == np.uint8:
-        w = feather_weights(mask > 0, feather_px)
+        w = feather_weights(inside(mask), feather_px)
         w *= mask
         w *= np.float32(1.0 / 255.0)
         return w
@@ -126,7 +123,7 @@ def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feat
     ab = composite_ab(ab_up[py0:py1, px0:px1], mask[py0:py1, px0:px1], feather, saturation)
     ab = ab[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
     # Outside the mask the feather's weight is exactly 0 (the mask says where: no pass over the colours)
-    return rgb8_with_grey(L[y0:y1, x0:x1], ab, outside(mask[y0:y1, x0:x1]))
+    return rgb8_with_grey(L[y0:y1, x0:x1], ab, ~inside(mask[y0:y1, x0:x1]))
 
 
 def rgb8_with_grey(L: np.ndarray, ab: np.ndarray, outside: np.ndarray) -> np.ndarray:

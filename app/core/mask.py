@@ -92,6 +92,13 @@ def inside(mask: np.ndarray) -> np.ndarray:
     return mask if mask.dtype == bool else mask > 0
 
 
+def as_mask(data) -> np.ndarray:
+    """An array as a mask: a uint8 one is a soft mask's coverage and stays so, anything else is
+    made bool (non-zero inside)."""
+    data = np.asarray(data)
+    return data if data.dtype == np.uint8 else data.astype(bool, copy=False)
+
+
 @dataclass(frozen=True)
 class _Step:
     label: str
@@ -181,26 +188,21 @@ class Mask:
             box = _union(box, p.bbox)
         assert box is not None
         x0, y0, x1, y1 = box
-        if self._alpha is not None:  # soft: the group's step keeps coverage
-            after = self._alpha[y0:y1, x0:x1].copy()
-            before = after.copy()
-            for p in reversed(pieces):
-                px0, py0, px1, py1 = p.bbox
-                before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = p.state("before")
-        else:
-            after = self._data[y0:y1, x0:x1].copy()
-            before = after.copy()
-            # Undo the pieces newest first inside the union box to recover the state before the drag.
-            for p in reversed(pieces):
-                px0, py0, px1, py1 = p.bbox
-                before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = _unpack(p.before, (py1 - py0, px1 - px0))
+        soft = self._alpha is not None  # soft: the group's step keeps coverage
+        after = self.coverage[y0:y1, x0:x1].copy()
+        before = after.copy()
+        # Undo the pieces newest first inside the union box to recover the state before the drag.
+        for p in reversed(pieces):
+            px0, py0, px1, py1 = p.bbox
+            before[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] = (
+                p.state("before") if soft else _unpack(p.before, (py1 - py0, px1 - px0)))
         tight = changed_bbox(before, after)
         if tight is None:
             return  # the drag ended where it started
         tx0, ty0, tx1, ty1 = tight
         full = (x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1)
         b, a = before[ty0:ty1, tx0:tx1], after[ty0:ty1, tx0:tx1]
-        diff = _soft_diff(full, b, a) if self._alpha is not None else _Diff(full, _pack(b), _pack(a))
+        diff = _soft_diff(full, b, a) if soft else _Diff(full, _pack(b), _pack(a))
         self._push(_Step(self._group_label or "Edit", diff))
 
     @contextmanager
@@ -331,10 +333,7 @@ class Mask:
         if data.shape != self.shape:
             raise ValueError(f"mask of shape {data.shape} does not fit {self.shape}")
         if data.dtype == np.uint8 and _is_soft(data):
-            self._ensure_soft()
             self._replace_soft(data.copy(), label)
-        elif self._alpha is not None:
-            self._replace_soft(data.astype(bool).view(np.uint8) * np.uint8(255), label)
         else:
             self._replace_all(data.astype(bool), label)
 
@@ -405,13 +404,13 @@ class Mask:
         x0, y0, x1, y1 = box
         before = self._alpha[y0:y1, x0:x1].copy()
         after = np.minimum(before, 255 - cover) if erase else np.maximum(before, cover)
-        self._commit_soft(box, before, after, label)
+        self._commit(box, before, after, label, soft=True)
 
     def _replace_soft(self, new: np.ndarray, label: str) -> None:
         self._ensure_soft()
         assert self._alpha is not None
         h, w = self.shape
-        self._commit_soft((0, 0, w, h), self._alpha.copy(), new.astype(np.uint8, copy=False), label)
+        self._commit((0, 0, w, h), self._alpha.copy(), new.astype(np.uint8, copy=False), label, soft=True)
 
     def _apply_crop(self, box: BBox, shape: np.ndarray, erase: bool, label: str) -> None:
         x0, y0, x1, y1 = box
@@ -425,9 +424,6 @@ class Mask:
             return
         h, w = self.shape
         self._commit((0, 0, w, h), self._data.copy(), new, label)
-
-    def _commit_soft(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str) -> None:
-        self._commit(box, before, after, label, soft=True)
 
     def _commit(self, box: BBox, before: np.ndarray, after: np.ndarray, label: str, soft: bool = False) -> None:
         """Write ``after`` (bool, or with ``soft`` the uint8 coverage) over ``box`` as one change."""
@@ -466,8 +462,7 @@ class Mask:
             # a hard step undone on a mask that is soft now: it dates from before the first soft
             # dab, when every pixel was 0 or full, so 0/255 is exact
             cover = diff.state(which)
-            if self._alpha is None:
-                self._ensure_soft()
+            self._ensure_soft()
             assert self._alpha is not None
             self._alpha[y0:y1, x0:x1] = cover
             self._data[y0:y1, x0:x1] = cover > 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from .composite import feather_weights
 from .errors import HuebrushError
-from .mask import inside
+from .mask import as_mask, inside
 
 SOURCES = ("auto", "tint")
 
@@ -41,8 +41,7 @@ class Region:
             raise HuebrushError(f"Region '{self.name}': saturation {self.saturation} is out of range; choose 0 to 2.")
 
     def with_mask(self, mask: np.ndarray) -> Region:
-        mask = np.asarray(mask)
-        return replace(self, mask=mask if mask.dtype == np.uint8 else mask.astype(bool, copy=False))
+        return replace(self, mask=as_mask(mask))
 
 
 def tint_ab(hex_colour: str) -> tuple[float, float]:

@@ -83,8 +83,9 @@ class BatchJob:
         if not 1 <= int(self.quality) <= 100:
             raise BatchError(f"JPEG quality {self.quality} is out of range: use 1-100.")
         if self.shared_mask is not None:
-            m = np.asarray(self.shared_mask)
-            self.shared_mask = m if m.dtype == np.uint8 else m.astype(bool)  # uint8: a soft mask's coverage
+            from ..mask import as_mask
+
+            self.shared_mask = as_mask(self.shared_mask)  # uint8 stays: a soft mask's coverage
             self.shared_shape = self.shared_mask.shape  # type: ignore[assignment]
         self.shared_regions = tuple(self.shared_regions or ())
         if self.shared_regions and self.shared_mask is None:

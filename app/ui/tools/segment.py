@@ -259,15 +259,18 @@ class SegmentTool(Tool):
                 or (self.result is not None and self.result.prompts == prompts)):
             return  # stale, or the refined answer is already here
         H, W = self.state.shape
-        self._outline, self._outline_scale = outline_path(mask), (W / work[1], H / work[0])
+        self._show_outline(mask, (W / work[1], H / work[0]))
+
+    def _show_outline(self, mask: np.ndarray, scale: tuple[float, float] = (1.0, 1.0)) -> None:
+        """Draw ``mask``'s outline as the candidate; ``scale``: photo pixels per mask pixel."""
+        self._outline, self._outline_scale = outline_path(mask), scale
         self.canvas.update()
 
     def _answered(self, result: SegmentResult) -> None:
         self._click = None
         if result.prompts == self.prompts:
             self.result = result
-            self._outline, self._outline_scale = outline_path(result.mask), (1.0, 1.0)
-            self.canvas.update()
+            self._show_outline(result.mask)
         if self._pending is not None:
             self._pending = None
             self._request()
@@ -327,9 +330,8 @@ class SegmentTool(Tool):
         key = event.key()
         if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and self.result is not None and self.result.count > 1:
             self.result = self.result.next_alternative()
-            self._outline, self._outline_scale = outline_path(self.result.mask), (1.0, 1.0)
+            self._show_outline(self.result.mask)
             self._status(f"Segment: alternative {self.result.chosen + 1} of {self.result.count}")
-            self.canvas.update()
             return True
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             # Shift+Enter (as before) or Alt+Enter (Photoshop's Alt = subtract) take the candidate out
@@ -403,8 +405,7 @@ class SegmentTool(Tool):
         (self._picked.add if take else self._picked.discard)(rid)
         mask = np.isin(self.regions, list(self._picked)) if self._picked else np.zeros(self.regions.shape, bool)
         self.result = SegmentResult((mask,), (1.0,), segmenter="regions", prompts=self.prompts)
-        self._outline, self._outline_scale = outline_path(mask), (1.0, 1.0)
-        self.canvas.update()
+        self._show_outline(mask)
 
     def discard(self) -> None:
         self.regions, self._region_outline, self._picked = None, None, set()
