@@ -5,6 +5,7 @@ no more to draw than a small one.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -19,6 +20,19 @@ from app.ui.tools import create_tools
 MIN_ZOOM, MAX_ZOOM = 1 / 64, 32.0
 OVERLAY_RGBA = (255, 40, 90, 48)  # the mask overlay: a light red-pink tint...
 EDGE_RGBA = (255, 60, 110, 255)  # ...and a crisp edge, so the colours inside stay readable
+
+
+def _argb(c) -> int:
+    """An (r, g, b, a) colour as premultiplied ARGB32."""
+    r, g, b, a = (int(v) for v in c)
+    return (a << 24) | ((r * a + 127) // 255 << 16) | ((g * a + 127) // 255 << 8) | ((b * a + 127) // 255)
+
+
+@functools.lru_cache(maxsize=8)
+def _soft_fill_table(fill_rgba: tuple[int, int, int, int]) -> np.ndarray:
+    """The tint at each of the 256 coverages of a soft mask (its opacity scaled by the coverage)."""
+    r, g, b, a = fill_rgba
+    return np.array([_argb((r, g, b, (a * v + 127) // 255)) for v in range(256)], np.uint32)
 
 
 class Canvas(QWidget):
@@ -381,17 +395,12 @@ class Canvas(QWidget):
             edge = cv2.dilate(edge, np.ones((2, 2), np.uint8)) & u8
         # one table lookup: 0 outside, 1 inside (the tint), 3 on the edge; premultiplied ARGB32,
         # the format Qt blends without converting first
-        def argb(c) -> int:
-            r, g, b, a = (int(v) for v in c)
-            return (a << 24) | ((r * a + 127) // 255 << 16) | ((g * a + 127) // 255 << 8) | ((b * a + 127) // 255)
-
         table = np.zeros(4, np.uint32)
         if fill_rgba is not None:
-            table[1] = argb(fill_rgba)
-        table[3] = argb(edge_rgba)
+            table[1] = _argb(fill_rgba)
+        table[3] = _argb(edge_rgba)
         if cover is not None and fill_rgba is not None:  # the tint's opacity follows the coverage
-            r_, g_, b_, a_ = (int(v) for v in fill_rgba)
-            soft = np.array([argb((r_, g_, b_, (a_ * v + 127) // 255)) for v in range(256)], np.uint32)
+            soft = _soft_fill_table(tuple(int(v) for v in fill_rgba))
             pixels = np.where(edge.view(bool), np.uint32(table[3]), np.take(soft, cover))
         else:
             pixels = np.take(table, u8 + 2 * edge)  # (h, w) uint32, one pass
