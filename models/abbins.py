@@ -83,34 +83,45 @@ def rebalance_weights(counts: np.ndarray, bins: np.ndarray, lam: float = 0.5, si
     return w.astype(np.float32)
 
 
-def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5,
-                separation: float = 15.0) -> list[tuple[tuple[float, float, float], float]]:
-    """The ``k`` most likely colours at lightness ``L`` from one pixel's bin probabilities (Q,).
+def top_colours(probs: np.ndarray, bins: np.ndarray, L: float, k: int = 5, reach: float = 12.0,
+                separation: float = 20.0, sigma: float = 5.0) -> list[tuple[tuple[float, float, float], float]]:
+    """The ``k`` colours at lightness ``L`` most likely to be right, from one pixel's bin
+    probabilities (Q,): each within ``reach`` ab units of the true colour as often as possible.
 
-    Bins whose colour does not exist at this lightness are dropped and the rest renormalised. The
-    colours are distinct: each pick takes the probability of the bins within ``separation`` ab
-    units of it as its share (neighbouring bins are one colour to a user), and the next pick is the
-    likeliest bin not yet taken. Returned as (L, a, b) with the share, best first.
+    The bins' probabilities are spread into a density on a 1-unit ab grid (a Gaussian of ``sigma``,
+    the width the training spread each true colour over its bins), then picked greedily: the colour
+    (in the sRGB gamut at ``L``) whose disc of radius ``reach`` holds the most probability not yet
+    held by an earlier pick, at least ``separation`` from every earlier pick (so the swatches look
+    different). Its share is the probability its disc adds. Returned as (L, a, b) with the share,
+    best first; fewer than ``k`` where fewer distinct colours exist at ``L``.
     """
-    probs = np.asarray(probs, np.float64)
-    lab = np.concatenate([np.full((len(bins), 1), float(L)), bins], 1)
-    ok = in_gamut(lab)
-    if not ok.any():
-        return [((float(L), 0.0, 0.0), 1.0)]
-    p = np.where(ok, probs, 0.0)
+    import cv2
+
+    axis = np.arange(-AB_LIMIT, AB_LIMIT + 0.5, 1.0)
+    n = len(axis)
+    p = np.clip(np.nan_to_num(np.asarray(probs, np.float64)), 0.0, None)
     p = p / max(p.sum(), 1e-12)
-    d = np.hypot(*(bins[:, None, :] - bins[None, :, :]).transpose(2, 0, 1))
-    near = d <= separation
-    # each bin's colour stands for its neighbourhood: pick by the mass around it
-    mass = near.astype(np.float64) @ p
-    left = p > 0
+    idx = np.clip(np.round(np.asarray(bins, np.float64) + AB_LIMIT).astype(int), 0, n - 1)
+    density = np.zeros((n, n), np.float32)
+    np.add.at(density, (idx[:, 0], idx[:, 1]), p.astype(np.float32))
+    density = cv2.GaussianBlur(density, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    total = max(float(density.sum()), 1e-12)
+    A, B = np.meshgrid(axis, axis, indexing="ij")
+    free = in_gamut(np.stack([np.full(A.shape, float(L)), A, B], -1))
+    if not free.any():
+        return [((float(L), 0.0, 0.0), 1.0)]
+    r = int(np.ceil(reach))
+    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = (np.hypot(dy, dx) <= reach).astype(np.float32)
     out = []
-    while len(out) < max(1, int(k)) and left.any():
-        i = int(np.argmax(np.where(left, mass, -1.0)))
-        share = float(p[near[i] & left].sum())
-        out.append(((float(L), float(bins[i, 0]), float(bins[i, 1])), share))
-        left &= ~near[i]
-    return sorted(out, key=lambda c: -c[1])
+    while len(out) < max(1, int(k)) and free.any():
+        cover = cv2.filter2D(density, -1, disc, borderType=cv2.BORDER_CONSTANT)
+        i, j = np.unravel_index(int(np.argmax(np.where(free, cover, -1.0))), cover.shape)
+        out.append(((float(L), float(axis[i]), float(axis[j])), min(1.0, max(0.0, float(cover[i, j]) / total))))
+        d = np.hypot(A - axis[i], B - axis[j])
+        density[d <= reach] = 0.0
+        free &= d >= separation
+    return out
 
 
 def lab_hex(lab: tuple[float, float, float]) -> str:

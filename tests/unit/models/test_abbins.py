@@ -56,9 +56,24 @@ def test_top_colours_are_k_colours_that_exist_at_that_lightness():
         assert 1 <= len(top) <= 6 and (L != 50.0 or len(top) == 6)  # few distinct colours exist at L 5
         ab = np.array([c[1:] for c, _ in top])
         gaps = np.hypot(*(ab[:, None] - ab[None]).transpose(2, 0, 1)) + np.eye(len(ab)) * 99
-        assert gaps.min() > 15.0  # distinct colours, not neighbouring bins of one
+        assert gaps.min() >= 20.0  # distinct colours, not neighbouring bins of one
         shares = [s for _, s in top]
         assert shares == sorted(shares, reverse=True) and sum(shares) <= 1.0 + 1e-9
         labs = np.array([c for c, _ in top])
         assert in_gamut(labs).all() and np.allclose(labs[:, 0], L)
     assert lab_hex((53.24, 80.09, 67.20)) == "#ff0000"
+
+
+def test_top_colours_cover_the_likely_colours_each_within_reach():
+    bins = gamut_bins()
+    p = np.zeros(len(bins))
+    near = lambda a, b: int(np.argmin(np.hypot(bins[:, 0] - a, bins[:, 1] - b)))  # noqa: E731
+    # one colour spread over four neighbouring bins (a true colour between bins), and a second one
+    for a, b in ((30, 20), (40, 20), (30, 30), (40, 30)):
+        p[near(a, b)] = 0.15
+    p[near(-30, 30)] = 0.4
+    top = top_colours(p, bins, 60.0, k=3)
+    (c1, s1), (c2, s2) = top[:2]
+    assert np.hypot(c1[1] - 35, c1[2] - 25) <= 3 and s1 > 0.42  # the middle of the four, not one bin of them
+    assert np.hypot(c2[1] + 30, c2[2] - 30) <= 3 and 0.3 < s2 < s1
+    assert sum(s for _, s in top) <= 1.0 + 1e-6
