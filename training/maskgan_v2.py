@@ -70,6 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-every", type=float, default=5.0, help="minutes between validations and checkpoints")
     p.add_argument("--val-large", type=int, default=48, help="photos-large val photos logged at each validation")
     p.add_argument("--val-tiny", type=int, default=300, help="Tiny ImageNet val photos logged at each validation")
+    p.add_argument("--overfit-photos", type=int, default=20,
+                   help="held-back BSDS500 photos (and as many training photos) whose colour likelihood is logged at each validation (0: none)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N photos of each source (tests)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -146,6 +148,25 @@ def validate(net: MaskGANNet, photos: list[np.ndarray], side: int | None) -> dic
             "gain_db": float(np.mean(ps) - np.mean(gs)), "cf_ratio": float(np.mean(cf) / max(np.mean(cft), 1e-6))}
 
 
+@torch.no_grad()
+def mean_nll(net: MaskGANNet, photos: list[np.ndarray], side: int = VAL_SIDE) -> float:
+    """Mean negative log-likelihood of the true colour (spread over its bins as in training, no
+    rebalancing weights, the prior fully restored) under the network's distribution, whole photo,
+    no hints: the same number on training photos and on photos it never saw shows overfitting."""
+    was = net.training
+    net.eval()
+    out = []
+    for u8 in photos:
+        rgb = uint8_batch_to_rgb(fit_long_side(u8, side)[None])
+        L, ab = lab_tensors(rgb)
+        x = normalise_inputs(L, torch.ones_like(L), torch.zeros_like(ab), torch.zeros_like(L))
+        logp = F.log_softmax(net.corrected(net(x.contiguous(memory_format=torch.channels_last)), 1.0).float(), 1)
+        h4, w4 = logp.shape[-2:]
+        out.append(float(-(soft_encode(quarter(ab, h4, w4), net.bins) * logp).sum(1).mean()))
+    net.train(was)
+    return float(np.mean(out)) if out else float("nan")
+
+
 def train_maskgan_v2(args: argparse.Namespace) -> Path:
     rank, world, device = ddp.setup(args.device)
     torch.manual_seed(args.seed + rank)
@@ -171,6 +192,15 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         val_large, _ = load_photos(photos_large_paths(args.data, "val")[: args.val_large], VAL_SIDE)
         if (Path(args.data) / "tinyimagenet64").is_dir() and args.val_tiny:
             val_tiny = list(TinyImageNet(args.data, "val", size=64, limit=args.val_tiny).preload()[0])
+    heldback, seen = [], []
+    if args.data and rank == 0 and args.overfit_photos:
+        # overfitting: the same measure on photos every trainer holds back and on as many training photos
+        from .data import BSDS_VAL_EVERY
+
+        files = sorted((Path(args.data) / "bsds500" / "images" / "test").glob("*.jpg"))[::BSDS_VAL_EVERY]
+        heldback, _ = load_photos(files[: args.overfit_photos], VAL_SIDE)
+        pick = np.random.default_rng(0).choice(len(photos), size=min(len(heldback), len(photos)), replace=False)
+        seen = [photos[i] for i in sorted(pick)]
     bsds_masks = load_bsds_masks(args.data) if args.data else []
     log.write(event="data", tiny=0 if tiny is None else len(tiny), val_large=len(val_large), val_tiny=len(val_tiny),
               bsds_masks=len(bsds_masks), seconds=round(time.time() - t0, 1))
@@ -189,6 +219,8 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         ck = torch.load(args.resume, map_location="cpu", weights_only=False)  # our own run file
         net.load_state_dict(with_rebalance(ck["net_raw"], ck["rebalance"]))
         opt.load_state_dict(ck["opt"])
+        for g, mult in zip(opt.param_groups, (args.encoder_lr_mult, 1.0)):
+            g["lr_mult"] = mult  # this run's setting, not the one saved with the optimiser
         state.update(ck["state"])
         weights = torch.as_tensor(ck["rebalance"])
         log.write(event="resume", path=str(args.resume), step=state["step"], seconds=state["seconds"])
@@ -265,16 +297,16 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         if state["seconds"] >= next_val:
             next_val += args.val_every * 60
             if rank == 0:
-                _validate_and_save(ema, val_large, val_tiny, state, log, save)
+                _validate_and_save(ema, val_large, val_tiny, (seen, heldback), state, log, save)
     if rank == 0:
-        _validate_and_save(ema, val_large, val_tiny, state, log, save)
+        _validate_and_save(ema, val_large, val_tiny, (seen, heldback), state, log, save)
         log.write(event="done", step=state["step"], seconds=round(state["seconds"], 1), photos=state["photos"])
     ddp.barrier()
     ddp.cleanup()
     return out
 
 
-def _validate_and_save(ema, val_large, val_tiny, state, log, save) -> None:
+def _validate_and_save(ema, val_large, val_tiny, overfit, state, log, save) -> None:
     t0 = time.time()
     save()
     rec = {}
@@ -282,4 +314,8 @@ def _validate_and_save(ema, val_large, val_tiny, state, log, save) -> None:
         rec["photos_large_val"] = validate(ema, val_large, VAL_SIDE)
     if val_tiny:
         rec["tiny_val"] = validate(ema, val_tiny, None)
+    seen, heldback = overfit
+    if seen and heldback:
+        tr, hb = mean_nll(ema, seen), mean_nll(ema, heldback)
+        rec["overfit"] = {"train_nll": round(tr, 4), "heldback_nll": round(hb, 4), "gap": round(hb - tr, 4)}
     log.write(event="val", step=state["step"], seconds=round(state["seconds"], 1), val_seconds=round(time.time() - t0, 1), **rec)

@@ -91,9 +91,15 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     assert events[-1]["event"] == "done" and events[-1]["step"] == 3
     val = next(e for e in events if e["event"] == "val")
     assert {"psnr", "grey_psnr", "cf_ratio"} <= set(val["tiny_val"])
-    assert training_main([*common, "--steps", "5", "--resume", str(run / "last.pt")]) == 0
+    # overfitting watch: the colour likelihood on held-back BSDS500 photos beside training photos
+    o = val["overfit"]
+    assert np.isfinite([o["train_nll"], o["heldback_nll"]]).all() and o["gap"] == round(o["heldback_nll"] - o["train_nll"], 4)
+    # a resumed run takes this run's encoder learning rate, not the one saved with the optimiser
+    assert training_main([*common, "--steps", "5", "--resume", str(run / "last.pt"), "--encoder-lr-mult", "0"]) == 0
     events = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     assert any(e["event"] == "resume" for e in events) and events[-1]["step"] == 5
+    ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+    assert [g["lr_mult"] for g in ck["opt"]["param_groups"]] == [0.0, 1.0]
     out = tmp_path / "maskgan.safetensors"
     assert training_main(["export", str(run / "last.pt"), "--out", str(out), "--temperature", "0.4"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
