@@ -15,8 +15,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -30,16 +28,11 @@ def main() -> None:
     import torch
 
     from models.maskgan_v2 import MaskGANConfig, MaskGANNet
-    from training.data import BSDS_VAL_EVERY, load_photos, training_photos
-    from training.maskgan_v2 import VAL_SIDE, mean_nll, with_rebalance
+    from training.data import training_photos
+    from training.maskgan_v2 import mean_nll, overfit_photos, with_rebalance
 
-    # the same photos the trainer watches: the first held-back BSDS500 test photos, and as many
-    # training photos drawn with seed 0 from the training set it builds from --data
-    photos, _ = training_photos(str(args.data), [], None, 512, progress=False)
-    files = sorted((args.data / "bsds500" / "images" / "test").glob("*.jpg"))[::BSDS_VAL_EVERY]
-    heldback, _ = load_photos(files[: args.photos], VAL_SIDE)
-    pick = np.random.default_rng(0).choice(len(photos), size=min(len(heldback), len(photos)), replace=False)
-    seen = [photos[i] for i in sorted(pick)]
+    # the photos the trainer watches, from the training set it builds from --data
+    seen, heldback = overfit_photos(args.data, training_photos(str(args.data), [], None, 512)[0], args.photos)
     for path in args.checkpoints:
         ck = torch.load(path, map_location="cpu", weights_only=False)  # a file our trainer wrote
         net = MaskGANNet(MaskGANConfig.from_dict(ck.get("config")), pretrained=False)

@@ -96,10 +96,9 @@ def held_back(data: Path):
     from PIL import Image
 
     from models.colour import rgb_to_lab
-    from training.data import BSDS_VAL_EVERY
+    from training.data import bsds_heldback_paths
 
-    files = sorted((data / "bsds500" / "images" / "test").glob("*.jpg"))
-    for p in [p for i, p in enumerate(files) if i % BSDS_VAL_EVERY == 0]:
+    for p in bsds_heldback_paths(data):
         with Image.open(p) as im:
             rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
         lab = rgb_to_lab(rgb)

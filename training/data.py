@@ -366,6 +366,12 @@ BSDS_VAL_EVERY = 10  # every 10th BSDS500 test photo is held back to validate at
 BSDS_VAL_SIZE = 256  # the long side the app and the evaluation run photos at
 
 
+def bsds_heldback_paths(data) -> list[Path]:
+    """The BSDS500 test photos every run holds back (every ``BSDS_VAL_EVERY``-th, sorted by name)."""
+    folder = Path(data) / "bsds500" / "images" / "test"
+    return sorted(folder.glob("*.jpg"))[::BSDS_VAL_EVERY] if folder.is_dir() else []
+
+
 def bsds_holdout_every(args) -> int:
     """Which BSDS500 test photos a run held back (older runs: ``BSDS_VAL_EVERY``)."""
     a = args if isinstance(args, dict) else vars(args)

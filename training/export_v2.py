@@ -28,10 +28,9 @@ CORRECTIONS = (0.0, 0.15, 0.3, 0.5, 1.0)  # shares of the training's rebalancing
 
 
 def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray]]:
-    from .data import BSDS_VAL_EVERY, TinyImageNet, load_photos
+    from .data import TinyImageNet, bsds_heldback_paths, load_photos
 
-    files = sorted((data / "bsds500" / "images" / "test").glob("*.jpg"))
-    bsds, _ = load_photos(files[::BSDS_VAL_EVERY], WORK_SIDE)
+    bsds, _ = load_photos(bsds_heldback_paths(data), WORK_SIDE)
     tiny = list(TinyImageNet(data, "holdout", size=64, limit=n_tiny).preload()[0])
     return {"bsds500_heldback": bsds, "tinyimagenet_holdout": tiny}
 

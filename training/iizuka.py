@@ -382,7 +382,7 @@ def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, lis
     64 px photos the network knows.
     """
     from models.colour import rgb_to_lab
-    from training.data import BSDS_VAL_EVERY, load_photos
+    from training.data import bsds_heldback_paths, load_photos
     from training.heldout import fit_work_size
 
     def lab(rgb8: np.ndarray) -> tuple:
@@ -393,8 +393,7 @@ def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, lis
     hold = TinyImageNet(data, "holdout")
     step = max(1, len(hold) // limit)  # spread over the holdout's classes
     return {
-        "bsds500_heldback": [lab(rgb8) for rgb8 in load_photos(
-            sorted((Path(data) / "bsds500" / "images" / "test").glob("*.jpg"))[::BSDS_VAL_EVERY], 4096)[0]][:limit],
+        "bsds500_heldback": [lab(rgb8) for rgb8 in load_photos(bsds_heldback_paths(data), 4096)[0]][:limit],
         "holdout": [lab(hold.read_uint8(i)) for i in range(0, len(hold), step)][:limit],
     }
 

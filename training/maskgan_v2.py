@@ -126,6 +126,14 @@ def lr_at(progress: float, base: float) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def _no_hint_logits(net: MaskGANNet, u8: np.ndarray, side: int | None):
+    """(rgb, L, ab, logits) of one photo (at most ``side`` long), whole-photo mask, no hints."""
+    rgb = uint8_batch_to_rgb((fit_long_side(u8, side) if side else u8)[None])
+    L, ab = lab_tensors(rgb)
+    x = normalise_inputs(L, torch.ones_like(L), torch.zeros_like(ab), torch.zeros_like(L))
+    return rgb, L, ab, net(x.contiguous(memory_format=torch.channels_last))
+
+
 @torch.no_grad()
 def validate(net: MaskGANNet, photos: list[np.ndarray], side: int | None) -> dict:
     """Whole photo, no hints: PSNR (and the grey photo's), colourfulness ratio, at the net's temperature."""
@@ -133,10 +141,8 @@ def validate(net: MaskGANNet, photos: list[np.ndarray], side: int | None) -> dic
     net.eval()
     ps, gs, cf, cft = [], [], [], []
     for u8 in photos:
-        rgb = uint8_batch_to_rgb((fit_long_side(u8, side) if side else u8)[None])
-        L, ab = lab_tensors(rgb)
-        x = normalise_inputs(L, torch.ones_like(L), torch.zeros_like(ab), torch.zeros_like(L))
-        small = net.ab(net(x.contiguous(memory_format=torch.channels_last)))
+        rgb, L, ab, logits = _no_hint_logits(net, u8, side)
+        small = net.ab(logits)
         pred = F.interpolate(small, size=L.shape[-2:], mode="bilinear", align_corners=False)
         out = lab_to_rgb_tensors(L, pred)
         ps.append(psnr(out, rgb).item())
@@ -157,14 +163,22 @@ def mean_nll(net: MaskGANNet, photos: list[np.ndarray], side: int = VAL_SIDE) ->
     net.eval()
     out = []
     for u8 in photos:
-        rgb = uint8_batch_to_rgb(fit_long_side(u8, side)[None])
-        L, ab = lab_tensors(rgb)
-        x = normalise_inputs(L, torch.ones_like(L), torch.zeros_like(ab), torch.zeros_like(L))
-        logp = F.log_softmax(net.corrected(net(x.contiguous(memory_format=torch.channels_last)), 1.0).float(), 1)
+        _, _, ab, logits = _no_hint_logits(net, u8, side)
+        logp = F.log_softmax(net.corrected(logits, 1.0).float(), 1)
         h4, w4 = logp.shape[-2:]
         out.append(float(-(soft_encode(quarter(ab, h4, w4), net.bins) * logp).sum(1).mean()))
     net.train(was)
     return float(np.mean(out)) if out else float("nan")
+
+
+def overfit_photos(data, photos: list[np.ndarray], n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(training photos, held-back photos) whose likelihoods the overfitting watch compares: the
+    first ``n`` held-back BSDS500 photos at ``VAL_SIDE`` and as many of ``photos`` (seed 0)."""
+    from .data import bsds_heldback_paths
+
+    heldback, _ = load_photos(bsds_heldback_paths(data)[:n], VAL_SIDE)
+    pick = np.random.default_rng(0).choice(len(photos), size=min(len(heldback), len(photos)), replace=False)
+    return [photos[i] for i in sorted(pick)], heldback
 
 
 def train_maskgan_v2(args: argparse.Namespace) -> Path:
@@ -192,15 +206,7 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         val_large, _ = load_photos(photos_large_paths(args.data, "val")[: args.val_large], VAL_SIDE)
         if (Path(args.data) / "tinyimagenet64").is_dir() and args.val_tiny:
             val_tiny = list(TinyImageNet(args.data, "val", size=64, limit=args.val_tiny).preload()[0])
-    heldback, seen = [], []
-    if args.data and rank == 0 and args.overfit_photos:
-        # overfitting: the same measure on photos every trainer holds back and on as many training photos
-        from .data import BSDS_VAL_EVERY
-
-        files = sorted((Path(args.data) / "bsds500" / "images" / "test").glob("*.jpg"))[::BSDS_VAL_EVERY]
-        heldback, _ = load_photos(files[: args.overfit_photos], VAL_SIDE)
-        pick = np.random.default_rng(0).choice(len(photos), size=min(len(heldback), len(photos)), replace=False)
-        seen = [photos[i] for i in sorted(pick)]
+    seen, heldback = overfit_photos(args.data, photos, args.overfit_photos) if args.data and rank == 0 else ([], [])
     bsds_masks = load_bsds_masks(args.data) if args.data else []
     log.write(event="data", tiny=0 if tiny is None else len(tiny), val_large=len(val_large), val_tiny=len(val_tiny),
               bsds_masks=len(bsds_masks), seconds=round(time.time() - t0, 1))
