@@ -338,18 +338,37 @@ def load_photos(paths: Iterable[Path], max_side: int = 512, progress: bool = Fal
     return out, skipped
 
 
-def random_crop_sized(rgb: np.ndarray, size: int, rng: np.random.Generator, min_frac: float = 0.5) -> np.ndarray:
-    """A square crop (``min_frac``-100 % of the short side) resized to ``size``, maybe flipped,
-    with a mild lightness change (gamma 0.85-1.15 on all channels alike: hue kept)."""
+def random_crop_sized(rgb: np.ndarray, size: int, rng: np.random.Generator, min_frac: float = 0.5,
+                      aspect: float = 1.0, rotate: float = 0.0) -> np.ndarray:
+    """A crop (``min_frac``-100 % of the short side) resized to a ``size`` square, maybe flipped,
+    with a mild lightness change (gamma 0.85-1.15 on all channels alike: hue kept).
+
+    ``aspect`` > 1 lets the crop's sides differ by up to that ratio (the square output then
+    stretches it a little); ``rotate`` turns the crop by up to that many degrees, cut from inside
+    the turned photo so no border shows. Both only move pixels: every colour stays what it was.
+    """
     import cv2
 
     h, w = rgb.shape[:2]
     side = max(8, int(min(h, w) * rng.uniform(min_frac, 1.0)))
-    side = min(side, h, w)
-    y = int(rng.integers(0, h - side + 1))
-    x = int(rng.integers(0, w - side + 1))
-    crop = rgb[y : y + side, x : x + side]
-    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    r = float(np.exp(rng.uniform(-np.log(aspect), np.log(aspect)))) if aspect > 1.0 else 1.0
+    ch, cw = min(h, max(8, int(side * np.sqrt(r)))), min(w, max(8, int(side / np.sqrt(r))))
+    angle = float(rng.uniform(-rotate, rotate)) if rotate > 0 else 0.0
+    if angle:
+        t = np.radians(abs(angle))
+        # the turned crop's bounding box must fit in the photo: shrink the crop until it does
+        shrink = min(1.0, w / (cw * np.cos(t) + ch * np.sin(t)), h / (cw * np.sin(t) + ch * np.cos(t)))
+        ch, cw = max(8, int(ch * shrink)), max(8, int(cw * shrink))
+        ex, ey = (cw * np.cos(t) + ch * np.sin(t)) / 2.0, (cw * np.sin(t) + ch * np.cos(t)) / 2.0
+        cx, cy = float(rng.uniform(ex, max(ex, w - ex))), float(rng.uniform(ey, max(ey, h - ey)))
+        m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+        m[:, 2] += [cw / 2.0 - cx, ch / 2.0 - cy]
+        crop = cv2.warpAffine(rgb, m, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        y = int(rng.integers(0, h - ch + 1))
+        x = int(rng.integers(0, w - cw + 1))
+        crop = rgb[y : y + ch, x : x + cw]
+    interp = cv2.INTER_AREA if max(ch, cw) > size else cv2.INTER_CUBIC
     out = cv2.resize(crop, (size, size), interpolation=interp)
     if rng.random() < 0.5:
         out = out[:, ::-1]
@@ -358,6 +377,48 @@ def random_crop_sized(rgb: np.ndarray, size: int, rng: np.random.Generator, min_
         lut = np.clip((np.arange(256) / 255.0) ** g * 255.0 + 0.5, 0, 255).astype(np.uint8)
         out = lut[out]
     return np.ascontiguousarray(out)
+
+
+def crop_batch(photos: list[np.ndarray], sizes: list[int], pixels: int, rng: np.random.Generator,
+               **crop: float) -> np.ndarray:
+    """A batch of random crops (uint8 (B, S, S, 3)) at one of ``sizes``; B is ``pixels`` / S^2.
+    ``crop`` goes to :func:`random_crop_sized` (``min_frac``, ``aspect``, ``rotate``)."""
+    size = int(sizes[int(rng.integers(len(sizes)))])
+    n = max(2, pixels // (size * size))
+    return np.stack([random_crop_sized(photos[int(rng.integers(len(photos)))], size, rng, **crop) for _ in range(n)])
+
+
+def degrade_lightness(L: torch.Tensor, rng: np.random.Generator, p: float) -> torch.Tensor:
+    """The lightness an old print or scan gives (L in 0-100, (B, 1, H, W)): each photo, with
+    probability ``p``, gets one of a blur (sigma 0.5-1.5 px), grain (sigma 1-4 L units) or a
+    softer resampling (down by 1.5-3x and back). For the network's input only: the colour it
+    must find is still the clean photo's."""
+    import torch.nn.functional as F
+
+    if p <= 0:
+        return L
+    out = L.clone()
+    for i in range(L.shape[0]):
+        if rng.random() >= p:
+            continue
+        x = out[i : i + 1]
+        kind = int(rng.integers(3))
+        if kind == 0:
+            s = float(rng.uniform(0.5, 1.5))
+            r = max(1, int(3 * s))
+            k = torch.exp(-torch.arange(-r, r + 1, dtype=L.dtype, device=L.device) ** 2 / (2 * s * s))
+            k = k / k.sum()
+            x = F.pad(x, (r, r, r, r), mode="reflect")
+            x = F.conv2d(F.conv2d(x, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1))
+        elif kind == 1:
+            x = x + torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32)).to(x) * float(rng.uniform(1.0, 4.0))
+        else:
+            h, w = x.shape[-2:]
+            f = float(rng.uniform(1.5, 3.0))
+            small = F.interpolate(x, size=(max(4, int(h / f)), max(4, int(w / f))), mode="area")
+            x = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+        out[i : i + 1] = x.clamp(0.0, 100.0)
+    return out
 
 
 # --- BSDS500: which test photos a run holds back -------------------------------------------------
@@ -403,10 +464,3 @@ def training_photos(data, photos_dirs=(), limit: int | None = None, max_side: in
     if sum(skipped.values()):
         print(f"skipped {skipped['unreadable']} unreadable, {skipped['grey']} grey and {skipped['too_small']} tiny files")
     return photos, desc
-
-
-def crop_batch(photos: list[np.ndarray], sizes: list[int], pixels: int, rng: np.random.Generator) -> np.ndarray:
-    """A batch of random crops (uint8 (B, S, S, 3)) at one of ``sizes``; B is ``pixels`` / S^2."""
-    size = int(sizes[int(rng.integers(len(sizes)))])
-    n = max(2, pixels // (size * size))
-    return np.stack([random_crop_sized(photos[int(rng.integers(len(photos)))], size, rng) for _ in range(n)])

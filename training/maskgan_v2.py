@@ -34,6 +34,7 @@ from .common import RunLog, atomic_torch_save, make_conditions, update_ema
 from .data import (
     TinyImageNet,
     crop_batch,
+    degrade_lightness,
     fit_long_side,
     lab_tensors,
     lab_to_rgb_tensors,
@@ -60,6 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tiny-every", type=int, default=4, help="every Nth step is a Tiny ImageNet batch at 64 px (0: never)")
     p.add_argument("--tiny-batch", type=int, default=48)
     p.add_argument("--max-side", type=int, default=512, help="photos are kept in memory at most this large")
+    p.add_argument("--crop-min", type=float, default=0.5, help="a crop's side is this to 1 times the photo's short side")
+    p.add_argument("--crop-aspect", type=float, default=1.0, help="crops' sides may differ by up to this ratio (1: square)")
+    p.add_argument("--rotate", type=float, default=0.0, help="crops are turned by up to this many degrees")
+    p.add_argument("--degrade", type=float, default=0.0,
+                   help="share of photos whose input lightness is blurred, grainy or softened (the colour target stays clean)")
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay (a resumed run takes this one)")
     p.add_argument("--resume", default=None, help="RUN/last.pt: go on from there")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -218,7 +225,7 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     enc_ids = {id(p) for p in net.encoder.parameters()}
     groups = [{"params": list(net.encoder.parameters()), "lr_mult": args.encoder_lr_mult},
               {"params": [p for p in net.parameters() if id(p) not in enc_ids], "lr_mult": 1.0}]
-    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
     state = {"step": 0, "seconds": 0.0, "photos": 0, "pixels": 0}
     ck = None
     if args.resume:
@@ -226,7 +233,8 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
         net.load_state_dict(with_rebalance(ck["net_raw"], ck["rebalance"]))
         opt.load_state_dict(ck["opt"])
         for g, mult in zip(opt.param_groups, (args.encoder_lr_mult, 1.0)):
-            g["lr_mult"] = mult  # this run's setting, not the one saved with the optimiser
+            g["lr_mult"] = mult  # this run's settings, not the ones saved with the optimiser
+            g["weight_decay"] = args.weight_decay
         state.update(ck["state"])
         weights = torch.as_tensor(ck["rebalance"])
         log.write(event="resume", path=str(args.resume), step=state["step"], seconds=state["seconds"])
@@ -275,12 +283,13 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
             flip = rng.random(len(u8)) < 0.5
             u8[flip] = u8[flip, :, ::-1]
         else:
-            u8 = crop_batch(photos, sizes, args.pixels, rng)
+            u8 = crop_batch(photos, sizes, args.pixels, rng, min_frac=args.crop_min, aspect=args.crop_aspect, rotate=args.rotate)
         rgb = uint8_batch_to_rgb(u8).to(device)
         L, ab = lab_tensors(rgb)
         mask, hint_ab, hint_mask = (t.to(device) for t in make_conditions(ab.cpu(), rng, bsds_masks))
+        L_in = degrade_lightness(L, rng, args.degrade)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits = net_t(normalise_inputs(L, mask, hint_ab, hint_mask).contiguous(memory_format=torch.channels_last))
+            logits = net_t(normalise_inputs(L_in, mask, hint_ab, hint_mask).contiguous(memory_format=torch.channels_last))
         loss = colour_loss(logits, ab, mask, bins, weights, args.w_outside)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -118,3 +118,38 @@ def test_crop_batches_come_at_one_of_the_sizes_with_the_pixel_budget():
         b = crop_batch(photos, [32, 64], 4 * 64 * 64, rng)
         assert b.dtype == np.uint8 and b.shape[1] == b.shape[2] and b.shape[1] in (32, 64)
         assert len(b) == max(2, 4 * 64 * 64 // b.shape[1] ** 2)
+
+
+def test_turned_and_stretched_crops_stay_inside_the_photo_and_keep_its_colours():
+    import cv2
+
+    from training import data as tdata
+
+    rng = np.random.default_rng(0)
+    photo = np.zeros((90, 140, 3), np.uint8)
+    photo[:] = (200, 40, 60)  # one colour: any pixel from outside the photo would show
+    real = cv2.warpAffine
+    try:  # what lies outside the photo is black for this test
+        tdata.cv2 = cv2
+        cv2.warpAffine = lambda *a, **k: real(*a, **{**k, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0})
+        for _ in range(100):
+            out = tdata.random_crop_sized(photo, 48, rng, min_frac=0.3, aspect=1.33, rotate=10)
+            assert out.shape == (48, 48, 3)
+            # the gamma may change the lightness but not what the colour is
+            assert out[..., 0].min() > out[..., 1].max() and out.min() > 0
+    finally:
+        cv2.warpAffine = real
+
+
+def test_degraded_lightness_is_blurred_grainy_or_soft_and_stays_in_range():
+    import torch
+
+    from training.data import degrade_lightness
+
+    rng = np.random.default_rng(0)
+    L = torch.zeros(12, 1, 32, 32)
+    L[..., ::2, :] = 100.0  # stripes: every kind of degradation changes them
+    out = degrade_lightness(L, rng, 1.0)
+    assert out.shape == L.shape and float(out.min()) >= 0.0 and float(out.max()) <= 100.0
+    assert all(not torch.equal(out[i], L[i]) for i in range(len(L)))
+    assert torch.equal(degrade_lightness(L, rng, 0.0), L)
