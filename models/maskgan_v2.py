@@ -200,7 +200,14 @@ class MaskGANColorizer:
         hm = np.asarray(request.hint_mask, np.float32)
         if not np.any(hm > 0):
             return own.astype(np.float32)
-        hinted = self._ab(L, mask, np.asarray(request.hint_ab, np.float32), hm, check)
+        hab = np.asarray(request.hint_ab, np.float32)
+        hinted = self._ab(L, mask, hab, hm, check)
+        r4 = min(max(float(request.hint_reach), 0.0), 1.0) ** 4
+        if r4 > 0:
+            # the further the hints reach, the more they also say how vivid the whole photo is and
+            # what cast it has: one scale and offset, fitted at the hints, moves both colours
+            s, t = fit_to_hints(own, hab, hm)
+            own, hinted = (c + r4 * ((s - 1.0) * c + t) for c in (own, hinted))
         return blend_hints(own, hinted, request, cancel)
 
     def suggest(self, L: np.ndarray, point: tuple[float, float], k: int = 5, mask=None,
@@ -221,6 +228,31 @@ class MaskGANColorizer:
         probs = torch.softmax(cell, 0).numpy()
         Lp = float(L[min(h - 1, int(y)), min(w - 1, int(x))])
         return top_colours(probs, self.net.bins.cpu().numpy(), Lp, k)
+
+
+# How strongly fit_to_hints holds on to "the network's colour as it is" (scale 1, no offset),
+# chosen on the held-back BSDS500 photos and the Tiny ImageNet holdout with 1, 3 and 10 hints.
+FIT_SCALE_PRIOR, FIT_OFFSET_PRIOR = 0.05, 0.03
+
+
+def fit_to_hints(own: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """The scale s (0-3) and ab offset t that best take the network's own colour to the hints'
+    (least squares over the hinted pixels; a weak pull to s = 1, t = 0 so one hint moves little
+    and many hints say how vivid the photo is and which cast it has)."""
+    sel = np.asarray(hint_mask) > 0
+    p = np.asarray(own, np.float64)[sel]
+    h = np.asarray(hint_ab, np.float64)[sel]
+    if not len(p):
+        return 1.0, np.zeros(2, np.float32)
+    n = len(p)
+    c = float((p**2).sum(1).mean()) + 1e-6  # the prior on s in the data's own units
+    a = np.zeros((3, 3))
+    a[0, 0] = (p**2).sum() / n + FIT_SCALE_PRIOR * c
+    a[0, 1:] = a[1:, 0] = p.sum(0) / n
+    a[1, 1] = a[2, 2] = 1.0 + FIT_OFFSET_PRIOR
+    rhs = np.concatenate([[(p * h).sum() / n + FIT_SCALE_PRIOR * c], h.sum(0) / n])
+    s, ta, tb = np.linalg.solve(a, rhs)
+    return float(np.clip(s, 0.0, 3.0)), np.array([ta, tb], np.float32)
 
 
 def blend_hints(own: np.ndarray, hinted: np.ndarray, request: ColorizeRequest, cancel: CancelCheck | None = None) -> np.ndarray:

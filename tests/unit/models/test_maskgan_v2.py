@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from models.abbins import in_gamut
-from models.maskgan_v2 import MaskGANColorizer, MaskGANConfig, MaskGANNet, blend_hints
+from models.maskgan_v2 import MaskGANColorizer, MaskGANConfig, MaskGANNet, blend_hints, fit_to_hints
 from models.types import ColorizeRequest
 
 
@@ -75,3 +75,39 @@ def test_colorizer_predicts_meets_hints_and_suggests_in_gamut_colours():
     assert in_gamut(labs).all() and np.allclose(labs[:, 0], 75.0)
     with pytest.raises(ValueError):
         col.suggest(L, (64, 0))
+
+
+def test_many_hints_say_how_vivid_the_photo_is_and_its_cast_one_hint_little():
+    rng = np.random.default_rng(0)
+    own = rng.normal(0, 20, (40, 50, 2)).astype(np.float32)  # the network's colour: too vivid
+    truth = 0.5 * own + np.array([6.0, -4.0], np.float32)  # the photo: half as vivid, a cast
+    hm = np.zeros((40, 50), np.float32)
+    hm[rng.integers(0, 40, 10), rng.integers(0, 50, 10)] = 1.0
+    s, t = fit_to_hints(own, truth * hm[..., None], hm)
+    assert abs(s - 0.5) < 0.05 and np.allclose(t, (6.0, -4.0), atol=0.6)
+    one = np.zeros_like(hm)
+    one[5, 5] = 1.0
+    s1, t1 = fit_to_hints(own, truth * one[..., None], one)
+    assert 0.3 < s1 < 1.7 and np.isfinite(t1).all()
+    assert fit_to_hints(own, np.zeros_like(own), np.zeros_like(hm)) == (1.0, pytest.approx(np.zeros(2)))
+
+
+def test_the_fit_moves_colour_far_away_only_when_hints_reach_the_whole_photo():
+    torch.manual_seed(0)
+    net = MaskGANNet(MaskGANConfig(decoder=(16, 16, 16)))
+    with torch.no_grad():
+        net.head.weight.normal_(0, 0.5)
+    col = MaskGANColorizer(net, {}, "cpu")
+    L = _two_halves(48, 64)
+    own = col.predict(ColorizeRequest.whole_photo(L))
+    hm = np.zeros_like(L)
+    hm[8:12, 8:12] = 1.0
+    hab = np.zeros((48, 64, 2), np.float32)
+    hab[hm > 0] = own[hm > 0] * 0.2 + (20.0, 0.0)
+    far = (slice(None), slice(44, None))
+    near = col.predict(ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab, hint_mask=hm))
+    wide = col.predict(ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab, hint_mask=hm, hint_reach=1.0))
+    assert np.abs(near[far] - own[far]).mean() < 1.0
+    truth = own * 0.2 + (20.0, 0.0)  # the photo the hints come from, beyond the edge too
+    assert np.abs(wide[far] - truth[far]).mean() < 0.5 * np.abs(own[far] - truth[far]).mean()
+    assert np.allclose(wide[hm > 0], hab[hm > 0], atol=0.5)  # hints still met exactly
