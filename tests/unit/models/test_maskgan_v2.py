@@ -82,14 +82,26 @@ def test_many_hints_say_how_vivid_the_photo_is_and_its_cast_one_hint_little():
     own = rng.normal(0, 20, (40, 50, 2)).astype(np.float32)  # the network's colour: too vivid
     truth = 0.5 * own + np.array([6.0, -4.0], np.float32)  # the photo: half as vivid, a cast
     hm = np.zeros((40, 50), np.float32)
-    hm[rng.integers(0, 40, 10), rng.integers(0, 50, 10)] = 1.0
+    hm[::4, ::5] = 1.0  # 100 separate one-pixel hints
     s, t = fit_to_hints(own, truth * hm[..., None], hm)
     assert abs(s - 0.5) < 0.05 and np.allclose(t, (6.0, -4.0), atol=0.6)
     one = np.zeros_like(hm)
-    one[5, 5] = 1.0
+    one[4:7, 4:7] = 1.0  # one hint, nine pixels: it counts once
     s1, t1 = fit_to_hints(own, truth * one[..., None], one)
-    assert 0.3 < s1 < 1.7 and np.isfinite(t1).all()
+    assert 0.3 < s1 < 1.7 and np.abs(t1).max() < 6.0
     assert fit_to_hints(own, np.zeros_like(own), np.zeros_like(hm)) == (1.0, pytest.approx(np.zeros(2)))
+
+
+def test_grey_hints_on_an_orange_guess_take_the_orange_out_without_turning_it_blue():
+    orange = np.array([8.0, 25.0], np.float32)
+    own = np.linspace(0.3, 1.2, 100, dtype=np.float32)[None, :, None] * orange * np.ones((100, 1, 1), np.float32)
+    hm = np.zeros((100, 100), np.float32)
+    for y, x in ((20, 60), (50, 80), (70, 70), (30, 90)):  # four grey things, where the guess is most orange
+        hm[y - 1 : y + 2, x - 1 : x + 2] = 1.0
+    s, t = fit_to_hints(own, np.zeros_like(own), hm)
+    along = ((s * own + t) * orange).sum(-1) / np.linalg.norm(orange)
+    assert along.max() < 0.3 * (own * orange).sum(-1).max() / np.linalg.norm(orange)  # most of the orange is gone
+    assert along.min() > -3.0  # and nothing went far past grey
 
 
 def test_the_fit_moves_colour_far_away_only_when_hints_reach_the_whole_photo():
@@ -101,7 +113,7 @@ def test_the_fit_moves_colour_far_away_only_when_hints_reach_the_whole_photo():
     L = _two_halves(48, 64)
     own = col.predict(ColorizeRequest.whole_photo(L))
     hm = np.zeros_like(L)
-    hm[8:12, 8:12] = 1.0
+    hm[4:40:8, 4:28:8] = 1.0  # 15 hints on the left half
     hab = np.zeros((48, 64, 2), np.float32)
     hab[hm > 0] = own[hm > 0] * 0.2 + (20.0, 0.0)
     far = (slice(None), slice(44, None))
