@@ -28,6 +28,8 @@ class ModelInfo:
     needs_weights: bool
 
 
+DEFAULT_MODEL = "maskgan-v2"  # what the app, the CLI and new projects colour with unless told otherwise
+
 # name -> (info, factory(device) -> Colorizer)
 _REGISTRY: dict[str, tuple[ModelInfo, Callable[[str], Colorizer]]] = {}
 

@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("input", help="the black-and-white photo")
     p.add_argument("-o", "--output", required=True, help="where to write the result")
-    p.add_argument("--model", help="colorizer to use (see `huebrush models list`); default: maskgan, else hints")
+    p.add_argument("--model", help="colorizer to use (see `huebrush models list`); default: maskgan-v2, else maskgan, else hints")
     p.add_argument("--mask", metavar="MASK.png", help="where colour goes: non-zero pixels (same size as the photo)")
     p.add_argument("--region", action="append", default=[], metavar="MASK.png=#RRGGBB|auto",
                    help="a colour region: its mask and a colour (a tint at the photo's own lightness) or auto (the "
@@ -149,6 +149,7 @@ def _load_hints(args: argparse.Namespace, shape: tuple[int, int]) -> list:
 def _choose_model(name: str | None) -> tuple[str, bool]:
     """-> (model, may fall back to hints). An explicit --model never falls back silently."""
     from models import registry
+    from models.registry import DEFAULT_MODEL
     from models.types import ModelError
 
     names = registry.names()
@@ -157,8 +158,9 @@ def _choose_model(name: str | None) -> tuple[str, bool]:
             raise ModelError(f"Unknown model '{name}'; choose one of {', '.join(sorted(names))} "
                              "(see `huebrush models list`).")
         return name, False
-    if "maskgan" in names:
-        return "maskgan", True
+    for default in (DEFAULT_MODEL, "maskgan"):
+        if default in names:
+            return default, True
     return "hints", False
 
 

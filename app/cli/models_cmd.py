@@ -20,9 +20,10 @@ def add_parser(subparsers) -> None:
 
 def _loaders() -> dict:
     """architecture -> (model name, loader(path, device))."""
-    from models import iizuka, maskgan
+    from models import iizuka, maskgan, maskgan_v2
 
-    return {maskgan.ARCH: ("maskgan", maskgan.load_maskgan), iizuka.ARCH: ("iizuka", iizuka.load_iizuka)}
+    return {maskgan.ARCH: ("maskgan", maskgan.load_maskgan), maskgan_v2.ARCH: ("maskgan-v2", maskgan.load_maskgan),
+            iizuka.ARCH: ("iizuka", iizuka.load_iizuka)}
 
 
 def _user_dir() -> Path:

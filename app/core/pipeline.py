@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from models.registry import DEFAULT_MODEL
 from models.types import DEFAULT_HINT_REACH, CancelCheck, ColorizeRequest
 from models.upsample import upsample_ab
 
@@ -27,7 +28,7 @@ BOUNDS: dict[str, tuple[float, float]] = {"saturation": (0.0, 2.0), "hint_reach"
 
 @dataclass(frozen=True)
 class Settings:
-    model: str = "maskgan"
+    model: str = DEFAULT_MODEL
     saturation: float = 1.0  # 0 = grey, 1 = as predicted, 2 = doubled chroma
     feather: float = 4.0  # px at full size, fading colour in from the mask's edge
     work_size: int = 512  # long side (px) the model runs at

@@ -11,7 +11,7 @@ import numpy as np
 
 from .pipeline import resize_to, work_shape
 
-SUGGESTING_MODELS = ("maskgan", "maskgan-v2")  # first the default, then the preview that predicts a distribution
+SUGGESTING_MODELS = ("maskgan-v2", "maskgan")  # the default, then maskgan should it hold a distribution network
 
 
 def suggesting_model(get):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.core import paths
 from app.core.pipeline import BOUNDS
+from models.registry import DEFAULT_MODEL
 
 MAX_RECENT = 10
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AppSettings:
-    default_model: str = "maskgan"
+    default_model: str = DEFAULT_MODEL
     device: str = "auto"  # auto | cpu | cuda | mps
     work_size: int = 512
     autosave: bool = True

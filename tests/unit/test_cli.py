@@ -182,16 +182,18 @@ def test_a_damaged_user_copy_of_a_model_does_not_hide_the_bundled_one(tmp_path, 
     from models.checkpoint import bundled_weights_dir
     from models.engine import get_engine
 
+    from models.registry import DEFAULT_MODEL
+
     get_engine().clear()  # a model loaded by an earlier test must not answer for this one
     user = Path(os.environ["HUEBRUSH_MODELS_DIR"])
     user.mkdir(parents=True, exist_ok=True)
-    shutil.copy(bundled_weights_dir() / "maskgan.json", user / "maskgan.json")
-    (user / "maskgan.safetensors").write_bytes(b"\x00" * 1000)  # a broken download
+    shutil.copy(bundled_weights_dir() / f"{DEFAULT_MODEL}.json", user / f"{DEFAULT_MODEL}.json")
+    (user / f"{DEFAULT_MODEL}.safetensors").write_bytes(b"\x00" * 1000)  # a broken download
     photo = tmp_path / "p.png"
     _grey_photo(photo)
     assert main(["colorize", str(photo), "-o", str(tmp_path / "o.png")]) == 0
     err = capsys.readouterr().err
-    assert "cannot be used" in err and str(user / "maskgan.safetensors") in err and "hints model" not in err
+    assert "cannot be used" in err and str(user / f"{DEFAULT_MODEL}.safetensors") in err and "hints model" not in err
     out = np.asarray(Image.open(tmp_path / "o.png").convert("RGB")).astype(int)
     assert np.ptp(out, axis=-1).max() > 3  # colour from the bundled network, not grey
     get_engine().clear()

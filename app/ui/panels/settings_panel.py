@@ -112,7 +112,9 @@ class SettingsPanel(QWidget):
         hl.addWidget(self.ab_plane, 0, Qt.AlignmentFlag.AlignHCenter)
         self.hint_reach, self.hint_reach_label = self._slider(0, 100, 10, "%")
         self.hint_reach.setToolTip("How far each hint carries its colour (maskgan): low, only what is near it "
-                                   "and alike; 100%, the whole photo (for true colours picked from a reference).")
+                                   "and alike; 100%, the whole photo: with maskgan-v2 the hints then also set how "
+                                   "vivid the photo is and take out a cast (a few grey hints on things you know are "
+                                   "white or grey).")
         reach_row = QHBoxLayout()
         reach_row.addWidget(QLabel("Reach"))
         reach_row.addWidget(self._with_label(self.hint_reach, self.hint_reach_label), 1)

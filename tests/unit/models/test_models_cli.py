@@ -53,3 +53,16 @@ def test_unknown_architecture_is_refused(tmp_path, capsys, no_bundled):
     src = save_weights(tmp_path / "x.safetensors", {"w": torch.zeros(2)}, {"architecture": "somebody-elses-net"})
     assert main(["models", "import", str(src)]) == 1
     assert "unknown architecture 'somebody-elses-net'" in capsys.readouterr().err
+
+
+def test_a_maskgan_v2_file_installs_as_the_default_model(tmp_path, capsys, no_bundled):
+    from models.maskgan_v2 import ARCH as ARCH_V2
+    from models.maskgan_v2 import MaskGANConfig, MaskGANNet
+    from models.registry import DEFAULT_MODEL
+
+    cfg = MaskGANConfig(decoder=(16, 16, 16))
+    src = save_weights(tmp_path / "mine.safetensors", MaskGANNet(cfg).state_dict(), {"architecture": ARCH_V2, "config": cfg.to_dict()})
+    assert main(["models", "import", str(src)]) == 0
+    user = Path(os.environ["HUEBRUSH_MODELS_DIR"])
+    assert DEFAULT_MODEL == "maskgan-v2" and (user / "maskgan-v2.safetensors").is_file()
+    assert "installed maskgan-v2 weights" in capsys.readouterr().out
