@@ -181,7 +181,6 @@ def test_a_damaged_user_copy_of_a_model_does_not_hide_the_bundled_one(tmp_path, 
 
     from models.checkpoint import bundled_weights_dir
     from models.engine import get_engine
-
     from models.registry import DEFAULT_MODEL
 
     get_engine().clear()  # a model loaded by an earlier test must not answer for this one
