@@ -4,8 +4,8 @@
   paints strokes and previews run in the worker (goal: under 50 ms), on a historical photo
   and on a 24 MP photo;
 - mouse release -> updated preview: for a mask-only re-composite (no model run: the stroke is
-  shown from the last predicted colours) and for a model run (maskgan at 512 px when its
-  weights are installed, else the weight-free "hints" model), including the 300 ms debounce.
+  shown from the last predicted colours) and for a model run (the default model, maskgan-v2 since
+  2026-12-07, at 512 px when its weights are installed, else maskgan, else the weight-free "hints" model), including the 300 ms debounce.
 
 ``--hardness 1,0.5`` runs each photo once per brush hardness (a soft brush keeps an 8-bit
 coverage beside the mask); results for a hardness below 1 are keyed ``<photo>_hardness<percent>``.
@@ -99,10 +99,12 @@ def preview_done(win, st) -> bool:
 
 
 def choose_model(app, win, st) -> str:
-    """maskgan when it runs here, else hints."""
+    """The default model when it runs here, else maskgan, else hints."""
+    from models.registry import DEFAULT_MODEL
+
     failed: list[str] = []
     win.executor.preview_failed.connect(failed.append)
-    for name in ("maskgan", "hints"):
+    for name in (DEFAULT_MODEL, "maskgan", "hints"):
         i = win.panel.model.findData(name)
         if i < 0:
             continue
