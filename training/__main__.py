@@ -120,7 +120,8 @@ def ddp_rank() -> int:
 
 def export(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m training export", description="Run checkpoint(s) -> shipping weights.")
-    p.add_argument("checkpoints", nargs="+", help="best.pt / last.pt of a maskgan run (or a final.pt)")
+    p.add_argument("checkpoints", nargs="+",
+                   help="best.pt / last.pt of a maskgan run (or a final.pt); several v2 run files: their weights averaged")
     p.add_argument("--out", required=True, help="NAME.safetensors (the .json sidecar is written beside it)")
     p.add_argument("--data", default=None, help="with --calibrate: the shared datasets folder")
     p.add_argument("--calibrate", type=int, default=0,
@@ -144,7 +145,7 @@ def export(argv: list[str]) -> int:
     if "net_raw" in run:  # a v2 run file
         from .export_v2 import export_v2
 
-        path, report = export_v2(Path(args.checkpoints[0]), Path(args.out),
+        path, report = export_v2([Path(c) for c in args.checkpoints], Path(args.out),
                                  Path(args.data) if args.data else None, args.temperature)
         print(json.dumps(report, indent=2))
         print(path)

