@@ -7,6 +7,10 @@ each validation. Prints JSON, one object per checkpoint.
 
 Result for the maskgan-v2 run (2026-12-07): training / held-back / gap at 85 min 2.913 / 3.399 /
 0.487, 220 min 2.688 / 3.348 / 0.660, 300 min 2.684 / 3.386 / 0.702, 440 min 2.622 / 3.450 / 0.828.
+Soups (a checkpoint file whose ``net`` is the mean of several runs' EMA weights, 2026-12-07):
+220 + 300 min 2.678 / 3.363, 220 + 300 + 440 2.657 / 3.366, the frozen-encoder branch alone 2.796 /
+3.372, branch + 300 2.713 / 3.317, branch + 220 + 300 2.686 / 3.312, branch + 220 2.714 / **3.302**
+(shipped: ``python -m training export`` with both run files averages them).
 """
 from __future__ import annotations
 
