@@ -14,6 +14,10 @@ from app.core.pipeline import BOUNDS
 from models.registry import DEFAULT_MODEL
 
 MAX_RECENT = 10
+# 2: only what differs from the defaults is written, so a later version's better default reaches
+# everyone who never chose otherwise (version 1 wrote every field, the default model included)
+SETTINGS_VERSION = 2
+OLD_DEFAULT_MODEL = "maskgan"  # what every version-1 file holds unless its user chose another
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +47,11 @@ class AppSettings:
             raw = json.loads(cls.file().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        version = raw.pop("version", 1)
+        if version == 1 and raw.get("default_model") == OLD_DEFAULT_MODEL:
+            raw.pop("default_model")  # written by every save then, not a choice: today's default applies
         s = cls(**fields_from_dict(cls, raw, source=str(cls.file()), strict=False, warn=log.warning))
         lo, hi = BOUNDS["work_size"]
         s.work_size = int(min(max(s.work_size, lo), hi))
@@ -58,9 +67,12 @@ class AppSettings:
         return s
 
     def save(self) -> None:
+        """Writes the preferences that differ from the defaults (and the format's version)."""
         from models.fileio import atomic_write_json
 
-        atomic_write_json(self.file(), asdict(self), indent=2)
+        default = asdict(type(self)())
+        changed = {k: v for k, v in asdict(self).items() if v != default[k]}
+        atomic_write_json(self.file(), {"version": SETTINGS_VERSION, **changed}, indent=2)
 
     def add_recent_file(self, path: str | Path) -> None:
         p = str(Path(path).resolve())

@@ -36,3 +36,25 @@ def test_a_wrong_type_in_the_preferences_keeps_that_default_only(tmp_path, monke
     assert (s.autosave_seconds, s.recent_files, s.autosave) == (60, [], True)  # defaults
     assert (s.work_size, s.default_model) == (1024, "iizuka")  # the good ones kept
     assert sum("autosave_seconds" in r.message or "recent_files" in r.message for r in caplog.records) == 2
+
+
+def test_preferences_keep_only_choices_so_a_new_default_model_reaches_old_installs(tmp_path, monkeypatch):
+    from app.ui.app_settings import AppSettings
+    from models.registry import DEFAULT_MODEL
+
+    monkeypatch.setenv("HUEBRUSH_CONFIG_DIR", str(tmp_path))
+    # a file from before: every field written, the model the default of the day
+    AppSettings.file().write_text(json.dumps({"default_model": "maskgan", "work_size": 768, "recent_files": ["/a.png"]}))
+    s = AppSettings.load()
+    assert (s.default_model, s.work_size, s.recent_files) == (DEFAULT_MODEL, 768, ["/a.png"])
+    # another model in such a file was a choice and is kept
+    AppSettings.file().write_text(json.dumps({"default_model": "iizuka"}))
+    assert AppSettings.load().default_model == "iizuka"
+    # saving writes the choices only, so the next default would reach this user too
+    s.save()
+    stored = json.loads(AppSettings.file().read_text())
+    assert stored == {"version": 2, "work_size": 768, "recent_files": ["/a.png"]}
+    # and a choice of maskgan saved now is kept
+    s.default_model = "maskgan"
+    s.save()
+    assert AppSettings.load().default_model == "maskgan"
