@@ -248,7 +248,7 @@ def fit_to_hints(own: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray) ->
     sel = np.asarray(hint_mask) > 0
     if not sel.any():
         return 1.0, np.zeros(2, np.float32)
-    n, labels = cv2.connectedComponents(sel.astype(np.uint8), connectivity=8)
+    _, labels = cv2.connectedComponents(sel.astype(np.uint8), connectivity=8)
     lab = labels[sel]
     wgt = 1.0 / np.bincount(lab)[lab]  # each hint's pixels share one hint's weight
     p = np.asarray(own, np.float64)[sel]
