@@ -250,6 +250,8 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     weights = weights.to(device)
     with torch.no_grad():
         net.log_rebalance.copy_(torch.log(weights).to(net.log_rebalance))  # shipped with the net: inference may undo it
+    if args.encoder_lr_mult == 0:
+        freeze_statistics(net.encoder)  # a frozen encoder keeps its normalisation statistics too
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     if ck is not None:
         ema.load_state_dict(with_rebalance(ck["net"], weights.cpu()))
@@ -319,6 +321,15 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     ddp.barrier()
     ddp.cleanup()
     return out
+
+
+def freeze_statistics(module: torch.nn.Module) -> None:
+    """Batch-norm layers under ``module`` stop updating their running statistics (eval mode):
+    with the encoder's weights frozen, its statistics would otherwise still drift towards
+    whatever the batches hold (the 64 px Tiny ImageNet photos among them)."""
+    for m in module.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
 
 
 def _validate_and_save(ema, val_large, val_tiny, overfit, state, log, save) -> None:

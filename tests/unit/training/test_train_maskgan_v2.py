@@ -101,6 +101,11 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     assert any(e["event"] == "resume" for e in events) and events[-1]["step"] == 5
     ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
     assert [g["lr_mult"] for g in ck["opt"]["param_groups"]] == [0.0, 1.0]
+    # ... and a frozen encoder is frozen whole: weights and normalisation statistics
+    before = torch.load(tmp_path / "step3.pt", map_location="cpu", weights_only=False)["net_raw"]
+    enc = [k for k in before if k.startswith("encoder.") and before[k].is_floating_point()]
+    assert any("running_mean" in k for k in enc)
+    assert all(torch.equal(before[k], ck["net_raw"][k]) for k in enc)
     out = tmp_path / "maskgan.safetensors"
     assert training_main(["export", str(run / "last.pt"), "--out", str(out), "--temperature", "0.4"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
