@@ -11,7 +11,7 @@ Soups (a checkpoint file whose ``net`` is the mean of several runs' EMA weights,
 220 + 300 min 2.678 / 3.363, 220 + 300 + 440 2.657 / 3.366, the frozen-encoder branch alone 2.796 /
 3.372, branch + 300 2.713 / 3.317, branch + 220 + 300 2.686 / 3.312, branch + 220 2.714 / **3.302**
 (shipped for an hour). After a frozen encoder kept its batch-norm statistics too, a new branch from
-85 minutes (20 minutes, ``runs/v2u``) alone 2.805 / 3.314, with 220 min 2.732 / **3.273** (shipped:
+85 minutes (15 minutes, ``runs/v2u`` at 100 min) alone 2.805 / 3.314, with 220 min 2.732 / **3.273** (shipped:
 ``python -m training export`` with both run files averages them), with 220 + the old branch 3.282.
 """
 from __future__ import annotations
