@@ -394,6 +394,7 @@ def degrade_lightness(L: torch.Tensor, rng: np.random.Generator, p: float) -> to
     softer resampling (down by 1.5-3x and back). For the network's input only: the colour it
     must find is still the clean photo's."""
     import torch.nn.functional as F
+    from torchvision.transforms.functional import gaussian_blur
 
     if p <= 0:
         return L
@@ -405,11 +406,7 @@ def degrade_lightness(L: torch.Tensor, rng: np.random.Generator, p: float) -> to
         kind = int(rng.integers(3))
         if kind == 0:
             s = float(rng.uniform(0.5, 1.5))
-            r = max(1, int(3 * s))
-            k = torch.exp(-torch.arange(-r, r + 1, dtype=L.dtype, device=L.device) ** 2 / (2 * s * s))
-            k = k / k.sum()
-            x = F.pad(x, (r, r, r, r), mode="reflect")
-            x = F.conv2d(F.conv2d(x, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1))
+            x = gaussian_blur(x, [2 * max(1, int(3 * s)) + 1] * 2, [s, s])
         elif kind == 1:
             x = x + torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32)).to(x) * float(rng.uniform(1.0, 4.0))
         else:

@@ -104,7 +104,7 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
 
     paths = [Path(c) for c in checkpoint] if isinstance(checkpoint, (list, tuple)) else [Path(checkpoint)]
     cks = [torch.load(c, map_location="cpu", weights_only=False) for c in paths]  # files our trainer wrote
-    ck, checkpoint = cks[0], paths[0]
+    ck = cks[0]
     cfg = MaskGANConfig.from_dict(ck.get("config"))
     net = MaskGANNet(cfg)
     net.load_state_dict(average_states([with_rebalance(c["net"], ck["rebalance"]) for c in cks]))
@@ -128,7 +128,7 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
     if temperature is not None:
         cfg.temperature = float(temperature)
     state = ck["state"]
-    log = Path(checkpoint).parent / "log.jsonl"
+    log = paths[0].parent / "log.jsonl"
     rates = {}
     if log.is_file():
         for line in log.read_text().splitlines():
