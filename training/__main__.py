@@ -145,8 +145,12 @@ def export(argv: list[str]) -> int:
     if "net_raw" in run:  # a v2 run file
         from .export_v2 import export_v2
 
-        path, report = export_v2([Path(c) for c in args.checkpoints], Path(args.out),
-                                 Path(args.data) if args.data else None, args.temperature)
+        try:
+            path, report = export_v2([Path(c) for c in args.checkpoints], Path(args.out),
+                                     Path(args.data) if args.data else None, args.temperature)
+        except ValueError as e:
+            print(f"export: {e}", file=sys.stderr)
+            return 2
         print(json.dumps(report, indent=2))
         print(path)
         return 0

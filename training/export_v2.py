@@ -91,7 +91,7 @@ def average_states(states: list[dict]) -> dict:
     buffers are taken from the first."""
     first = states[0]
     if any(set(s) != set(first) for s in states[1:]):
-        raise ValueError("these checkpoints hold different networks, so their weights cannot be averaged")
+        raise ValueError("these run files hold different networks, so their weights cannot be averaged; give run files of one network")
     return {k: (sum(s[k].float() for s in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
             for k, v in first.items()}
 
@@ -104,6 +104,9 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
 
     paths = [Path(c) for c in checkpoint] if isinstance(checkpoint, (list, tuple)) else [Path(checkpoint)]
     cks = [torch.load(c, map_location="cpu", weights_only=False) for c in paths]  # files our trainer wrote
+    for c, ck_ in zip(paths, cks):
+        if not isinstance(ck_, dict) or "net_raw" not in ck_:
+            raise ValueError(f"{c} is not a maskgan-v2 run file (RUN/last.pt); give only v2 run files to average")
     ck = cks[0]
     cfg = MaskGANConfig.from_dict(ck.get("config"))
     net = MaskGANNet(cfg)

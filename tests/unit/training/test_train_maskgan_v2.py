@@ -125,6 +125,12 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     assert torch.allclose(got[key].float(), (ck["net"][key] + ck3["net"][key]) / 2, atol=1e-3)
     meta = json.loads(soup.with_suffix(".json").read_text())
     assert meta["steps"] == 5 and len(meta["averaged_from"]) == 2
+    # a file that is not a v2 run file: one line naming it, nothing written
+    other = tmp_path / "other.pt"
+    torch.save({"model": {}}, other)
+    bad = tmp_path / "bad.safetensors"
+    assert training_main(["export", str(run / "last.pt"), str(other), "--out", str(bad), "--temperature", "0.4"]) == 2
+    assert not bad.exists()
 
 
 def test_crop_batches_come_at_one_of_the_sizes_with_the_pixel_budget():
