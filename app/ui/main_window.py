@@ -10,7 +10,18 @@ import logging
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.actions import build_menus
 from app.ui.app_settings import AppSettings
@@ -80,10 +91,19 @@ class MainWindow(FileOps, QMainWindow):
         left.addWidget(self.regions_panel)
         left.setSizes([420, 280])
         self.panel = SettingsPanel()
+        # the settings column scrolls when it is taller than the window (the hint panel grows by the
+        # suggested swatches and the ab plane) rather than pushing the window past the screen
+        self.panel_scroll = QScrollArea()
+        self.panel_scroll.setWidget(self.panel)
+        self.panel_scroll.setWidgetResizable(True)
+        self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panel_scroll.setMinimumWidth(self.panel.minimumSizeHint().width()
+                                          + self.panel_scroll.verticalScrollBar().sizeHint().width())
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(centre)
-        split.addWidget(self.panel)
+        split.addWidget(self.panel_scroll)
         split.setStretchFactor(1, 1)
         split.setSizes([230, 900, 280])
         split.setCollapsible(1, False)

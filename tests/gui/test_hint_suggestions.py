@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
-from tests.gui.helpers import image_to_widget, open_photo
+from tests.gui.helpers import image_to_widget, open_photo, write_photo
 from tests.v2weights import install_v2_weights
 
 pytestmark = pytest.mark.gui
@@ -56,7 +56,6 @@ def test_the_ab_plane_shows_only_colours_possible_at_the_hints_lightness(qtbot, 
     labs = rgb_to_lab(rgb[ok].astype(np.float32) / 255.0)
     assert np.abs(labs[:, 0] - 92.0).max() < 1.5  # every shown colour is at that lightness
     assert in_gamut(np.array([92.0, 0.0, 0.0]))
-    from tests.gui.helpers import write_photo
 
     open_photo(qtbot, window, write_photo(tmp_path / "a.png"))  # the panel works with a photo open
     panel = window.panel
@@ -107,3 +106,22 @@ def test_the_reference_button_stays_usable_whatever_the_model(qtbot, window, tmp
             assert panel.reference.isEnabled()
     panel.model.setCurrentIndex(panel.model.findData("maskgan-v2"))
     assert panel.hint_reach.isEnabled()
+
+
+def test_the_window_still_fits_a_laptop_screen_with_the_palette_shown(qtbot, window, tmp_path):
+    """The hint panel grows by the swatches, the gamut note and the ab plane; the settings column
+    scrolls instead of pushing the window past a 1366 x 768 screen (its status bar off the bottom)."""
+    from app.core.suggest import Suggestion
+
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    panel = window.panel
+    before = window.minimumSizeHint().height()
+    panel.show_suggestions([Suggestion(f"#{40 * i:02x}6040", 0.1) for i in range(6)])
+    panel.ab_plane.show()
+    panel.gamut_note.setText("That colour cannot exist at this lightness; it will show as #aa7766.")
+    panel.gamut_note.show()
+    hint = window.minimumSizeHint()
+    assert hint.height() <= before and hint.height() <= 700 and hint.width() <= 1300, (before, hint)
+    window.resize(1300, 700)
+    qtbot.waitUntil(lambda: window.height() <= 700)
+    assert panel.ab_plane.isVisibleTo(window)
