@@ -488,8 +488,9 @@ class MainWindow(FileOps, QMainWindow):
         geo = qs.value("window/geometry")
         if geo is not None:
             self.restoreGeometry(geo)
-        else:
-            self.resize(1400, 900)
+        else:  # first run: 1400 x 900, or nine tenths of a smaller screen
+            avail = self.screen().availableGeometry()
+            self.resize(min(1400, int(avail.width() * 0.9)), min(900, int(avail.height() * 0.9)))
 
     def save_geometry(self) -> None:
         qs = QSettings()

@@ -125,3 +125,12 @@ def test_the_window_still_fits_a_laptop_screen_with_the_palette_shown(qtbot, win
     window.resize(1300, 700)
     qtbot.waitUntil(lambda: window.height() <= 700)
     assert panel.ab_plane.isVisibleTo(window)
+
+
+def test_the_first_window_fits_the_screen(qtbot, window):
+    """With no saved geometry the window opens at 1400 x 900 or nine tenths of a smaller screen."""
+    avail = window.screen().availableGeometry()
+    window._restore_geometry()
+    assert window.width() == min(1400, int(avail.width() * 0.9)) or window.width() == window.minimumSizeHint().width()
+    assert window.width() <= max(avail.width(), window.minimumSizeHint().width())
+    assert window.height() <= max(int(avail.height() * 0.9), window.minimumSizeHint().height()), (avail, window.size())
