@@ -4,7 +4,8 @@
 
 - inference: milliseconds per photo through each colorizer's ``predict`` at a 4:3 work size
   (whole mask, no hints; v2 with one hint too, which runs the network twice), interleaved, median
-  of ``repeat`` after a warm-up. Goal: v2 under 250 ms at 512 px on a 2-core CPU. Uses the
+  of ``repeat`` after a warm-up; v2 also with and without the mirrored pass (``cost_of_mirror``:
+  the ratio, one run). Goal: v2 under 250 ms at 512 px on a 2-core CPU. Uses the
   installed weights where they are of that version, else random weights (same cost).
 - training: photos per second of full training steps at ``train-size`` (forward, loss, backward,
   AdamW; masks and hints sampled as in training), v1's generator step against v2's, the same
@@ -54,7 +55,18 @@ def inference(work_size: int, repeat: int) -> dict:
     hab = np.zeros((h, w, 2), np.float32)
     hab[h // 2, w // 2] = (40, 20)
     hinted = ColorizeRequest(L=L, mask=np.ones_like(L), hint_ab=hab, hint_mask=hm)
-    runs = {"v1": (cols["v1"], plain), "v2": (cols["v2"], plain), "v2_one_hint": (cols["v2"], hinted)}
+    from dataclasses import replace
+
+    from models.maskgan_v2 import MaskGANColorizer
+
+    v2 = cols["v2"]
+    both = {}
+    for m in (False, True):  # the same network with and without the mirrored pass
+        both[m] = MaskGANColorizer(v2.net, v2.meta, "cpu")
+        both[m].config = replace(v2.config, mirror=m)
+    runs = {"v1": (cols["v1"], plain), "v2": (v2, plain), "v2_one_hint": (v2, hinted),
+            "v2_one_pass": (both[False], plain), "v2_mirrored": (both[True], plain),
+            "v2_one_hint_one_pass": (both[False], hinted), "v2_one_hint_mirrored": (both[True], hinted)}
     times = {k: [] for k in runs}
     for col, req in runs.values():
         col.predict(req)
@@ -64,7 +76,9 @@ def inference(work_size: int, repeat: int) -> dict:
             col.predict(req)
             times[k].append((time.perf_counter() - t) * 1000)
     med = {k: round(float(np.median(v)), 1) for k, v in times.items()}
-    return {"work_size": [h, w], "ms_median": med, "v1_over_v2": round(med["v1"] / med["v2"], 2), "goal_ms": 250, **info}
+    return {"work_size": [h, w], "ms_median": med, "v1_over_v2": round(med["v1"] / med["v2"], 2), "goal_ms": 250,
+            "v2_mirror_shipped": bool(v2.config.mirror), "cost_of_mirror": round(med["v2_mirrored"] / med["v2_one_pass"], 2),
+            "cost_of_mirror_one_hint": round(med["v2_one_hint_mirrored"] / med["v2_one_hint_one_pass"], 2), **info}
 
 
 def training(size: int, steps: int) -> dict:

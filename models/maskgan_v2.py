@@ -45,6 +45,7 @@ class MaskGANConfig:
     # Training weighted rare colours up (class rebalancing), which biases the predicted distribution
     # towards them; this share of that bias is taken back before the annealed mean (0: none, 1: all)
     prior_correction: float = 0.0
+    mirror: bool = False  # the network also sees the photo mirrored; the two logits are averaged
     in_channels: int = 5
     extra: dict = field(default_factory=dict)  # unknown sidecar keys, kept for the record
 
@@ -164,7 +165,15 @@ class MaskGANColorizer:
     def logits(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> torch.Tensor:
         """The network's logits (1, Q, h/4, w/4) at L's size (float32, on the CPU)."""
         dev = torch.device(self.device)
-        x = input_tensor(L, mask, hint_ab, hint_mask, dev).contiguous(memory_format=torch.channels_last)
+        x = input_tensor(L, mask, hint_ab, hint_mask, dev)
+        w = x.shape[-1]
+        if self.config.mirror:
+            # padded on the right to the encoder's multiple first, so that the mirrored pass's cells,
+            # mirrored back, fall on the same grid as the plain pass's
+            pw = (-w) % MULTIPLE
+            x = F.pad(x, (0, pw, 0, 0), mode="replicate") if pw else x
+            x = torch.cat([x, x.flip(-1)])
+        x = x.contiguous(memory_format=torch.channels_last)
         check()
         with self._lock, torch.inference_mode():
             if dev.type == "cuda":
@@ -173,7 +182,10 @@ class MaskGANColorizer:
             else:
                 out = self.net(x)
         check()
-        return out.float().cpu()
+        out = out.float()
+        if self.config.mirror:
+            out = ((out[:1] + out[1:].flip(-1)) / 2)[..., : -(-w // 4)]
+        return out.cpu()
 
     def _ab(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> np.ndarray:
         """Annealed-mean ab at L's size (guided upsampling from the network's quarter size; the

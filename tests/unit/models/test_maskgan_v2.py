@@ -77,6 +77,28 @@ def test_colorizer_predicts_meets_hints_and_suggests_in_gamut_colours():
         col.suggest(L, (64, 0))
 
 
+def test_the_mirrored_pass_makes_the_colour_of_a_mirrored_photo_the_mirror_of_its_colour():
+    torch.manual_seed(0)
+    net = MaskGANNet(MaskGANConfig(decoder=(16, 16, 16)))
+    with torch.no_grad():
+        net.head.weight.normal_(0, 0.5)
+    rng = np.random.default_rng(0)
+    for w in (64, 70):  # a multiple of the encoder's 32, and not even of the stride 4
+        L = rng.uniform(10, 90, (40, w)).astype(np.float32)
+        ones = np.ones_like(L)
+        plain = MaskGANColorizer(net, {}, "cpu")
+        both = MaskGANColorizer(net, {}, "cpu")
+        both.config = MaskGANConfig(decoder=(16, 16, 16), mirror=True)
+        a, b = both.logits(L, ones), both.logits(L[:, ::-1].copy(), ones)
+        assert a.shape == plain.logits(L, ones).shape == (1, len(net.bins), 10, -(-w // 4))
+        if w % 32 == 0:  # on the same grid: mirror images, which one pass alone does not give
+            scale = float(a.abs().max())
+            assert float((a - b.flip(-1)).abs().max()) < 1e-4 * scale
+            p, q = plain.logits(L, ones), plain.logits(L[:, ::-1].copy(), ones)
+            assert float((p - q.flip(-1)).abs().max()) > 0.1 * scale
+        assert np.isfinite(both.predict(ColorizeRequest.whole_photo(L))).all()
+
+
 def test_many_hints_say_how_vivid_the_photo_is_and_its_cast_one_hint_little():
     rng = np.random.default_rng(0)
     own = rng.normal(0, 20, (40, 50, 2)).astype(np.float32)  # the network's colour: too vivid
