@@ -19,6 +19,9 @@ Per set, with the photo's *cast* = its mean ab and its *local colour* = ab minus
 - ``set_offset_2fold``: the model plus one fixed ab offset learned on half of the set (the mean
   difference of true and predicted casts), scored on the other half, both ways: what a
   per-collection "film cast" setting would give.
+
+``--sets train:photos-large,train:bsds500,train:tinyimagenet`` reads the training photos instead
+(N of each with ``--limit``: photos-large spread over its sources, Tiny ImageNet over its classes).
 """
 from __future__ import annotations
 
@@ -82,6 +85,40 @@ def analyse(items: list[tuple]) -> dict:
     }
 
 
+def iter_photos(data: Path, name: str, limit: int | None):
+    """(name, uint8 RGB) of a held-out set, or with ``train:`` in front (``train:photos-large``,
+    ``train:bsds500``, ``train:tinyimagenet``) of the photos the models trained on: whether the
+    model's mean colour matches even the photos it learnt from."""
+    from training.heldout import iter_set
+
+    if not name.startswith("train:"):
+        yield from iter_set(data, name, limit)
+        return
+    source = name.split(":", 1)[1]
+    if source == "tinyimagenet":
+        from training.data import TinyImageNet
+
+        ds = TinyImageNet(data, "train", limit=limit)
+        step = max(1, len(ds) // (limit or len(ds)))  # spread over the classes
+        for i in range(0, len(ds), step)[: limit or None]:
+            yield ds.members[i][1], ds.read_uint8(i)
+        return
+    if source == "photos-large":
+        from PIL import Image
+
+        from training.data import photos_large_paths
+
+        paths = photos_large_paths(data, "train")
+        for path in paths[:: max(1, len(paths) // (limit or len(paths)))][: limit or None]:  # over its sources
+            with Image.open(path) as im:
+                yield path.name, np.asarray(im.convert("RGB"), np.uint8)
+        return
+    if source == "bsds500":
+        yield from iter_set(data, "bsds500", limit)
+        return
+    raise SystemExit(f"colour_cast: unknown set {name!r}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="maskgan")
@@ -94,13 +131,13 @@ def main(argv=None) -> int:
 
     from models.colour import rgb_to_lab
     from models.types import ColorizeRequest
-    from training.evaluate import _model_with_weights, fit_work_size, iter_set, mean_chroma
+    from training.evaluate import _model_with_weights, fit_work_size, mean_chroma
 
     model = _model_with_weights(args.model, args.weights, "cpu")
     out = {"model": args.model, "weights": args.weights or "installed", "work_size": args.work_size, "sets": {}}
     for name in args.sets.split(","):
         items = []
-        for _, rgb8 in iter_set(Path(args.data), name, args.limit):
+        for _, rgb8 in iter_photos(Path(args.data), name, args.limit):
             rgb = fit_work_size(rgb8, args.work_size)
             lab = rgb_to_lab(rgb)
             L, ab = lab[..., 0].astype(np.float32), lab[..., 1:]
