@@ -22,6 +22,11 @@ Per set, with the photo's *cast* = its mean ab and its *local colour* = ab minus
 
 ``--sets train:photos-large,train:bsds500,train:tinyimagenet`` reads the training photos instead
 (N of each with ``--limit``: photos-large spread over its sources, Tiny ImageNet over its classes).
+Result (maskgan-v2 as shipped on 2026-12-07, ``--limit 150``, one run): mean b (yellow) true vs
+predicted on the photos it learnt from: photos-large 9.4 vs 12.2 (+0.32 dB over grey), BSDS500 10.7
+vs 10.2 (+2.20 dB), Tiny ImageNet 8.6 vs 11.3 (+0.40 dB); photos-large val 7.8 vs 13.5 (-0.09 dB).
+The network is warmer than the photos it learnt from except on BSDS500, whose held-back photos
+(true b 15.0, predicted 12.2) are what the export calibrates on, so no offset is chosen there.
 """
 from __future__ import annotations
 
