@@ -436,16 +436,29 @@ def bsds_holdout_every(args) -> int:
     return int(a.get("bsds_holdout_every") or BSDS_VAL_EVERY)
 
 
+def photos_large_heldback_paths(data, every: int) -> list[Path]:
+    """The ``photos-large`` train photos a run that holds back every ``every``-th of them (in the
+    manifest's order, which groups them by source, so spread over the sources) keeps out of
+    training, for the export to calibrate on:
+    everyday photos like the users', which neither the run nor any evaluation sees (0: none)."""
+    return photos_large_paths(data, "train")[::every] if every and every > 0 else []
+
+
 def training_photos(data, photos_dirs=(), limit: int | None = None, max_side: int = 512,
-                    progress: bool = False) -> tuple[list[np.ndarray], dict]:
+                    progress: bool = False, hold_back_large: int = 0) -> tuple[list[np.ndarray], dict]:
     """Every large training photo in memory (uint8 RGB, long side at most ``max_side``) and what
-    was read from where: ``photos-large`` train and BSDS500 train + test less the photos runs hold
-    back (from the shared ``data`` folder, when given), and the user's ``photos_dirs``."""
+    was read from where: ``photos-large`` train (less every ``hold_back_large``-th, when given) and
+    BSDS500 train + test less the photos runs hold back (from the shared ``data`` folder, when
+    given), and the user's ``photos_dirs``."""
     paths: list[Path] = []
     desc: dict = {}
     if data:
         data = Path(data)
-        pl = photos_large_paths(data, "train")[:limit]
+        pl = photos_large_paths(data, "train")
+        if hold_back_large and hold_back_large > 0:
+            pl = [p for i, p in enumerate(pl) if i % hold_back_large]
+            desc["photos_large_held_back"] = len(photos_large_heldback_paths(data, hold_back_large))
+        pl = pl[:limit]
         bsds = []
         for split in ("train", "test"):
             folder = data / "bsds500" / "images" / split

@@ -6,7 +6,9 @@ train on and that no evaluation uses: the BSDS500 test photos the trainer held b
 at 64 px (reported beside). The chosen temperature is the one with the best PSNR above grey on the
 held-back large photos among those that reach ``TARGET_CF`` colourfulness there (else the most
 colourful one tried). Then the network's largest size, and whether it also runs on the mirrored
-photo (logits averaged; kept where it adds ``MIRROR_GAIN`` dB there), at that setting.
+photo (logits averaged; kept where it adds ``MIRROR_GAIN`` dB there), at that setting. A run
+trained with ``--hold-back-large N`` kept every Nth photos-large train photo out: those everyday
+photos, like the users', decide beside the BSDS500 ones (colourful enough on both, best mean PSNR).
 """
 from __future__ import annotations
 
@@ -29,12 +31,17 @@ CORRECTIONS = (0.0, 0.15, 0.3, 0.5, 1.0)  # shares of the training's rebalancing
 MIRROR_GAIN = 0.03  # dB over grey the mirrored pass must add on the held-back photos to be kept
 
 
-def calibration_sets(data: Path, n_tiny: int = 300) -> dict[str, list[np.ndarray]]:
-    from .data import TinyImageNet, bsds_heldback_paths, load_photos
+def calibration_sets(data: Path, n_tiny: int = 300, large_every: int = 0) -> dict[str, list[np.ndarray]]:
+    """The held-back photos, by name: BSDS500 (every run), the Tiny ImageNet holdout, and the
+    photos-large train photos a run kept out (``--hold-back-large``), when it did."""
+    from .data import TinyImageNet, bsds_heldback_paths, load_photos, photos_large_heldback_paths
 
     bsds, _ = load_photos(bsds_heldback_paths(data), WORK_SIDE)
     tiny = list(TinyImageNet(data, "holdout", size=64, limit=n_tiny).preload()[0])
-    return {"bsds500_heldback": bsds, "tinyimagenet_holdout": tiny}
+    sets = {"bsds500_heldback": bsds, "tinyimagenet_holdout": tiny}
+    if large_every:
+        sets["photos_large_heldback"] = load_photos(photos_large_heldback_paths(data, large_every), WORK_SIDE)[0]
+    return sets
 
 
 def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], temperatures=TEMPERATURES,
@@ -116,25 +123,34 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
     report: dict = {}
     if temperature is None and data is not None:
         col = MaskGANColorizer(net, {}, "cpu")
-        sets = calibration_sets(Path(data))
+        # a run that kept photos-large train photos out of training calibrates on them too (all the
+        # averaged runs must have kept out the same ones, else some were trained on)
+        held = {int(c.get("args", {}).get("hold_back_large") or 0) for c in cks}
+        sets = calibration_sets(Path(data), large_every=held.pop() if len(held) == 1 else 0)
         tables = {name: score_temperatures(col, photos, corrections=CORRECTIONS) for name, photos in sets.items()}
         # the large photos decide (the app runs at a 512 px work size); at Tiny ImageNet's 64 px the
         # network's quarter-size colour is 16 px across and no temperature makes it colourful enough
-        correction, temperature = choose_setting(tables, decide_on=("bsds500_heldback",))
+        decide = tuple(k for k in ("bsds500_heldback", "photos_large_heldback") if k in sets)
+        correction, temperature = choose_setting(tables, decide_on=decide)
         cfg.prior_correction = float(correction)
+
+        def at_setting(side, mirror: bool) -> dict:
+            cfg.mirror = mirror
+            rows = {k: score_temperatures(col, sets[k], (temperature,), side, (correction,))[0] for k in decide}
+            return {"psnr_gain": float(np.mean([r["psnr_gain"] for r in rows.values()])), "sets": rows}
+
         # the network's largest size: decided on the held-back large photos at the chosen setting
-        sides = {str(s): score_temperatures(col, sets["bsds500_heldback"], (temperature,), s, (correction,))[0]
-                 for s in NET_SIDES}
+        sides = {str(s): at_setting(s, False) for s in NET_SIDES}
         best = max(sides, key=lambda k: sides[k]["psnr_gain"])
         cfg.net_max_side = None if best == "None" else int(best)
         # the mirrored pass doubles the network's time: kept where it gains at least MIRROR_GAIN dB
         # on the held-back large photos at the chosen setting
-        cfg.mirror = True
-        mirrored = score_temperatures(col, sets["bsds500_heldback"], (temperature,), cfg.net_max_side, (correction,))[0]
+        mirrored = at_setting(cfg.net_max_side, True)
         cfg.mirror = mirrored["psnr_gain"] >= sides[best]["psnr_gain"] + MIRROR_GAIN
-        report = {"tables": tables, "target_cf_ratio": TARGET_CF, "chosen": {"temperature": temperature,
-                  "prior_correction": correction}, "net_max_side_on_bsds500_heldback": sides,
-                  "net_max_side": cfg.net_max_side, "mirrored_on_bsds500_heldback": mirrored, "mirror": cfg.mirror}
+        report = {"tables": tables, "target_cf_ratio": TARGET_CF, "decided_on": list(decide),
+                  "chosen": {"temperature": temperature, "prior_correction": correction},
+                  "net_max_side_tried": sides, "net_max_side": cfg.net_max_side,
+                  "mirrored": mirrored, "mirror": cfg.mirror}
     if temperature is not None:
         cfg.temperature = float(temperature)
     state = ck["state"]

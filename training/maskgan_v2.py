@@ -67,6 +67,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--degrade", type=float, default=0.0,
                    help="share of photos whose input lightness is blurred, grainy or softened (the colour target stays clean)")
     p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay (a resumed run takes this one)")
+    p.add_argument("--hold-back-large", type=int, default=0, metavar="N",
+                   help="keep every Nth photos-large train photo out of training, for the export to calibrate on (0: none)")
     p.add_argument("--resume", default=None, help="RUN/last.pt: go on from there")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -200,8 +202,15 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     if not args.data and not args.photos:
         raise SystemExit("train: give --data (the shared datasets) or at least one --photos folder")
 
+    if args.resume:  # a resumed run keeps the photos it held back out of training
+        before = int(torch.load(args.resume, map_location="cpu", weights_only=False).get("args", {}).get("hold_back_large") or 0)
+        if args.hold_back_large and args.hold_back_large != before:
+            raise SystemExit(f"train: {args.resume} held back every {before or 'no'} photos-large photo; resume it "
+                             f"without --hold-back-large (or with {before}), else held-back photos would be trained on")
+        args.hold_back_large = before
     t0 = time.time()
-    photos, desc = training_photos(args.data, args.photos, args.limit, args.max_side, progress=not args.quiet)
+    photos, desc = training_photos(args.data, args.photos, args.limit, args.max_side, progress=not args.quiet,
+                                   hold_back_large=args.hold_back_large)
     log.write(event="photos", **desc)
     if not photos:
         raise SystemExit("train: no colour photos to learn from (see the skipped counts above)")

@@ -99,6 +99,9 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     assert training_main([*common, "--steps", "5", "--resume", str(run / "last.pt"), "--encoder-lr-mult", "0"]) == 0
     events = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     assert any(e["event"] == "resume" for e in events) and events[-1]["step"] == 5
+    # a run resumed with another hold-back would train on photos it held back: refused
+    with pytest.raises(SystemExit, match="held back"):
+        training_main([*common, "--steps", "6", "--resume", str(run / "last.pt"), "--hold-back-large", "3"])
     ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
     assert [g["lr_mult"] for g in ck["opt"]["param_groups"]] == [0.0, 1.0]
     # ... and a frozen encoder is frozen whole: weights and normalisation statistics
@@ -131,6 +134,32 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     bad = tmp_path / "bad.safetensors"
     assert training_main(["export", str(run / "last.pt"), str(other), "--out", str(bad), "--temperature", "0.4"]) == 2
     assert not bad.exists()
+
+
+def test_a_run_can_keep_photos_large_photos_out_for_the_export_to_calibrate_on(tmp_path):
+    from training.data import photos_large_heldback_paths, training_photos
+    from training.export_v2 import calibration_sets
+
+    data = make_fake_datasets(tmp_path / "data", n_train=4, n_val=2)
+    root = data / "photos-large"
+    (root / "src").mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    rows = ["file,split"]
+    for i in range(9):
+        Image.fromarray(colourful_photo(rng, 40 + i)).save(root / "src" / f"p{i}.png")
+        rows.append(f"src/p{i}.png,{'val' if i == 8 else 'train'}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    held = photos_large_heldback_paths(data, 3)
+    assert [p.name for p in held] == ["p0.png", "p3.png", "p6.png"] and photos_large_heldback_paths(data, 0) == []
+    everything, d0 = training_photos(data, max_side=64)
+    kept, d3 = training_photos(data, max_side=64, hold_back_large=3)
+    assert d0["photos_large_train"] == 8 and d3["photos_large_train"] == 5 and d3["photos_large_held_back"] == 3
+    shapes = lambda ps: sorted(p.shape[:2] for p in ps)  # noqa: E731  (the sizes tell the photos apart)
+    assert not set(shapes(kept)) & {(40, 40), (43, 43), (46, 46)}  # no held-back photo is trained on
+    assert len(everything) - len(kept) == 3
+    sets = calibration_sets(data, n_tiny=2, large_every=3)
+    assert shapes(sets["photos_large_heldback"]) == [(40, 40), (43, 43), (46, 46)]
+    assert "photos_large_heldback" not in calibration_sets(data, n_tiny=2)
 
 
 def test_crop_batches_come_at_one_of_the_sizes_with_the_pixel_budget():
