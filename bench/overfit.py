@@ -38,7 +38,11 @@ def main() -> None:
     from training.maskgan_v2 import mean_nll, overfit_photos, with_rebalance
 
     # the photos the trainer watches, from the training set it builds from --data
-    seen, heldback = overfit_photos(args.data, training_photos(str(args.data), [], None, 512)[0], args.photos)
+    # a run that held photos-large photos back did not train on them: they are not "training photos"
+    first = torch.load(args.checkpoints[0], map_location="cpu", weights_only=False)  # a file our trainer wrote
+    every = int(first.get("args", {}).get("hold_back_large") or 0)
+    seen, heldback = overfit_photos(args.data, training_photos(str(args.data), [], None, 512, hold_back_large=every)[0],
+                                    args.photos)
     for path in args.checkpoints:
         ck = torch.load(path, map_location="cpu", weights_only=False)  # a file our trainer wrote
         net = MaskGANNet(MaskGANConfig.from_dict(ck.get("config")), pretrained=False)
