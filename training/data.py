@@ -436,12 +436,19 @@ def bsds_holdout_every(args) -> int:
     return int(a.get("bsds_holdout_every") or BSDS_VAL_EVERY)
 
 
+def hold_back(paths: list[Path], every: int) -> tuple[list[Path], list[Path]]:
+    """(kept, held back): every ``every``-th path held back (0: none)."""
+    if not every or every <= 0:
+        return list(paths), []
+    return [p for i, p in enumerate(paths) if i % every], list(paths[::every])
+
+
 def photos_large_heldback_paths(data, every: int) -> list[Path]:
     """The ``photos-large`` train photos a run that holds back every ``every``-th of them (in the
     manifest's order, which groups them by source, so spread over the sources) keeps out of
-    training, for the export to calibrate on:
-    everyday photos like the users', which neither the run nor any evaluation sees (0: none)."""
-    return photos_large_paths(data, "train")[::every] if every and every > 0 else []
+    training, for the export to calibrate on: everyday photos like the users', which neither the
+    run nor any evaluation sees (0: none)."""
+    return hold_back(photos_large_paths(data, "train"), every)[1]
 
 
 def training_photos(data, photos_dirs=(), limit: int | None = None, max_side: int = 512,
@@ -454,10 +461,9 @@ def training_photos(data, photos_dirs=(), limit: int | None = None, max_side: in
     desc: dict = {}
     if data:
         data = Path(data)
-        pl = photos_large_paths(data, "train")
-        if hold_back_large and hold_back_large > 0:
-            pl = [p for i, p in enumerate(pl) if i % hold_back_large]
-            desc["photos_large_held_back"] = len(photos_large_heldback_paths(data, hold_back_large))
+        pl, held = hold_back(photos_large_paths(data, "train"), hold_back_large)
+        if held:
+            desc["photos_large_held_back"] = len(held)
         pl = pl[:limit]
         bsds = []
         for split in ("train", "test"):

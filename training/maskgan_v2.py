@@ -202,12 +202,13 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     if not args.data and not args.photos:
         raise SystemExit("train: give --data (the shared datasets) or at least one --photos folder")
 
-    if args.resume:  # a resumed run keeps the photos it held back out of training
-        before = int(torch.load(args.resume, map_location="cpu", weights_only=False).get("args", {}).get("hold_back_large") or 0)
-        if args.hold_back_large and args.hold_back_large != before:
-            raise SystemExit(f"train: {args.resume} held back every {before or 'no'} photos-large photo; resume it "
-                             f"without --hold-back-large (or with {before}), else held-back photos would be trained on")
-        args.hold_back_large = before
+    ck = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None  # our own run file
+    if ck is not None:  # a resumed run keeps the photos it held back out of training
+        held_before = int(ck.get("args", {}).get("hold_back_large") or 0)
+        if args.hold_back_large and args.hold_back_large != held_before:
+            raise SystemExit(f"train: {args.resume} held back every {held_before or 'no'} photos-large photo; resume it "
+                             f"without --hold-back-large (or with {held_before}), else held-back photos would be trained on")
+        args.hold_back_large = held_before
     t0 = time.time()
     photos, desc = training_photos(args.data, args.photos, args.limit, args.max_side, progress=not args.quiet,
                                    hold_back_large=args.hold_back_large)
@@ -236,9 +237,7 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
               {"params": [p for p in net.parameters() if id(p) not in enc_ids], "lr_mult": 1.0}]
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=args.weight_decay)
     state = {"step": 0, "seconds": 0.0, "photos": 0, "pixels": 0}
-    ck = None
-    if args.resume:
-        ck = torch.load(args.resume, map_location="cpu", weights_only=False)  # our own run file
+    if ck is not None:
         net.load_state_dict(with_rebalance(ck["net_raw"], ck["rebalance"]))
         opt.load_state_dict(ck["opt"])
         for g, mult in zip(opt.param_groups, (args.encoder_lr_mult, 1.0)):
