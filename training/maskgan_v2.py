@@ -206,8 +206,9 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     if ck is not None:  # a resumed run keeps the photos it held back out of training
         held_before = int(ck.get("args", {}).get("hold_back_large") or 0)
         if args.hold_back_large and args.hold_back_large != held_before:
-            raise SystemExit(f"train: {args.resume} held back every {held_before or 'no'} photos-large photo; resume it "
-                             f"without --hold-back-large (or with {held_before}), else held-back photos would be trained on")
+            was = f"every {held_before}th photos-large photo" if held_before else "no photos-large photos"
+            raise SystemExit(f"train: {args.resume} held back {was}; resume it without --hold-back-large, "
+                             f"so that it keeps the same photos out of training")
         args.hold_back_large = held_before
     t0 = time.time()
     photos, desc = training_photos(args.data, args.photos, args.limit, args.max_side, progress=not args.quiet,
