@@ -76,11 +76,19 @@ class FileOps:
             self.open_project(path)
 
     def open_paths(self, paths) -> None:
-        for p in paths:
+        """Open photos and projects: decoded side by side, listed in the order given, the first shown."""
+        paths = list(paths)
+        order = _InOrder(len(paths))
+        for i, p in enumerate(paths):
+            slot = order.slot(i, select=i == 0)
             if str(p).lower().endswith(".huebrush"):
-                self.open_project(p)
+                task = self.open_project(p, slot=slot)
             else:
-                self.open_photo(p)
+                task = self.open_photo(p, slot=slot)
+            if task is None:  # already open
+                slot(None)
+            else:
+                task.failed.connect(lambda _m, slot=slot: slot(None))
 
     def fill_recent_menu(self) -> None:
         menu = self.recent_menu
@@ -97,56 +105,61 @@ class FileOps:
                     return st
         return None
 
-    def open_photo(self, path) -> Task | None:
+    def open_photo(self, path, slot=None) -> Task | None:
+        """Open a photo in the background; ``slot`` (from ``open_paths``) keeps several in order."""
         from app.core.document import load_image
 
         path = Path(path)
         st = self._already_open(path)
         if st is not None:
-            self.set_current(st)
+            if slot is None or slot.select:
+                self.set_current(st)
             return None
 
         def work(task: Task):
             doc = load_image(path)
             return doc, grey_display(doc.L)
 
-        def done(result) -> None:
+        def add(result) -> None:
             doc, grey = result
             self._remember_recent(path)
-            self._add_document(doc, self.new_settings(), grey=grey)
+            self._add_document(doc, self.new_settings(), grey=grey, select=slot is None or slot.select)
             self.status.show_info(f"Opened {path.name}.")
 
+        done = add if slot is None else (lambda result: slot(lambda: add(result)))
         return self.run_task(work, done, f"Opening {path.name}\u2026")
 
-    def _add_document(self, doc, settings, *, grey=None, **kw):
+    def _add_document(self, doc, settings, *, grey=None, select: bool = True, **kw):
         from app.ui.document_state import DocumentState
 
         st = DocumentState(doc, settings, initial_grey=grey, **kw)
-        self.add_state(st)
+        self.add_state(st, select=select)
         return st
 
     def _remember_recent(self, path: Path) -> None:
         self.app_settings.add_recent_file(path)
         self.save_app_settings()
 
-    def open_project(self, path, *, recovered_from: Path | None = None) -> Task | None:
+    def open_project(self, path, *, recovered_from: Path | None = None, slot=None) -> Task | None:
         from app.ui import project_io
 
         path = Path(path)
         if recovered_from is None:
             st = self._already_open(path)
             if st is not None:
-                self.set_current(st)
+                if slot is None or slot.select:
+                    self.set_current(st)
                 return None
 
         def work(task: Task):
             loaded = project_io.load(path)
             return loaded, grey_display(loaded.document.L)
 
-        def done(result) -> None:
+        def add(result) -> None:
             loaded, grey = result
             st = self._add_document(
-                loaded.document, loaded.settings, grey=grey, mask=loaded.mask, hints=loaded.hints,
+                loaded.document, loaded.settings, grey=grey, select=slot is None or slot.select,
+                mask=loaded.mask, hints=loaded.hints,
                 project_path=None if recovered_from else path, reference_lab=loaded.reference_lab,
                 reference_path=loaded.reference_path)
             if loaded.regions:
@@ -161,6 +174,7 @@ class FileOps:
             if loaded.warnings:  # moved or changed photo: worth a sentence, not a refusal
                 self.status.show_error(" ".join(loaded.warnings))
 
+        done = add if slot is None else (lambda result: slot(lambda: add(result)))
         return self.run_task(work, done, f"Opening {path.name}\u2026")
 
     def choose_reference(self) -> None:
@@ -383,3 +397,27 @@ class FileOps:
 def _remove_autosave(f: Path) -> None:
     f.unlink(missing_ok=True)
     f.with_suffix(".json").unlink(missing_ok=True)
+
+
+class _InOrder:
+    """Runs the photos' "add it to the window" steps in the order they were asked for, whatever
+    order their decoding finishes in: slot ``i`` holds its step (None for a failure or a photo
+    already open) until every earlier slot has run."""
+
+    def __init__(self, n: int) -> None:
+        self._steps: list = [_InOrder._WAIT] * n
+        self._next = 0
+
+    _WAIT = object()
+
+    def slot(self, i: int, select: bool):
+        def ready(step) -> None:
+            self._steps[i] = step
+            while self._next < len(self._steps) and self._steps[self._next] is not _InOrder._WAIT:
+                step, self._steps[self._next] = self._steps[self._next], None
+                self._next += 1
+                if step is not None:
+                    step()
+
+        ready.select = select
+        return ready

@@ -163,13 +163,14 @@ class MainWindow(FileOps, QMainWindow):
         self._update_enabled()
 
     # ---- photos ---------------------------------------------------------------------------------
-    def add_state(self, state) -> None:
+    def add_state(self, state, select: bool = True) -> None:
         self.states.append(state)
         self.undo_group.addStack(state.undo_stack)
         self.strip.add_state(state)
         state.dirty_changed.connect(lambda _d: self._update_title())
         state.display_updated.connect(lambda _r: self._thumb_timer.start())
-        self.set_current(state)
+        if select or self.state is None:
+            self.set_current(state)
         self.photo_opened.emit(state)
 
     def remove_state(self, state) -> None:

@@ -191,3 +191,34 @@ def test_a_project_with_colour_regions_opens_as_regions_and_keeps_them_through_e
     saved = load_project(p).regions
     assert [r.name for r in saved] == ["sky", "door"]
     assert saved[1].mask.sum() == st.mask.data.sum() and saved[0].mask.sum() == sky.sum()
+
+
+def test_several_photos_open_in_the_order_given_with_the_first_shown(qtbot, window, tmp_path, monkeypatch):
+    """They decode side by side; the one that decodes last (here the first, held back) still
+    comes first in the list and is the one shown; a damaged one in between is skipped."""
+    import threading
+
+    import app.core.document as document
+    from tests.gui.helpers import write_photo
+
+    paths = [write_photo(tmp_path / f"{n}.png", seed=i) for i, n in enumerate("abc")]
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a photo")
+    release = threading.Event()
+    real = document.load_image
+
+    def load(path, *a, **k):
+        if path.name == "a.png":
+            release.wait(20)
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(document, "load_image", load)
+    window.open_paths([str(paths[0]), str(bad), str(paths[1]), str(paths[2])])
+    qtbot.wait(300)
+    assert window.states == []  # b and c are decoded, but wait for a
+    release.set()
+    qtbot.waitUntil(lambda: len(window.states) == 3, timeout=20_000)
+    assert [st.document.path.name for st in window.states] == ["a.png", "b.png", "c.png"]
+    assert window.state is window.states[0]
+    assert window.strip.currentRow() == 0
+    assert "bad.png" in window.banner.label.text()
