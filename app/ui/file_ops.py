@@ -27,6 +27,8 @@ class FileOps:
     # ---- set-up -----------------------------------------------------------------------------
     def init_file_ops(self) -> None:
         self._tasks: set[Task] = set()
+        self._recovering: set[Path] = set()  # photos and projects an autosave is reopening
+        self._after_recovery: list = []  # paths asked for meanwhile, opened (or shown) after it
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self._configure_autosave()
@@ -78,6 +80,10 @@ class FileOps:
     def open_paths(self, paths) -> None:
         """Open photos and projects: decoded side by side, listed in the order given, the first shown."""
         paths = list(paths)
+        waiting = [p for p in paths if _resolved(p) in self._recovering]
+        if waiting:  # an autosave of it is being recovered: once it is, this only shows it
+            self._after_recovery += waiting
+            paths = [p for p in paths if p not in waiting]
         order = _InOrder(len(paths))
         for i, p in enumerate(paths):
             slot = order.slot(i, select=i == 0)
@@ -183,7 +189,9 @@ class FileOps:
 
         if self.state is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Reference photo (colour)", "", PHOTO_FILTER)
+        here = self.state.document.path
+        start = str(Path(self.state.reference_path or here).parent) if (self.state.reference_path or here) else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Reference photo (colour)", start, PHOTO_FILTER)
         if not path:
             return
         try:
@@ -370,9 +378,23 @@ class FileOps:
             if f in chosen:
                 task = self.open_project(f, recovered_from=f)
                 if task is not None:
-                    task.finished.connect(lambda f=f: _remove_autosave(f))
+                    # the photos (and projects) it holds are being reopened: open_paths, called
+                    # right after with the command line's photos, must not open them a second time
+                    held = _recovered_paths(f)
+                    self._recovering |= held
+                    task.finished.connect(lambda f=f, held=held: self._recovered(f, held))
             else:
                 _remove_autosave(f)
+
+    def _recovered(self, autosave: Path, held: set[Path]) -> None:
+        """An autosave's reopening ended (recovered or failed): the paths asked for meanwhile now
+        show the recovered photo, or open as they are if it could not be recovered."""
+        _remove_autosave(autosave)
+        self._recovering -= held
+        now = [p for p in self._after_recovery if _resolved(p) in held]
+        self._after_recovery = [p for p in self._after_recovery if p not in now]
+        if now:
+            self.open_paths(now)
 
     # ---- dialogs -----------------------------------------------------------------------------------
     def settings_dialog(self) -> None:
@@ -392,6 +414,32 @@ class FileOps:
         from app.ui.dialogs.batch_dialog import open_batch_dialog
 
         open_batch_dialog(self)
+
+
+def _resolved(p) -> Path | None:
+    try:
+        return Path(p).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def _recovered_paths(autosave: Path) -> set[Path]:
+    """The photo an autosave was made for and the project the user was working on, resolved."""
+    import json
+
+    from app.core.project import peek_photo
+
+    found = set()
+    photo = peek_photo(autosave)
+    if photo and Path(photo).is_absolute():
+        found.add(_resolved(photo))
+    try:
+        project = json.loads(autosave.with_suffix(".json").read_text(encoding="utf-8")).get("project")
+    except (OSError, ValueError, AttributeError):
+        project = None
+    if isinstance(project, str) and project:
+        found.add(_resolved(project))
+    return found - {None}
 
 
 def _remove_autosave(f: Path) -> None:

@@ -257,11 +257,26 @@ class MainWindow(FileOps, QMainWindow):
 
         from app.ui.panels.reference_view import ReferenceView
 
+        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
         self.reference_view = ReferenceView()
         self.reference_view.colour_picked.connect(self._suggestion_chosen)
+        # the view alone says nothing of the reference model: the button there makes it one click
+        self.reference_use = QPushButton("Colour the photo from it")
+        self.reference_use.setToolTip("The reference model: the colours of this photo, matched to the grey one "
+                                      "by content and lightness (no training).")
+        self.reference_use.clicked.connect(self.use_reference_model)
+        note = QLabel("Click in it to take a colour as the hint colour.")
+        note.setWordWrap(True)
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.reference_view, 1)
+        lay.addWidget(note)
+        lay.addWidget(self.reference_use)
         self.reference_dock = QDockWidget("Reference photo", self)
         self.reference_dock.setObjectName("reference")
-        self.reference_dock.setWidget(self.reference_view)
+        self.reference_dock.setWidget(box)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.reference_dock)
         self.reference_dock.hide()
         self.reference_dock.visibilityChanged.connect(
@@ -273,8 +288,21 @@ class MainWindow(FileOps, QMainWindow):
 
         rgb = None if reference_lab is None else lab_to_rgb8(reference_lab)
         self.reference_view.set_photo(rgb)
+        self._update_reference_use()
         if rgb is not None and reveal:
             self.reference_dock.show()
+
+    def _update_reference_use(self) -> None:
+        st = self.state
+        self.reference_use.setEnabled(st is not None and st.reference_lab is not None
+                                      and st.settings.model != "reference"
+                                      and self.panel.model.findData("reference") >= 0)
+
+    def use_reference_model(self) -> None:
+        """The reference dock's button: colour the current photo with the reference model."""
+        i = self.panel.model.findData("reference")
+        if self.state is not None and i >= 0:
+            self.panel.model.setCurrentIndex(i)  # through the panel, so undo and the status follow
 
     def set_reference_visible(self, on: bool) -> None:
         self.reference_dock.setVisible(on)
@@ -450,6 +478,7 @@ class MainWindow(FileOps, QMainWindow):
             return
         self.state.update_settings(**changes)
         self.status.set_model(self.state.settings.model, self.state.preview_device or self.app_settings.device)
+        self._update_reference_use()
 
     def _refresh_models(self) -> None:
         from models.registry import available

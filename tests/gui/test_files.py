@@ -115,6 +115,32 @@ def test_autosave_and_recovery_after_a_crash(qtbot, window, photo):
     other.close()
 
 
+def test_a_photo_named_on_the_command_line_and_recovered_opens_once(qtbot, window, photo, tmp_path):
+    """Start-up offers the autosaves, then opens the command line's photos: the photo being
+    recovered is not opened a second time beside its recovered copy; the others open."""
+    from app.ui.main_window import MainWindow
+    from tests.gui.helpers import write_photo
+
+    open_photo(qtbot, window, photo)
+    paint_stroke(qtbot, window, STROKE)
+    assert window.autosave_now(wait=True) == 1
+    other_photo = write_photo(tmp_path / "other.png", seed=3)
+
+    after = MainWindow()
+    qtbot.addWidget(after)
+    after.ask_save_changes = lambda dirty: "discard"
+    after.ask_recover = lambda files: True
+    after.offer_recovery()
+    after.open_paths([str(photo), str(other_photo)])  # as create_window does, right after
+    qtbot.waitUntil(lambda: len(after.states) >= 2, timeout=20_000)
+    qtbot.wait(1000)  # time for a second copy to arrive, were one opened
+    names = sorted(st.document.path.name for st in after.states)
+    assert names == sorted([photo.name, "other.png"])
+    recovered = next(st for st in after.states if st.document.path.name == photo.name)
+    assert recovered.mask.data.any() and recovered.is_dirty  # the recovered copy, not a fresh one
+    after.close()
+
+
 def test_ctrl_s_saves_in_the_background_then_marks_clean(qtbot, window, photo, tmp_path):
     st = open_photo(qtbot, window, photo)
     paint_stroke(qtbot, window, STROKE)

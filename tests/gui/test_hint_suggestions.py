@@ -81,17 +81,28 @@ def test_a_reference_photo_beside_the_grey_one_gives_colours_by_click(qtbot, win
     ref[:, :40] = (200, 40, 30)  # a red door on the left
     ref[:, 40:] = (40, 90, 200)  # a blue wall on the right
     Image.fromarray(ref).save(tmp_path / "colour.png")
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tmp_path / "colour.png"), "")))
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: asked.append(a[2]) or (str(tmp_path / "colour.png"), "")))
+    assert not window.reference_use.isEnabled()
     window.actions["open_reference"].trigger()
+    assert asked == [str(tmp_path)]  # the dialog starts beside the photo
     view = window.reference_view
     assert window.reference_dock.isVisible() and view.rgb is not None and state.reference_path
+    assert window.reference_use.isEnabled()  # "Colour the photo from it": the reference model, one click
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, Qt.Key.Key_H)
     f = view._frame()
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPointF(f.x() + f.width() * 0.8, f.y() + f.height() / 2).toPoint())
     assert QColor.fromRgbF(*window.hint_rgb).name() == "#285ac8"  # the wall's blue, into the hint colour
+    window.reference_use.click()
+    assert state.settings.model == "reference" and window.panel.model.currentData() == "reference"
+    assert not window.reference_use.isEnabled()
+    window.panel.model.setCurrentIndex(window.panel.model.findData("test-solid"))
+    assert window.reference_use.isEnabled()
     window.panel.reference_clear.click()
     assert view.rgb is None and state.reference_path is None
+    assert not window.reference_use.isEnabled()
 
 
 def test_the_reference_button_stays_usable_whatever_the_model(qtbot, window, tmp_path):
