@@ -46,6 +46,9 @@ class MaskGANConfig:
     # towards them; this share of that bias is taken back before the annealed mean (0: none, 1: all)
     prior_correction: float = 0.0
     mirror: bool = False  # the network also sees the photo mirrored; the two logits are averaged
+    # ab added to the annealed mean: the cast (warm, as a rule) the network puts on everyday photos,
+    # measured by the export on photos-large train photos a run held back; (0, 0) without them
+    cast: tuple[float, float] = (0.0, 0.0)
     in_channels: int = 5
     extra: dict = field(default_factory=dict)  # unknown sidecar keys, kept for the record
 
@@ -56,6 +59,10 @@ class MaskGANConfig:
         kw = {k: d.pop(k) for k in list(d) if k in known}
         if "decoder" in kw:
             kw["decoder"] = tuple(int(c) for c in kw["decoder"])
+        if "cast" in kw:
+            kw["cast"] = tuple(float(c) for c in kw["cast"])
+            if len(kw["cast"]) != 2 or max(abs(c) for c in kw["cast"]) > 30:
+                raise ValueError(f"cast {kw['cast']!r} is not an ab pair within 30 units")
         cfg = cls(**kw, extra=d)
         if cfg.out_stride != 4 or cfg.in_channels != 5:
             raise ValueError("maskgan v2 decodes at stride 4 from 5 input channels")
@@ -71,6 +78,7 @@ class MaskGANConfig:
         d = asdict(self)
         d.pop("extra")
         d["decoder"] = list(self.decoder)
+        d["cast"] = [float(c) for c in self.cast]
         return d
 
 
@@ -144,9 +152,12 @@ class MaskGANNet(nn.Module):
         return logits - float(share) * self.log_rebalance.to(logits)[None, :, None, None]
 
     def ab(self, logits: torch.Tensor, temperature: float | None = None, correction: float | None = None) -> torch.Tensor:
-        """Logits -> annealed-mean ab (B, 2, h/4, w/4)."""
-        return annealed_mean(self.corrected(logits, correction), self.bins,
-                             self.config.temperature if temperature is None else temperature)
+        """Logits -> annealed-mean ab (B, 2, h/4, w/4), the config's cast taken out."""
+        ab = annealed_mean(self.corrected(logits, correction), self.bins,
+                           self.config.temperature if temperature is None else temperature)
+        if any(self.config.cast):
+            ab = ab + torch.tensor(self.config.cast, dtype=ab.dtype, device=ab.device)[None, :, None, None]
+        return ab
 
 
 class MaskGANColorizer:

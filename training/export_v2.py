@@ -8,7 +8,9 @@ held-back large photos among those that reach ``TARGET_CF`` colourfulness there 
 colourful one tried). Then the network's largest size, and whether it also runs on the mirrored
 photo (logits averaged; kept where it adds ``MIRROR_GAIN`` dB there), at that setting. A run
 trained with ``--hold-back-large N`` kept every Nth photos-large train photo out: those everyday
-photos, like the users', decide beside the BSDS500 ones (colourful enough on both, best mean PSNR).
+photos, like the users', decide beside the BSDS500 ones (colourful enough on both, best mean PSNR),
+and on them the export measures the cast the network puts on everyday photos (its mean ab minus
+theirs) and takes a share of it out where that adds ``CAST_GAIN`` dB on the mean.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ WORK_SIDE = 512  # the app's default work size
 NET_SIDES = (None, 384, 256)  # the network's largest size: tried at the chosen temperature
 CORRECTIONS = (0.0, 0.15, 0.3, 0.5, 1.0)  # shares of the training's rebalancing taken back at inference
 MIRROR_GAIN = 0.03  # dB over grey the mirrored pass must add on the held-back photos to be kept
+CAST_SHARES = (0.5, 1.0)  # shares of the cast measured on the held-back large photos tried
+CAST_GAIN = 0.03  # dB over grey taking the cast out must add on the held-back photos to be kept
 
 
 def calibration_sets(data: Path, n_tiny: int = 300, large_every: int = 0) -> dict[str, list[np.ndarray]]:
@@ -76,6 +80,24 @@ def score_temperatures(colorizer: MaskGANColorizer, photos: list[np.ndarray], te
     ct = max(float(np.mean(cf_true)), 1e-9)
     return [{"prior_correction": c, "temperature": t, "psnr_gain": round(float(np.mean(gains[(c, t)])), 4),
              "cf_ratio": round(float(np.mean(cf[(c, t)])) / ct, 4)} for c, t in keys]
+
+
+def measure_cast(colorizer: MaskGANColorizer, photos: list[np.ndarray], net_side: int | None = None) -> np.ndarray:
+    """The mean over photos of (the photo's mean ab - the network's mean ab for it), whole photo,
+    no hints, at the colorizer's setting: the cast the network puts on such photos, negated."""
+    from models.colour import rgb_to_lab
+    from models.upsample import shrink_inputs
+
+    diffs = []
+    for u8 in photos:
+        lab = rgb_to_lab(u8.astype(np.float32) / 255.0)
+        L = lab[..., 0]
+        small_in = (L, np.ones_like(L))
+        if net_side is not None and max(L.shape) > net_side:
+            small_in = shrink_inputs(net_side / max(L.shape), L, np.ones_like(L), None, None)[:2]
+        small = colorizer.net.ab(colorizer.logits(*small_in))[0]
+        diffs.append(lab[..., 1:].reshape(-1, 2).mean(0) - small.reshape(2, -1).mean(1).numpy())
+    return np.mean(diffs, 0) if diffs else np.zeros(2)
 
 
 def choose_setting(tables: dict[str, list[dict]], target: float = TARGET_CF,
@@ -127,6 +149,7 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
         # averaged runs must have kept out the same ones, else some were trained on)
         held = {int(c.get("args", {}).get("hold_back_large") or 0) for c in cks}
         sets = calibration_sets(Path(data), large_every=held.pop() if len(held) == 1 else 0)
+        sets = {name: photos for name, photos in sets.items() if photos}
         tables = {name: score_temperatures(col, photos, corrections=CORRECTIONS) for name, photos in sets.items()}
         # the large photos decide (the app runs at a 512 px work size); at Tiny ImageNet's 64 px the
         # network's quarter-size colour is 16 px across and no temperature makes it colourful enough
@@ -151,6 +174,20 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
                   "chosen": {"temperature": temperature, "prior_correction": correction},
                   "net_max_side_tried": sides, "net_max_side": cfg.net_max_side,
                   "mirrored": mirrored, "mirror": cfg.mirror}
+        if "photos_large_heldback" in sets:
+            # the cast the network puts on everyday photos, measured on the held-back large ones at
+            # the chosen setting; a share of it taken out where that gains CAST_GAIN dB on the mean
+            cfg.temperature = float(temperature)
+            plain = mirrored if cfg.mirror else sides[best]
+            cast = measure_cast(col, sets["photos_large_heldback"], cfg.net_max_side)
+            tried = {}
+            for share in CAST_SHARES:
+                cfg.cast = tuple(float(share * c) for c in cast)
+                tried[str(share)] = at_setting(cfg.net_max_side, cfg.mirror)
+            share = max(tried, key=lambda k: tried[k]["psnr_gain"])
+            keep = tried[share]["psnr_gain"] >= plain["psnr_gain"] + CAST_GAIN
+            cfg.cast = tuple(round(float(float(share) * c), 2) for c in cast) if keep else (0.0, 0.0)
+            report.update(cast_measured=[round(float(c), 3) for c in cast], cast_tried=tried, cast=list(cfg.cast))
     if temperature is not None:
         cfg.temperature = float(temperature)
     state = ck["state"]

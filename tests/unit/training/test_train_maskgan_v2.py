@@ -136,19 +136,26 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     assert not bad.exists()
 
 
-def test_a_run_can_keep_photos_large_photos_out_for_the_export_to_calibrate_on(tmp_path):
-    from training.data import photos_large_heldback_paths, training_photos
-    from training.export_v2 import calibration_sets
-
-    data = make_fake_datasets(tmp_path / "data", n_train=4, n_val=2)
+def _with_photos_large(data, sizes=range(40, 49), tint=(0, 0, 0)):
+    """Fake photos-large: one photo per size (the sizes tell them apart), the last one val."""
     root = data / "photos-large"
     (root / "src").mkdir(parents=True)
     rng = np.random.default_rng(3)
     rows = ["file,split"]
-    for i in range(9):
-        Image.fromarray(colourful_photo(rng, 40 + i)).save(root / "src" / f"p{i}.png")
-        rows.append(f"src/p{i}.png,{'val' if i == 8 else 'train'}")
+    sizes = list(sizes)
+    for i, n in enumerate(sizes):
+        photo = np.clip(colourful_photo(rng, n).astype(int) + np.array(tint), 0, 255).astype(np.uint8)
+        Image.fromarray(photo).save(root / "src" / f"p{i}.png")
+        rows.append(f"src/p{i}.png,{'val' if i == len(sizes) - 1 else 'train'}")
     (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return data
+
+
+def test_a_run_can_keep_photos_large_photos_out_for_the_export_to_calibrate_on(tmp_path):
+    from training.data import photos_large_heldback_paths, training_photos
+    from training.export_v2 import calibration_sets
+
+    data = _with_photos_large(make_fake_datasets(tmp_path / "data", n_train=4, n_val=2))
     held = photos_large_heldback_paths(data, 3)
     assert [p.name for p in held] == ["p0.png", "p3.png", "p6.png"] and photos_large_heldback_paths(data, 0) == []
     everything, d0 = training_photos(data, max_side=64)
@@ -206,3 +213,47 @@ def test_degraded_lightness_is_blurred_grainy_or_soft_and_stays_in_range():
     assert out.shape == L.shape and float(out.min()) >= 0.0 and float(out.max()) <= 100.0
     assert all(not torch.equal(out[i], L[i]) for i in range(len(L)))
     assert torch.equal(degrade_lightness(L, rng, 0.0), L)
+
+
+def test_the_cast_taken_out_is_the_one_measured():
+    """measure_cast gives the mean colour the network misses on the photos; with it as the config's
+    cast, the network's mean colour on them is theirs."""
+    from models.maskgan_v2 import MaskGANColorizer
+    from training.export_v2 import measure_cast
+
+    torch.manual_seed(0)
+    net = MaskGANNet(MaskGANConfig(temperature=0.5), pretrained=False).eval()
+    col = MaskGANColorizer(net, {}, "cpu")
+    rng = np.random.default_rng(4)
+    photos = [np.clip(colourful_photo(rng, 64).astype(int) + (30, 10, -30), 0, 255).astype(np.uint8) for _ in range(3)]
+    cast = measure_cast(col, photos)
+    assert cast.shape == (2,) and np.abs(cast).max() > 1.0
+    logits = col.logits(np.full((64, 64), 50.0, np.float32), np.ones((64, 64), np.float32))
+    before = net.ab(logits)
+    net.config.cast = tuple(float(c) for c in cast)
+    assert torch.allclose(net.ab(logits) - before, torch.tensor(cast, dtype=before.dtype)[None, :, None, None], atol=1e-5)
+    np.testing.assert_allclose(measure_cast(col, photos), 0.0, atol=1e-3)
+    cfg = MaskGANConfig.from_dict(net.config.to_dict())  # through the sidecar
+    assert cfg.cast == pytest.approx(tuple(cast))
+    with pytest.raises(ValueError, match="cast"):
+        MaskGANConfig.from_dict({"cast": [0.0, 55.0]})
+
+
+@pytest.mark.slow
+def test_an_export_of_a_run_that_held_photos_back_measures_its_cast_on_them(tmp_path):
+    data = _with_photos_large(make_fake_datasets(tmp_path / "data", n_train=4, n_val=2), tint=(25, 5, -25))
+    run = tmp_path / "run"
+    assert training_main(["train", "--model", "maskgan", "--data", str(data), "--out", str(run), "--sizes", "64",
+                          "--pixels", str(2 * 64 * 64), "--tiny-every", "0", "--no-pretrained", "--quiet",
+                          "--threads", "1", "--val-tiny", "2", "--steps", "2", "--hold-back-large", "3"]) == 0
+    out = tmp_path / "w.safetensors"
+    assert training_main(["export", str(run / "last.pt"), "--out", str(out), "--data", str(data)]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    cal = meta["calibration"]
+    assert cal["decided_on"] == ["bsds500_heldback", "photos_large_heldback"]
+    measured = np.array(cal["cast_measured"])
+    assert measured.shape == (2,) and set(cal["cast_tried"]) == {"0.5", "1.0"}
+    kept = np.array(meta["config"]["cast"])
+    # either no cast (it did not gain enough) or a tried share of the measured one
+    assert np.allclose(kept, 0.0) or any(np.allclose(kept, s * measured, atol=0.01) for s in (0.5, 1.0))
+    assert load_maskgan(out).config.cast == pytest.approx(tuple(kept))
