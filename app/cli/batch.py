@@ -49,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, metavar="FILE", help="JSON report (default OUTDIR/huebrush-batch-report.json)")
     p.add_argument("--model", default=None, help="override every photo's model")
     p.add_argument("--saturation", type=float, default=None, metavar="S", help="override: 0 grey .. 1 as predicted .. 2")
+    p.add_argument("--warmth", type=float, default=None, metavar="B", help="override: colour balance, + yellower .. - bluer (-30..30)")
+    p.add_argument("--tint", type=float, default=None, metavar="A", help="override: colour balance, + more magenta .. - greener (-30..30)")
     p.add_argument("--feather", type=float, default=None, metavar="PX", help="override: soft mask edge in pixels")
     p.add_argument("--hint-reach", type=float, default=None, metavar="R", help="override: 0 near a hint .. 1 the whole photo")
     p.add_argument("--work-size", type=int, default=None, metavar="PX", help="override: long side the colours are computed at")
@@ -66,7 +68,8 @@ def build_job(args: argparse.Namespace):
 
     overrides = Settings.check_overrides({k: v for k, v in (("model", args.model), ("saturation", args.saturation),
                                                             ("feather", args.feather), ("work_size", args.work_size),
-                                                            ("device", args.device), ("hint_reach", args.hint_reach))
+                                                            ("device", args.device), ("hint_reach", args.hint_reach),
+                                                            ("warmth", args.warmth), ("tint", args.tint))
                                           if v is not None})
     if args.model is not None:
         from models.registry import names

@@ -27,6 +27,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--reference", metavar="REF.jpg",
                    help="a colour photo of the same scene: the reference model takes its colours, iizuka its style")
     p.add_argument("--saturation", type=float, help="colour strength 0-2 (default 1)")
+    p.add_argument("--warmth", type=float, metavar="B",
+                   help="colour balance of the network's colour: + yellower, - bluer (Lab b units, -30..30; default 0)")
+    p.add_argument("--tint", type=float, metavar="A",
+                   help="colour balance of the network's colour: + more magenta, - greener (Lab a units, -30..30; default 0)")
     p.add_argument("--hint-reach", type=float, metavar="R",
                    help="how far a hint carries: 0 near it .. 1 the whole photo (true colours from a reference); default 0.1")
     p.add_argument("--feather", type=float, metavar="PX", help="soft mask edge in pixels (default 4)")
@@ -51,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from app.core.pipeline import Settings
 
     Settings.check_overrides({k: v for k, v in (("saturation", args.saturation), ("hint_reach", args.hint_reach),
-                                                ("work_size", args.work_size), ("feather", args.feather)) if v is not None})
+                                                ("work_size", args.work_size), ("feather", args.feather),
+                                                ("warmth", args.warmth), ("tint", args.tint)) if v is not None})
     if not 1 <= args.quality <= 100:
         raise HuebrushError(f"JPEG quality {args.quality} is out of range; choose 1-100.")
     if args.bit_depth == 16 and out.suffix.lower() in (".jpg", ".jpeg", ".webp", ".bmp"):
@@ -182,7 +187,8 @@ def _run_pipeline(L, mask, hints, args: argparse.Namespace, model: str, engine):
     overrides = {
         key: value
         for key, value in (("saturation", args.saturation), ("feather", args.feather),
-                           ("work_size", args.work_size), ("device", args.device), ("hint_reach", args.hint_reach))
+                           ("work_size", args.work_size), ("device", args.device), ("hint_reach", args.hint_reach),
+                           ("warmth", args.warmth), ("tint", args.tint))
         if value is not None
     }
     settings = Settings(model=model, **overrides)

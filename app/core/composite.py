@@ -1,6 +1,6 @@
 """Compositing: colour only inside the mask, the untouched original grey outside.
 
-Output ab = predicted ab x feathered mask x saturation. The feather only fades inwards
+Output ab = (predicted ab + colour balance) x feathered mask x saturation. The feather only fades inwards
 (weights come from the distance to the nearest unmasked pixel), so outside the mask the
 weight - and therefore ab - is exactly 0 and those pixels stay exactly neutral grey.
 
@@ -11,6 +11,7 @@ padding rule (``feather_margin``) for what a rectangle must see and what a mask 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -49,16 +50,48 @@ def feather_weights(mask: np.ndarray, feather_px: float) -> np.ndarray:
     return ramp
 
 
+@dataclass(frozen=True)
+class Grade:
+    """What the photo's settings do to the network's colour: its ab plus the colour balance
+    (``tint`` on a: + magenta, - green; ``warmth`` on b: + yellow, - blue), times ``saturation``
+    (0-2). The balance takes out a cast the network put on the whole photo, as a colour-balance
+    control does in an editor; chosen colours (tinted regions, hints met exactly) keep their own."""
+
+    saturation: float = 1.0
+    tint: float = 0.0
+    warmth: float = 0.0
+
+    @property
+    def balanced(self) -> bool:
+        return bool(self.tint or self.warmth)
+
+    def apply(self, ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+        """(ab + balance) x this grade's saturation x ``saturation`` (a region's own), float32."""
+        sat = np.float32(min(max(float(self.saturation), 0.0), 2.0) * float(saturation))
+        if self.balanced:
+            return (np.asarray(ab, np.float32) + np.array([self.tint, self.warmth], np.float32)) * sat
+        return np.asarray(ab, np.float32) * sat
+
+
+def as_grade(g: Grade | float) -> Grade:
+    """A ``Grade``, or a bare saturation as one (no colour balance)."""
+    return g if isinstance(g, Grade) else Grade(float(g))
+
+
 def composite_ab(
-    ab_full: np.ndarray, mask: np.ndarray | None, feather_px: float = 4.0, saturation: float = 1.0
+    ab_full: np.ndarray, mask: np.ndarray | None, feather_px: float = 4.0, saturation: Grade | float = 1.0
 ) -> np.ndarray:
-    """ab (H, W, 2) for display/export: predicted ab x feathered mask x saturation (0-2)."""
-    sat = np.float32(min(max(float(saturation), 0.0), 2.0))
+    """ab (H, W, 2) for display/export: (predicted ab + colour balance) x feathered mask x saturation
+    (0-2); ``saturation`` is a number or a ``Grade`` (saturation and colour balance)."""
+    grade = as_grade(saturation)
+    sat = np.float32(min(max(float(grade.saturation), 0.0), 2.0))
     ab = np.asarray(ab_full, dtype=np.float32)
     if mask is None:
-        return ab * sat
+        return grade.apply(ab)
     if not np.isfinite(ab).all():  # a broken prediction must not leak NaN through weight 0
         ab = np.nan_to_num(ab, nan=0.0, posinf=0.0, neginf=0.0)
+    if grade.balanced:
+        ab = ab + np.array([grade.tint, grade.warmth], np.float32)
     w = feather_weights(mask, feather_px)
     w *= sat
     # weight 0 gives exactly +-0 (ab is finite), which is neutral: outside the mask R = G = B
@@ -103,7 +136,7 @@ def grey8(L: np.ndarray) -> np.ndarray:
     return out
 
 
-def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feather: float, saturation: float,
+def compose_rgb8(L: np.ndarray, ab_up: np.ndarray | None, mask: np.ndarray, feather: float, saturation: Grade | float,
                  rect: Rect | None = None) -> np.ndarray:
     """The result as uint8 RGB for ``rect`` (None: the whole photo, band by band): the same maths
     as export, at 8 bits. A rectangle reads the mask ``feather_margin`` beyond its edges, so

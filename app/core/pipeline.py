@@ -17,13 +17,14 @@ from models.registry import DEFAULT_MODEL
 from models.types import DEFAULT_HINT_REACH, CancelCheck, ColorizeRequest
 from models.upsample import upsample_ab
 
-from .composite import composite_ab
+from .composite import Grade, composite_ab
 from .errors import HuebrushError
 from .hints import Hint, rasterize_hints
 
 # the range of each number (the CLI refuses values outside it; loaded files are clamped to it)
 BOUNDS: dict[str, tuple[float, float]] = {"saturation": (0.0, 2.0), "hint_reach": (0.0, 1.0),
-                                          "feather": (0.0, 500.0), "work_size": (32, 4096)}
+                                          "feather": (0.0, 500.0), "work_size": (32, 4096),
+                                          "warmth": (-30.0, 30.0), "tint": (-30.0, 30.0)}
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,20 @@ class Settings:
     work_size: int = 512  # long side (px) the model runs at
     device: str = "auto"
     hint_reach: float = DEFAULT_HINT_REACH  # 0 near .. 1 the whole photo (maskgan's hint following)
+    # colour balance of the network's colour, in Lab units: warmth on b (+ yellow, - blue), tint on a
+    # (+ magenta, - green); takes out a cast, as an editor's colour balance does
+    warmth: float = 0.0
+    tint: float = 0.0
 
     def __post_init__(self) -> None:
         for name, (lo, hi) in BOUNDS.items():
             want = int if name == "work_size" else float
             object.__setattr__(self, name, want(min(max(want(getattr(self, name)), lo), hi)))
+
+    @property
+    def grade(self) -> Grade:
+        """Saturation and colour balance, as the compositing applies them to the network's colour."""
+        return Grade(self.saturation, self.tint, self.warmth)
 
     @classmethod
     def check_overrides(cls, values: dict[str, Any], source: str = "the command line") -> dict[str, Any]:
@@ -121,7 +131,7 @@ def make_request(
 def finish(L_full: np.ndarray, ab_work: np.ndarray, mask: np.ndarray | None, settings: Settings) -> np.ndarray:
     """Work-size ab -> full-size composited ab (exactly 0 outside the mask)."""
     ab_full = upsample_ab(ab_work, L_full)
-    return composite_ab(ab_full, mask, settings.feather, settings.saturation)
+    return composite_ab(ab_full, mask, settings.feather, settings.grade)
 
 
 def colorize_array(
@@ -176,5 +186,5 @@ def finish_regions(L_full: np.ndarray, ab_work: np.ndarray | None, regions: list
     shape = L_full.shape[:2]
     ab_network = upsample_ab(ab_work, L_full) if ab_work is not None else None
     if layers is not None:
-        layers.append(region_layers(ab_network, regions, settings.feather, shape, settings.saturation))
-    return compose_regions(ab_network, regions, settings.feather, shape, settings.saturation)
+        layers.append(region_layers(ab_network, regions, settings.feather, shape, settings.grade))
+    return compose_regions(ab_network, regions, settings.feather, shape, settings.grade)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .composite import feather_weights
+from .composite import as_grade, feather_weights
 from .errors import HuebrushError
 from .mask import as_mask, inside
 
@@ -73,8 +73,8 @@ def compose_regions(ab_network: np.ndarray | None, regions: list[Region], feathe
                     shape: tuple[int, int], auto_saturation: float = 1.0) -> np.ndarray:
     """Full-size ab (H, W, 2): each visible region's colour over the ones below it, exactly 0
     outside every region. ``ab_network``: the network's full-size ab (None when no region uses it);
-    ``auto_saturation``: the photo's saturation setting, applied to the network's colour (a tint's
-    strength is its region's own saturation only). Made in bands of rows (each reads the masks a
+    ``auto_saturation``: the photo's saturation setting (a number, or a ``Grade`` with the colour
+    balance too), applied to the network's colour (a tint's strength is its region's own saturation only). Made in bands of rows (each reads the masks a
     feather's reach beyond its edges), so a 24 MP photo with several regions holds one band's
     weights and temporaries, not a full-size float copy per region."""
     from .composite import BAND_PIXELS, feather_margin
@@ -115,7 +115,7 @@ def _compose_block(ab_network: np.ndarray | None, regions: list[Region], feather
         if r.source == "tint":
             target = np.asarray(tint_ab(r.colour), np.float32) * np.float32(r.saturation)
         else:
-            target = ab_network * np.float32(r.saturation * auto_saturation)
+            target = as_grade(auto_saturation).apply(ab_network, r.saturation)
         out += wt * (target - out)
     out[~anywhere] = 0.0  # exactly grey outside every region
     return out
@@ -137,7 +137,7 @@ def region_layers(ab_network: np.ndarray | None, regions: list[Region], feather_
         else:
             if ab_network is None:
                 raise ValueError("an auto region needs the network's colour")
-            ab = ab_network * np.float32(r.saturation * auto_saturation)
+            ab = as_grade(auto_saturation).apply(ab_network, r.saturation)
         ab[alpha <= 0] = 0.0
         yield r.name, ab, alpha
 

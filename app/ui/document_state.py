@@ -225,8 +225,8 @@ class DocumentState(QObject):
         self.changed_since_autosave = True
         self.dirty_changed.emit(True)
         self.settings_changed.emit()
-        if (new.saturation, new.feather) != (old.saturation, old.feather):
-            self.compositor.invalidate()  # saturation and feather only need a recomposite
+        if (new.grade, new.feather) != (old.grade, old.feather):
+            self.compositor.invalidate()  # saturation, colour balance and feather only need a recomposite
         if rerun:
             self.version += 1
             self.edited.emit()
@@ -286,12 +286,12 @@ class DocumentState(QObject):
 
     def display_key(self) -> tuple:
         """What the displayed composite depends on besides the predicted colours."""
-        return (self.version, self.settings.feather, self.settings.saturation)
+        return (self.version, self.settings.feather, self.settings.grade)
 
     def _compose(self, rect: Rect) -> np.ndarray:
         s = self.settings
         if not self.simple:
             from app.core.regions import compose_regions_rgb8
 
-            return compose_regions_rgb8(self.document.L, self.ab_up, self.region_views(), s.feather, s.saturation, rect)
-        return compose_rgb8(self.document.L, self.ab_up, self.mask.coverage, s.feather, s.saturation, rect)
+            return compose_regions_rgb8(self.document.L, self.ab_up, self.region_views(), s.feather, s.grade, rect)
+        return compose_rgb8(self.document.L, self.ab_up, self.mask.coverage, s.feather, s.grade, rect)

@@ -92,9 +92,9 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
     if job.regions is not None:
         from app.core.regions import compose_regions_rgb8
 
-        rgb8 = compose_regions_rgb8(job.L, ab_up, list(job.regions), job.settings.feather, job.settings.saturation)
+        rgb8 = compose_regions_rgb8(job.L, ab_up, list(job.regions), job.settings.feather, job.settings.grade)
     else:
-        rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.saturation)
+        rgb8 = compose_rgb8(job.L, ab_up, job.display_mask, job.settings.feather, job.settings.grade)
     pyramid = Pyramid(rgb8)
     return PreviewOutcome(job, request.id, np.asarray(result.ab), ab_up, pyramid,
                           time.perf_counter() - t0, result.device, result.message)

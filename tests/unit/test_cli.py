@@ -199,7 +199,8 @@ def test_a_damaged_user_copy_of_a_model_does_not_hide_the_bundled_one(tmp_path, 
 
 
 @pytest.mark.parametrize("option,value,words", [("--saturation", "nan", "not a number"), ("--feather", "inf", "not a number"),
-                                                 ("--work-size", "16", "from 32 to 4096"), ("--saturation", "2.5", "from 0 to 2")])
+                                                 ("--work-size", "16", "from 32 to 4096"), ("--saturation", "2.5", "from 0 to 2"),
+                                                 ("--warmth", "45", "from -30 to 30"), ("--tint", "nan", "not a number")])
 def test_cli_settings_are_checked_against_the_same_bounds_settings_clamp_to(tmp_path, capsys, option, value, words):
     photo = tmp_path / "p.png"
     _grey_photo(photo)
@@ -208,3 +209,27 @@ def test_cli_settings_are_checked_against_the_same_bounds_settings_clamp_to(tmp_
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and option in err and words in err, err
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "out").exists()
+
+
+def test_warmth_and_tint_balance_the_colour_on_the_command_line(tmp_path):
+    """The hints model without hints gives no colour: what comes out is the balance alone,
+    inside the mask only; batch takes the same options."""
+    from models.colour import rgb_to_lab
+
+    photo = tmp_path / "p.png"
+    _grey_photo(photo)
+    w, h = Image.open(photo).size
+    mask = np.zeros((h, w), np.uint8)
+    mask[:, : w // 2] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    out = tmp_path / "o.png"
+    assert main(["colorize", str(photo), "-o", str(out), "--model", "hints", "--mask", str(tmp_path / "m.png"),
+                 "--warmth", "-12", "--tint", "5", "--feather", "0"]) == 0
+    lab = rgb_to_lab(np.asarray(Image.open(out).convert("RGB")).astype(np.float32) / 255.0)
+    inside, outside = lab[:, : w // 2 - 1], lab[:, w // 2 + 1 :]
+    mid = (inside[..., 0] > 25) & (inside[..., 0] < 75)  # where the sRGB gamut holds the shift
+    assert np.allclose(np.median(inside[..., 1][mid]), 5.0, atol=1.5) and np.allclose(np.median(inside[..., 2][mid]), -12.0, atol=1.5)
+    assert np.abs(outside[..., 1:]).max() < 1.0  # grey outside the mask
+    assert main(["batch", str(photo), "-o", str(tmp_path / "b"), "--model", "hints", "--warmth", "8"]) == 0
+    got = rgb_to_lab(np.asarray(Image.open(next((tmp_path / "b").glob("*.png"))).convert("RGB")).astype(np.float32) / 255.0)
+    assert np.allclose(np.median(got[..., 2][(got[..., 0] > 25) & (got[..., 0] < 75)]), 8.0, atol=1.5)

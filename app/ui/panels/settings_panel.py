@@ -1,4 +1,4 @@
-"""The right-hand panel: model, reference photo, saturation, feather, work size, hint colour,
+"""The right-hand panel: model, reference photo, saturation, colour balance, feather, work size, hint colour,
 mask operations and view switches. It only emits what the user asked for; the window applies it."""
 from __future__ import annotations
 
@@ -65,6 +65,16 @@ class SettingsPanel(QWidget):
         form.addRow(ref_row)
         self.saturation, self.saturation_label = self._slider(0, 200, 100, "%")
         form.addRow("Saturation", self._with_label(self.saturation, self.saturation_label))
+        # colour balance of the network's colour (Lab units): takes a cast out, as in an editor
+        self.warmth, self.warmth_label = self._slider(-30, 30, 0, "", signed=True)
+        self.warmth.setToolTip("Colour balance: more yellow (right) or more blue (left) in the network's colour, "
+                               "to take out a warm or cold cast. Chosen colours keep theirs.")
+        self.warmth.setAccessibleName("Warmth")
+        form.addRow("Warmth", self._with_label(self.warmth, self.warmth_label))
+        self.tint, self.tint_label = self._slider(-30, 30, 0, "", signed=True)
+        self.tint.setToolTip("Colour balance: more magenta (right) or more green (left) in the network's colour.")
+        self.tint.setAccessibleName("Tint")
+        form.addRow("Tint", self._with_label(self.tint, self.tint_label))
         self.feather, self.feather_label = self._slider(0, 60, 4, " px")
         form.addRow("Feather", self._with_label(self.feather, self.feather_label))
         self.work_size = QComboBox()
@@ -187,6 +197,8 @@ class SettingsPanel(QWidget):
 
         self.model.currentIndexChanged.connect(self._model_changed)
         self.saturation.valueChanged.connect(lambda v: self._emit("saturation", v / 100.0))
+        self.warmth.valueChanged.connect(lambda v: self._emit("warmth", float(v)))
+        self.tint.valueChanged.connect(lambda v: self._emit("tint", float(v)))
         self.feather.valueChanged.connect(lambda v: self._emit("feather", float(v)))
         self.hint_reach.valueChanged.connect(lambda v: self._emit("hint_reach", v / 100.0))
         self.work_size.currentIndexChanged.connect(lambda _i: self._emit("work_size", int(self.work_size.currentData())))
@@ -206,7 +218,7 @@ class SettingsPanel(QWidget):
 
     def keyboard_order(self) -> list[QWidget]:
         """Every control in the order Tab visits them: top to bottom, left to right."""
-        return [self.model, self.reference, self.reference_clear, self.saturation, self.feather, self.work_size,
+        return [self.model, self.reference, self.reference_clear, self.saturation, self.warmth, self.tint, self.feather, self.work_size,
                 self.colour_button, *self.recent_buttons, *self.suggest_buttons, self.hint_reach, self.apply_hint, self.remove_hint,
                 *self.mask_buttons, self.brush_size, self.brush_hardness, self.brush_screen, self.wand_tolerance, self.wand_contiguous, self.show_mask, self.split]
 
@@ -216,13 +228,14 @@ class SettingsPanel(QWidget):
             QWidget.setTabOrder(a, b)
 
     # ---- building blocks ----------------------------------------------------------------------
-    def _slider(self, lo: int, hi: int, value: int, unit: str):
+    def _slider(self, lo: int, hi: int, value: int, unit: str, signed: bool = False):
         s = QSlider(Qt.Orientation.Horizontal)
         s.setRange(lo, hi)
         s.setValue(value)
-        label = QLabel(f"{value}{unit}")
+        text = (lambda v: f"{v:+d}{unit}" if v else f"0{unit}") if signed else (lambda v: f"{v}{unit}")
+        label = QLabel(text(value))
         label.setMinimumWidth(44)
-        s.valueChanged.connect(lambda v: label.setText(f"{v}{unit}"))
+        s.valueChanged.connect(lambda v: label.setText(text(v)))
         return s, label
 
     @staticmethod
@@ -266,6 +279,8 @@ class SettingsPanel(QWidget):
         self.hint_reach.setEnabled(settings.model in REACH_MODELS)
         self.reference.setText(f"Reference: {reference_path.rsplit('/', 1)[-1]}" if reference_path else "Reference photo\u2026")
         self.saturation.setValue(int(round(settings.saturation * 100)))
+        self.warmth.setValue(int(round(settings.warmth)))
+        self.tint.setValue(int(round(settings.tint)))
         self.feather.setValue(int(round(settings.feather)))
         self.hint_reach.setValue(int(round(settings.hint_reach * 100)))
         j = self.work_size.findData(int(settings.work_size))

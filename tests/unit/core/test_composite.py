@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.composite import composite_ab, feather_weights
+from app.core.composite import Grade, composite_ab, feather_weights
 from app.core.mask import Mask
 from models.colour import L_to_grey, lab_to_rgb
 
@@ -50,6 +50,17 @@ def test_saturation_scales_chroma_and_is_clamped():
     assert np.allclose(composite_ab(ab, mask, 2, 0.5)[inner], 0.5 * ab[inner])
     assert np.allclose(composite_ab(ab, mask, 2, 5.0)[inner], 2.0 * ab[inner])
     assert not composite_ab(ab, mask, 2, 0.0).any()
+
+
+def test_colour_balance_shifts_the_colour_inside_only_before_the_saturation():
+    L, ab, mask = _scene()
+    inner = (slice(30, 31), slice(35, 36))
+    out = composite_ab(ab, mask, 6, Grade(0.5, tint=4.0, warmth=-10.0))
+    assert np.allclose(out[inner], 0.5 * (ab[inner] + (4.0, -10.0)))
+    assert np.all(out[~mask] == 0)  # outside: exactly grey, balance or not
+    assert np.allclose(composite_ab(ab, None, 4, Grade(1.0, 0.0, 5.0)), ab + (0.0, 5.0))
+    assert not composite_ab(ab, mask, 2, Grade(0.0, 3.0, 3.0)).any()  # saturation 0: grey
+    assert np.array_equal(composite_ab(ab, mask, 2, Grade(1.3)), composite_ab(ab, mask, 2, 1.3))
 
 
 def test_no_mask_means_the_whole_photo():

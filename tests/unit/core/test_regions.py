@@ -41,6 +41,18 @@ def test_the_photo_saturation_scales_the_network_colour_only():
     assert np.allclose(ab[:, :25], rgb_to_ab(hex_to_rgb("#c03020")), atol=1e-4)  # the tint is not scaled
 
 
+def test_the_colour_balance_moves_the_network_colour_only():
+    from app.core.composite import Grade
+
+    left, right = _masks()
+    net = np.full((40, 60, 2), (5.0, 30.0), np.float32)
+    regions = [Region("door", left, "tint", "#c03020"), Region("wall", right, "auto", saturation=0.5)]
+    ab = compose_regions(net, regions, 0.0, (40, 60), auto_saturation=Grade(2.0, tint=-1.0, warmth=-10.0))
+    assert np.allclose(ab[:, 25:50], (4.0, 20.0))  # (net + balance) x 0.5 x 2.0
+    assert np.allclose(ab[:, :25], rgb_to_ab(hex_to_rgb("#c03020")), atol=1e-4)  # the chosen colour keeps its own
+    assert (ab[:, 50:] == 0).all()
+
+
 def test_display_tiles_composed_apart_agree_with_the_whole_and_grey_is_exact():
     from app.core.composite import grey8
     from app.core.regions import compose_regions_rgb8
