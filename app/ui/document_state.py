@@ -215,7 +215,11 @@ class DocumentState(QObject):
         self.edited.emit()
 
     def update_settings(self, **changes) -> None:
-        new = dataclasses.replace(self.settings, **changes)
+        self.set_settings(dataclasses.replace(self.settings, **changes))
+
+    def set_settings(self, new) -> None:
+        """The photo's settings (undo and redo set them whole); the model runs again only where
+        its input changed, the rest is a recomposite."""
         if new == self.settings:
             return
         old = self.settings

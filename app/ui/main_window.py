@@ -169,6 +169,7 @@ class MainWindow(FileOps, QMainWindow):
         self.strip.add_state(state)
         state.dirty_changed.connect(lambda _d: self._update_title())
         state.display_updated.connect(lambda _r: self._thumb_timer.start())
+        state.settings_changed.connect(lambda s=state: self._settings_changed(s))
         if select or self.state is None:
             self.set_current(state)
         self.photo_opened.emit(state)
@@ -474,10 +475,18 @@ class MainWindow(FileOps, QMainWindow):
         self.canvas.tools["hint"].recolour_selected(self.hint_rgb)
 
     def _apply_settings(self, changes: dict) -> None:
-        if self.state is None:
+        """The panel's edits, each an undo step (a slider's drag is one)."""
+        from app.ui.undo_commands import push_settings
+
+        if self.state is not None:
+            push_settings(self.state, changes)
+
+    def _settings_changed(self, state) -> None:
+        """A photo's settings changed (an edit, undo or redo): the panel and status follow."""
+        if state is not self.state:
             return
-        self.state.update_settings(**changes)
-        self.status.set_model(self.state.settings.model, self.state.preview_device or self.app_settings.device)
+        self.panel.show_settings(state.settings, state.reference_path)
+        self.status.set_model(state.settings.model, state.preview_device or self.app_settings.device)
         self._update_reference_use()
 
     def _refresh_models(self) -> None:

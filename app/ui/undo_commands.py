@@ -57,6 +57,51 @@ def push_regions(state, regions, active: int, label: str, merge: str | None = No
     state.undo_stack.push(RegionsCommand(state, before, (tuple(regions), active), label, merge))
 
 
+class SettingsCommand(QUndoCommand):
+    """A change to the photo's settings (model, saturation, colour balance, feather, work size,
+    reach) as before/after ``Settings``; a slider's moves merge into one step."""
+
+    def __init__(self, state, before, after, label: str, merge: str | None = None) -> None:
+        super().__init__(label)
+        self._state, self._before, self._after, self._merge = state, before, after, merge
+
+    def id(self) -> int:
+        return 7302 if self._merge else -1
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, SettingsCommand) or other._merge != self._merge or self._merge is None:
+            return False
+        self._after = other._after
+        self.setText(other.text())
+        return True
+
+    def redo(self) -> None:
+        self._state.set_settings(self._after)
+
+    def undo(self) -> None:
+        self._state.set_settings(self._before)
+
+
+# how each setting reads in Edit > Undo, and whether a slider drives it (its moves merge)
+SETTING_LABELS = {"saturation": ("Saturation {:.0%}", True), "warmth": ("Warmth {:+g}", True),
+                  "tint": ("Tint {:+g}", True), "feather": ("Feather {:g} px", True),
+                  "hint_reach": ("Reach {:.0%}", True), "work_size": ("Work size {} px", False),
+                  "model": ("Model {}", False), "device": ("Device {}", False)}
+
+
+def push_settings(state, changes: dict) -> None:
+    """Apply ``changes`` to the photo's settings as one undo step (nothing when they change nothing)."""
+    import dataclasses
+
+    after = dataclasses.replace(state.settings, **changes)
+    if after == state.settings:
+        return
+    key = next(iter(changes))
+    fmt, slider = SETTING_LABELS.get(key, (key.replace("_", " ").capitalize() + " {}", False))
+    state.undo_stack.push(SettingsCommand(state, state.settings, after, fmt.format(getattr(after, key)),
+                                          merge=key if slider and len(changes) == 1 else None))
+
+
 class HintsCommand(QUndoCommand):
     """Any change to the hints (add, move, recolour, delete) as before/after tuples."""
 

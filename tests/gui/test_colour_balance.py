@@ -42,3 +42,25 @@ def test_warmth_and_tint_move_the_colour_inside_the_mask_and_survive_a_project(q
     again = blocker.args[0]
     assert (again.settings.warmth, again.settings.tint) == (-20.0, -6.0)
     assert window.panel.warmth.value() == -20 and window.panel.tint.value() == -6
+
+
+def test_setting_changes_are_undo_steps_a_slider_drag_one_step(qtbot, window, photo):
+    st = open_photo(qtbot, window, photo)
+    panel = window.panel
+    for v in (-2, -5, -9, -12):  # one drag of the Warmth slider
+        panel.warmth.setValue(v)
+    panel.saturation.setValue(140)
+    assert st.undo_stack.count() == 2
+    assert window.actions["undo"].text() == "Undo Saturation 140%"
+    window.actions["undo"].trigger()
+    assert st.settings.saturation == 1.0 and panel.saturation.value() == 100  # the panel follows
+    assert window.actions["undo"].text() == "Undo Warmth -12"
+    window.actions["undo"].trigger()
+    assert st.settings.warmth == 0.0 and panel.warmth.value() == 0 and panel.warmth_label.text() == "0"
+    window.actions["redo"].trigger()
+    assert st.settings.warmth == -12.0 and panel.warmth.value() == -12
+    version = st.version
+    panel.model.setCurrentIndex(panel.model.findData("hints"))
+    assert st.settings.model == "hints" and st.version > version  # the model runs again
+    window.actions["undo"].trigger()
+    assert st.settings.model == "test-solid" and panel.model.currentData() == "test-solid"

@@ -33,10 +33,11 @@ def test_stroke_paints_mask_and_undo_redo_restore_it(qtbot, window, photo):
 
 def test_one_stroke_is_one_undo_step(qtbot, window, photo):
     st = open_photo(qtbot, window, photo)
+    steps = st.undo_stack.count()  # the test model chosen: a settings step
     paint_stroke(qtbot, window, STROKE[:2])
     first = st.mask.data.copy()
     paint_stroke(qtbot, window, [(100, 60), (100, 220)])
-    assert st.undo_stack.count() == 2
+    assert st.undo_stack.count() == steps + 2
     window.actions["undo"].trigger()
     np.testing.assert_array_equal(st.mask.data, first)
 
@@ -112,7 +113,7 @@ def test_each_photo_keeps_its_own_mask_and_settings(qtbot, window, tmp_path):
 
     window.strip.setCurrentRow(0)
     assert window.state is a and a.mask.data.any() and window.panel.saturation.value() == 150
-    assert window.actions["undo"].text() == "Undo Paint mask"  # the active undo stack follows
+    assert window.actions["undo"].text() == "Undo Saturation 150%"  # the active undo stack follows
     window.strip.setCurrentRow(1)
     assert window.actions["undo"].isEnabled() is False
 
