@@ -254,11 +254,9 @@ class MainWindow(FileOps, QMainWindow):
 
     def _build_reference_view(self) -> None:
         """View > Reference photo: the colour photo of the same scene, to take colours from."""
-        from PySide6.QtWidgets import QDockWidget
+        from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QVBoxLayout, QWidget
 
         from app.ui.panels.reference_view import ReferenceView
-
-        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
         self.reference_view = ReferenceView()
         self.reference_view.colour_picked.connect(self._suggestion_chosen)
