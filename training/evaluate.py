@@ -98,9 +98,10 @@ def paired_difference(this: dict, other: dict) -> dict:
 
 def evaluate_set(model, data: Path, name: str, *, limit: int | None = None, work_size: int = 256,
                  hints: int = 0, mask: str = "whole", seed: int = 0, hint_reach: float | None = None,
-                 per_photo: bool = False, judge=None) -> dict:
+                 per_photo: bool = False, judge=None, balance: tuple[float, float] = (0.0, 0.0)) -> dict:
     """Metrics of one held-out set (see the module docstring). ``judge``: a ``training.judge.Judge``
-    (an ImageNet classifier) for the plausibility check."""
+    (an ImageNet classifier) for the plausibility check; ``balance``: the app's colour balance
+    (tint on a, warmth on b) added to the model's colour, as the Tint and Warmth controls do."""
     from models.colour import lab_to_rgb, rgb_to_L, rgb_to_lab
     from models.types import DEFAULT_HINT_REACH, ColorizeRequest
 
@@ -125,6 +126,8 @@ def evaluate_set(model, data: Path, name: str, *, limit: int | None = None, work
         t = time.perf_counter()
         pred = np.asarray(model.predict(req), np.float32)
         seconds += time.perf_counter() - t
+        if any(balance):
+            pred = pred + np.asarray(balance, np.float32)
         out_ab = pred * m[..., None]  # the app's composite: colour inside the mask only
         outside = max(outside, float(np.abs(out_ab[m == 0]).max(initial=0.0)))
         out = lab_to_rgb(L, out_ab)
@@ -295,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--work-size", type=int, default=256, help="long side the model runs at")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--warmth", type=float, default=0.0, metavar="B",
+                   help="the app's Warmth control: b added to the model's colour (what a user's colour balance would give)")
+    p.add_argument("--tint", type=float, default=0.0, metavar="A", help="the app's Tint control: a added to the model's colour")
     p.add_argument("--json", help="also write the JSON here")
     p.add_argument("--grid", help="also draw a before/after PNG (historical-bw + documerica) here")
     p.add_argument("--per-photo", action="store_true", help="keep each photo's PSNR gain and colourfulness in the JSON")
@@ -349,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         "mask": args.mask,
         "seed": args.seed,
         "config_overrides": overrides,
+        "colour_balance": {"tint": args.tint, "warmth": args.warmth},
         "colourfulness_ratio_is": "ratio of means (mean output / mean original over the set)",
         "sets": {},
     }
@@ -366,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         report["sets"][s] = evaluate_set(model, data, s, limit=args.limit, work_size=args.work_size,
                                          hints=args.hints, mask=args.mask, seed=args.seed, hint_reach=args.hint_reach,
-                                         per_photo=args.per_photo or other is not None, judge=judge)
+                                         per_photo=args.per_photo or other is not None, judge=judge,
+                                         balance=(args.tint, args.warmth))
     if other is not None:
         report["paired_with"] = {"report": args.paired_with, "config_overrides": other.get("config_overrides", {}),
                                  "sets": paired_difference(report, other)}

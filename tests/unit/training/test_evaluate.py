@@ -81,6 +81,20 @@ def test_whole_photo_report_has_output_and_grey_baseline(photo_set, tmp_path, ca
     assert "max_ab_outside_mask" not in d
 
 
+def test_the_colour_balance_is_added_to_the_model_colour_inside_the_mask_only(photo_set, tmp_path, capsys):
+    """--warmth/--tint measure what the app's Warmth and Tint give: taking (-40, -30) out of the
+    constant (40, 30) leaves grey, which scores exactly the grey photo's PSNR."""
+    res = evaluate_set(_ConstantColour(), photo_set, "documerica", work_size=64, balance=(-40.0, -30.0))
+    assert res["psnr"] == pytest.approx(res["psnr_grey"]) and res["colourfulness_ratio"] == 0.0
+    masked = evaluate_set(_ConstantColour(), photo_set, "documerica", mask="random", work_size=64, balance=(5.0, -5.0))
+    assert masked["max_ab_outside_mask"] == 0.0
+    assert main(["--model", "test-constant", "--data", str(photo_set), "--sets", "documerica", "--work-size", "64",
+                 "--warmth", "-30", "--tint", "-40"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["colour_balance"] == {"tint": -40.0, "warmth": -30.0}
+    assert printed["sets"]["documerica"]["psnr"] == pytest.approx(printed["sets"]["documerica"]["psnr_grey"])
+
+
 def test_bootstrap_interval_holds_the_mean_and_narrows_with_more_photos():
     rng = np.random.default_rng(3)
     mean = lambda x: x.mean(axis=1)  # noqa: E731
