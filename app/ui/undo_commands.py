@@ -26,29 +26,44 @@ class MaskEditCommand(QUndoCommand):
         self._mask.undo()
 
 
-class RegionsCommand(QUndoCommand):
-    """Any change to the colour regions (add, delete, rename, reorder, colour, saturation,
-    visibility) as before/after (regions, selected) pairs; the masks themselves are kept."""
+class _BeforeAfter(QUndoCommand):
+    """A change kept as before/after values, applied by ``_apply``; with a ``merge`` key, consecutive
+    changes with that key (a slider's drag) merge into one step."""
 
-    def __init__(self, state, before: tuple, after: tuple, label: str, merge: str | None = None) -> None:
+    MERGE_ID = -1
+
+    def __init__(self, state, before, after, label: str, merge: str | None = None) -> None:
         super().__init__(label)
         self._state, self._before, self._after, self._merge = state, before, after, merge
 
     def id(self) -> int:
-        return 7301 if self._merge else -1  # a slider's drag: its moves merge into one step
+        return self.MERGE_ID if self._merge else -1
 
     def mergeWith(self, other) -> bool:
-        if not isinstance(other, RegionsCommand) or other._merge != self._merge or self._merge is None:
+        if type(other) is not type(self) or other._merge != self._merge or self._merge is None:
             return False
         self._after = other._after
         self.setText(other.text())
         return True
 
     def redo(self) -> None:
-        self._state.set_regions(*self._after)
+        self._apply(self._after)
 
     def undo(self) -> None:
-        self._state.set_regions(*self._before)
+        self._apply(self._before)
+
+    def _apply(self, value) -> None:
+        raise NotImplementedError
+
+
+class RegionsCommand(_BeforeAfter):
+    """Any change to the colour regions (add, delete, rename, reorder, colour, saturation,
+    visibility) as before/after (regions, selected) pairs; the masks themselves are kept."""
+
+    MERGE_ID = 7301
+
+    def _apply(self, value) -> None:
+        self._state.set_regions(*value)
 
 
 def push_regions(state, regions, active: int, label: str, merge: str | None = None) -> None:
@@ -57,29 +72,14 @@ def push_regions(state, regions, active: int, label: str, merge: str | None = No
     state.undo_stack.push(RegionsCommand(state, before, (tuple(regions), active), label, merge))
 
 
-class SettingsCommand(QUndoCommand):
+class SettingsCommand(_BeforeAfter):
     """A change to the photo's settings (model, saturation, colour balance, feather, work size,
     reach) as before/after ``Settings``; a slider's moves merge into one step."""
 
-    def __init__(self, state, before, after, label: str, merge: str | None = None) -> None:
-        super().__init__(label)
-        self._state, self._before, self._after, self._merge = state, before, after, merge
+    MERGE_ID = 7302
 
-    def id(self) -> int:
-        return 7302 if self._merge else -1
-
-    def mergeWith(self, other) -> bool:
-        if not isinstance(other, SettingsCommand) or other._merge != self._merge or self._merge is None:
-            return False
-        self._after = other._after
-        self.setText(other.text())
-        return True
-
-    def redo(self) -> None:
-        self._state.set_settings(self._after)
-
-    def undo(self) -> None:
-        self._state.set_settings(self._before)
+    def _apply(self, value) -> None:
+        self._state.set_settings(value)
 
 
 # how each setting reads in Edit > Undo, and whether a slider drives it (its moves merge)
