@@ -62,15 +62,18 @@ class Grade:
     warmth: float = 0.0
 
     @property
-    def balanced(self) -> bool:
-        return bool(self.tint or self.warmth)
+    def factor(self) -> np.float32:
+        """The saturation, held to 0-2."""
+        return np.float32(min(max(float(self.saturation), 0.0), 2.0))
+
+    def balance(self, ab: np.ndarray) -> np.ndarray:
+        """ab plus the colour balance (``ab`` itself when there is none), float32."""
+        ab = np.asarray(ab, np.float32)
+        return ab + np.array([self.tint, self.warmth], np.float32) if (self.tint or self.warmth) else ab
 
     def apply(self, ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
         """(ab + balance) x this grade's saturation x ``saturation`` (a region's own), float32."""
-        sat = np.float32(min(max(float(self.saturation), 0.0), 2.0) * float(saturation))
-        if self.balanced:
-            return (np.asarray(ab, np.float32) + np.array([self.tint, self.warmth], np.float32)) * sat
-        return np.asarray(ab, np.float32) * sat
+        return self.balance(ab) * (self.factor * np.float32(saturation))
 
 
 def as_grade(g: Grade | float) -> Grade:
@@ -84,16 +87,14 @@ def composite_ab(
     """ab (H, W, 2) for display/export: (predicted ab + colour balance) x feathered mask x saturation
     (0-2); ``saturation`` is a number or a ``Grade`` (saturation and colour balance)."""
     grade = as_grade(saturation)
-    sat = np.float32(min(max(float(grade.saturation), 0.0), 2.0))
     ab = np.asarray(ab_full, dtype=np.float32)
     if mask is None:
         return grade.apply(ab)
     if not np.isfinite(ab).all():  # a broken prediction must not leak NaN through weight 0
         ab = np.nan_to_num(ab, nan=0.0, posinf=0.0, neginf=0.0)
-    if grade.balanced:
-        ab = ab + np.array([grade.tint, grade.warmth], np.float32)
+    ab = grade.balance(ab)
     w = feather_weights(mask, feather_px)
-    w *= sat
+    w *= grade.factor
     # weight 0 gives exactly +-0 (ab is finite), which is neutral: outside the mask R = G = B
     return np.multiply(ab, w[..., None])
 

@@ -189,8 +189,8 @@ class FileOps:
 
         if self.state is None:
             return
-        here = self.state.document.path
-        start = str(Path(self.state.reference_path or here).parent) if (self.state.reference_path or here) else ""
+        beside = self.state.reference_path or self.state.document.path  # the last reference, else the photo
+        start = str(Path(beside).parent) if beside else ""
         path, _ = QFileDialog.getOpenFileName(self, "Reference photo (colour)", start, PHOTO_FILTER)
         if not path:
             return
