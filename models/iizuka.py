@@ -52,6 +52,15 @@ class IizukaConfig:
     # Inference only: multiplies predicted ab. MSE training predicts the conditional mean, which
     # is greyer than real photos; the calibration is measured on held-out photos (see the card).
     saturation: float = 1.0
+    # Inference only: ab added after the saturation, the cast (warm, as a rule) the network puts on
+    # everyday photos, negated; measured by the calibration on photos-large photos a run held back.
+    cast: tuple[float, float] = (0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        cast = tuple(float(c) for c in self.cast)
+        if len(cast) != 2 or not all(abs(c) <= 30 for c in cast):
+            raise ValueError(f"cast {self.cast!r} is not an ab pair within 30 units")
+        object.__setattr__(self, "cast", cast)
 
     def ch(self, n: int) -> int:
         return max(4, int(round(n * self.width)))
@@ -240,6 +249,8 @@ class IizukaColorizer:
         if cancel is not None and cancel():
             raise Cancelled()
         ab = target_to_ab(y[:, :, :hh, :ww]) * self.config.saturation
+        if any(self.config.cast):
+            ab = ab + torch.tensor(self.config.cast, dtype=ab.dtype, device=ab.device)[None, :, None, None]
         if (hh, ww) != (h, w):
             ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
         return ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)

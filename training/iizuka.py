@@ -29,6 +29,9 @@ from models.fileio import atomic_write
 from models.iizuka import ARCH, IizukaConfig, IizukaNet, ab_to_target, normalise_L, target_to_ab
 from training.data import TinyImageNet, lab_tensors, uint8_batch_to_rgb
 
+CAST_SHARES = (0.5, 1.0)  # shares of the cast measured on the held-back photos-large photos tried
+CAST_GAIN = 0.03  # dB the cast must add on the mean of the calibration sets to be kept
+
 DEFAULTS: dict[str, Any] = dict(
     data=None,
     out="runs/iizuka",
@@ -54,6 +57,7 @@ DEFAULTS: dict[str, Any] = dict(
     max_side=512,
     no_photos=False,
     init=None,
+    hold_back_large=0,
 )
 
 
@@ -89,6 +93,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-side", type=int, help="large photos are kept in memory at most this large")
     p.add_argument("--init", metavar="WEIGHTS.safetensors",
                    help="start from these iizuka weights (e.g. the shipped ones) with a new schedule")
+    p.add_argument("--hold-back-large", type=int, metavar="N",
+                   help="keep every Nth photos-large train photo out of training; the calibration measures "
+                        "the network's cast on them (0: none; start from scratch or from --init weights that "
+                        "never saw photos-large)")
     p.add_argument("--no-photos", action="store_true",
                    help="Tiny ImageNet only, at 64 px (the first shipped run's recipe)")
 
@@ -208,7 +216,7 @@ def export_weights(path: Path, net: IizukaNet, config: IizukaConfig, extra: dict
         "architecture": ARCH,
         "config": config.to_dict(),
         "colour_space": "CIE Lab (D65, sRGB). Input L/50 - 1; output sigmoid y -> ab = (2y - 1) * 110, "
-        "then times config.saturation.",
+        "then times config.saturation, plus config.cast.",
         **extra,
     }
     return save_weights(path, net.state_dict(), meta)
@@ -240,15 +248,23 @@ def train_iizuka(args: Any) -> int:
     num_classes = max(200, int(train_y.max()) + 1)
     from training.data import crop_batch, training_photos
 
+    resume = _opt(args, "resume")
+    ck = torch.load(resume, map_location="cpu", weights_only=True) if resume else None
+    held = int(_opt(args, "hold_back_large") or 0)
+    if ck is not None:  # a resumed run keeps the photos it held back out of training
+        before = int(ck.get("hold_back_large", 0))
+        if held and held != before:
+            raise SystemExit(f"train: {resume} held back {f'every {before}th photos-large photo' if before else 'none'}; "
+                             "resume it without --hold-back-large, or start a new run")
+        held = before
     large, large_desc = ([], {}) if _opt(args, "no_photos") else training_photos(
-        data_root, _opt(args, "photos") or (), _opt(args, "limit"), int(_opt(args, "max_side")))
+        data_root, _opt(args, "photos") or (), _opt(args, "limit"), int(_opt(args, "max_side")),
+        hold_back_large=held)
     sizes = [int(s) for s in str(_opt(args, "sizes")).split(",") if s.strip()]
     tiny_every = max(1, int(_opt(args, "tiny_every")))
     print(f"loaded {len(train_x)} training, {len(large)} large and {len(hold_data[0])} holdout photos "
           f"in {time.time() - t_load:.0f}s", flush=True)
 
-    resume = _opt(args, "resume")
-    ck = torch.load(resume, map_location="cpu", weights_only=True) if resume else None
     init = _opt(args, "init")
     init_state = None
     if ck is not None:
@@ -258,7 +274,7 @@ def train_iizuka(args: Any) -> int:
 
         init_state, meta = load_weights(Path(init), ARCH)
         # the network as it was; the inference settings are chosen again after this run
-        config = IizukaConfig.from_dict({**meta["config"], "max_side": None, "saturation": 1.0})
+        config = IizukaConfig.from_dict({**meta["config"], "max_side": None, "saturation": 1.0, "cast": [0.0, 0.0]})
     else:
         config = IizukaConfig(width=float(_opt(args, "width")), num_classes=num_classes, global_size=int(_opt(args, "global_size")))
     net = IizukaNet(config)
@@ -299,7 +315,7 @@ def train_iizuka(args: Any) -> int:
             print(json.dumps(rec), flush=True)
             save_grid(out / f"samples_{step:07d}.png", L, ab, pred)
             state = {"model": net.state_dict(), "optim": opt.state_dict(), "config": config.to_dict(),
-                     "step": step, "elapsed": elapsed, "best": min(best, m["ab_mse"])}
+                     "step": step, "elapsed": elapsed, "best": min(best, m["ab_mse"]), "hold_back_large": held}
             _save_ckpt(out / "last.pt", state)
             if m["ab_mse"] < best:
                 best = m["ab_mse"]
@@ -363,6 +379,7 @@ def train_iizuka(args: Any) -> int:
             "hardware": f"{platform.processor() or platform.machine()}, {threads} torch thread(s), CPU",
             "global_input": f"the 64 px photo at {config.global_size} x {config.global_size}",
             "params": n_params,
+            "hold_back_large": held,
         },
         "calibration": {"saturation": sat, "on": "holdout", "curve": curve},
     }
@@ -374,15 +391,16 @@ def train_iizuka(args: Any) -> int:
     return 0
 
 
-def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, list]:
+def _calibration_photos(data: Path, work_size: int, limit: int, large_every: int = 0) -> dict[str, list]:
     """(rgb, L, ab) at the work size: the BSDS500 test photos every trainer holds back (every
-    ``BSDS_VAL_EVERY``-th) and the Tiny ImageNet holdout.
+    ``BSDS_VAL_EVERY``-th), the Tiny ImageNet holdout, and, for a run trained with
+    ``--hold-back-large N`` (``large_every``), the photos-large train photos it kept out.
 
-    Neither is trained on nor a test set; together they cover large real photos and the
-    64 px photos the network knows.
+    None is trained on nor a test set; together they cover large real photos, the 64 px photos
+    the network knows and everyday photos like the users'.
     """
     from models.colour import rgb_to_lab
-    from training.data import bsds_heldback_paths, load_photos
+    from training.data import bsds_heldback_paths, load_photos, photos_large_heldback_paths
     from training.heldout import fit_work_size
 
     def lab(rgb8: np.ndarray) -> tuple:
@@ -392,10 +410,14 @@ def _calibration_photos(data: Path, work_size: int, limit: int) -> dict[str, lis
 
     hold = TinyImageNet(data, "holdout")
     step = max(1, len(hold) // limit)  # spread over the holdout's classes
-    return {
+    sets = {
         "bsds500_heldback": [lab(rgb8) for rgb8 in load_photos(bsds_heldback_paths(data), 4096)[0]][:limit],
         "holdout": [lab(hold.read_uint8(i)) for i in range(0, len(hold), step)][:limit],
     }
+    if large_every:
+        sets["photos_large_heldback"] = [lab(rgb8) for rgb8 in load_photos(
+            photos_large_heldback_paths(data, large_every)[:limit], 4096)[0]]
+    return sets
 
 
 def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, work_size: int = 512,
@@ -408,6 +430,10 @@ def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, w
     the rule is: the least saturation that makes the output at least ``target_ratio`` as
     colourful as the originals on both calibration sets (see ``_calibration_photos``), and of
     the sides, the one with the best PSNR gain over grey at that saturation.
+    For a run that held photos-large photos back, those decide too, and on them the calibration
+    measures the cast the network puts on everyday photos (the photos' mean ab minus its own, at the
+    chosen setting) and takes a share of it out (``config.cast``) where that adds ``CAST_GAIN`` dB
+    on the mean of the sets.
     The weights are re-saved (to ``out`` or in place) with the choice in their config.
     """
     from dataclasses import replace
@@ -419,37 +445,56 @@ def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, w
     from training.evaluate import colourfulness, psnr
 
     col = load_iizuka(weights)
-    base = replace(col.config, saturation=1.0)
-    sets = _calibration_photos(Path(data), work_size, limit)
+    base = replace(col.config, saturation=1.0, cast=(0.0, 0.0))
+    meta = read_meta(weights)
+    large_every = int((meta.get("training") or {}).get("hold_back_large") or 0)
+    sets = _calibration_photos(Path(data), work_size, limit, large_every)
     grey = {k: float(np.mean([psnr(lab_to_rgb(L, np.zeros_like(ab)), rgb) for rgb, L, ab in v])) for k, v in sets.items()}
     cf_orig = {k: float(np.mean([colourfulness(rgb) for rgb, _, _ in v])) for k, v in sets.items()}
-    rows = []
+
+    def scored(preds: dict, sat: float, cast=(0.0, 0.0)) -> dict:
+        out = {}
+        for k, v in sets.items():
+            outs = [lab_to_rgb(L, p * sat + np.asarray(cast, np.float32)) for p, (_, L, _) in zip(preds[k], v)]
+            out[k] = {
+                "psnr_gain": float(np.mean([psnr(o, rgb) for o, (rgb, _, _) in zip(outs, v)])) - grey[k],
+                "colourfulness_ratio": float(np.mean([colourfulness(o) for o in outs]) / cf_orig[k]),
+            }
+        return out
+
+    rows, by_side = [], {}
     for side in sides:
         col.config = replace(base, max_side=side)
-        preds = {k: [col.predict(ColorizeRequest.whole_photo(L)) for _, L, _ in v] for k, v in sets.items()}
+        preds = by_side[side] = {k: [col.predict(ColorizeRequest.whole_photo(L)) for _, L, _ in v] for k, v in sets.items()}
         for sat in np.arange(0.5, 2.51, 0.1):
-            row: dict[str, Any] = {"max_side": side, "saturation": round(float(sat), 2)}
-            for k, v in sets.items():
-                outs = [lab_to_rgb(L, p * sat) for p, (_, L, _) in zip(preds[k], v)]
-                row[k] = {
-                    "psnr_gain": float(np.mean([psnr(o, rgb) for o, (rgb, _, _) in zip(outs, v)])) - grey[k],
-                    "colourfulness_ratio": float(np.mean([colourfulness(o) for o in outs]) / cf_orig[k]),
-                }
-            rows.append(row)
+            rows.append({"max_side": side, "saturation": round(float(sat), 2), **scored(preds, float(sat))})
     reach = [r for r in rows if all(r[k]["colourfulness_ratio"] >= target_ratio for k in sets)]
     pool = reach or [max(rows, key=lambda r: min(r[k]["colourfulness_ratio"] for k in sets))]
     least = min(r["saturation"] for r in pool)
     best = max((r for r in pool if r["saturation"] == least), key=lambda r: np.mean([r[k]["psnr_gain"] for k in sets]))
-    config = replace(base, max_side=best["max_side"], saturation=best["saturation"])
-    meta = read_meta(weights)
+    cast, cast_record = (0.0, 0.0), None
+    if sets.get("photos_large_heldback"):
+        preds, sat = by_side[best["max_side"]], best["saturation"]
+        measured = np.mean([ab.reshape(-1, 2).mean(0) - sat * p.reshape(-1, 2).mean(0)
+                            for p, (_, _, ab) in zip(preds["photos_large_heldback"], sets["photos_large_heldback"])], 0)
+        mean_gain = lambda r: float(np.mean([r[k]["psnr_gain"] for k in sets]))  # noqa: E731
+        tried = {share: scored(preds, sat, tuple(share * measured)) for share in CAST_SHARES}
+        share = max(tried, key=lambda sh: mean_gain(tried[sh]))
+        if mean_gain(tried[share]) >= mean_gain(best) + CAST_GAIN:
+            cast = tuple(round(float(share * c), 2) for c in measured)
+        cast_record = {"measured": [round(float(c), 2) for c in measured], "kept": list(cast),
+                       "tried": {str(sh): r for sh, r in tried.items()},
+                       "rule": f"the share of the cast measured on the held-back photos-large photos with the best "
+                               f"mean PSNR gain, kept where it adds {CAST_GAIN} dB on the mean of the sets"}
+    config = replace(base, max_side=best["max_side"], saturation=best["saturation"], cast=cast)
     meta["config"] = config.to_dict()
     meta["photo_calibration"] = {
         "photos": {k: f"{len(v)} photos at work size {work_size}" for k, v in sets.items()},
-        "rule": f"least saturation with colourfulness ratio >= {target_ratio} on both sets; then best mean PSNR gain",
-        "psnr_grey": grey, "chosen": best, "table": rows,
+        "rule": f"least saturation with colourfulness ratio >= {target_ratio} on every set; then best mean PSNR gain",
+        "psnr_grey": grey, "chosen": best, "table": rows, **({"cast": cast_record} if cast_record else {}),
     }
     save_weights(out or weights, col.net.state_dict(), meta)
-    return {"psnr_grey": grey, "chosen": best}
+    return {"psnr_grey": grey, "chosen": best, "cast": list(cast)}
 
 
 def record_metrics(weights: Path, metrics: dict, key: str = "metrics") -> Path:

@@ -82,6 +82,27 @@ def test_saturation_and_max_side_are_applied_at_inference():
     assert small.shape == base.shape and not np.allclose(small, base)
 
 
+def test_the_cast_is_added_after_the_saturation_everywhere():
+    L = _photo(64, 48)
+    base = IizukaColorizer(_net()).predict(ColorizeRequest.whole_photo(L))
+    net = _net()
+    net.config = IizukaConfig(**{**TINY.__dict__, "saturation": 1.5, "cast": (-2.0, -6.5)})
+    got = IizukaColorizer(net).predict(ColorizeRequest.whole_photo(L))
+    np.testing.assert_allclose(got, 1.5 * base + np.array([-2.0, -6.5], np.float32), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("cast", [(0.0, 31.0), (1.0,), (float("nan"), 0.0)])
+def test_a_cast_out_of_range_is_refused_and_a_damaged_sidecar_is_one_clear_error(tmp_path, cast):
+    from models.checkpoint import save_weights
+
+    with pytest.raises(ValueError, match="cast"):
+        IizukaConfig(**{**TINY.__dict__, "cast": cast})
+    bad = {**TINY.to_dict(), "cast": list(cast)}
+    path = save_weights(tmp_path / "iizuka.safetensors", _net().state_dict(), {"architecture": "iizuka", "config": bad})
+    with pytest.raises(ModelError, match="iizuka.safetensors"):
+        load_iizuka(path)
+
+
 def test_cancel_raises_cancelled():
     col = IizukaColorizer(_net())
     with pytest.raises(Cancelled):
@@ -113,5 +134,5 @@ def test_loading_weights_of_another_config_is_one_clear_error(tmp_path):
 
 
 def test_config_round_trips_through_json():
-    cfg = IizukaConfig(width=0.5, num_classes=200, global_size=64, max_side=128, saturation=1.4)
+    cfg = IizukaConfig(width=0.5, num_classes=200, global_size=64, max_side=128, saturation=1.4, cast=(-1.5, -4.25))
     assert IizukaConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg

@@ -99,3 +99,30 @@ def test_train_resume_and_export(tmp_path, datasets_dir):
     col = load_iizuka(cal)
     assert (col.config.max_side, col.config.saturation) == (res["chosen"]["max_side"], res["chosen"]["saturation"])
     assert json.loads(cal.with_suffix(".json").read_text())["photo_calibration"]["chosen"] == res["chosen"]
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_a_run_holding_photos_large_back_calibrates_a_cast_on_them(tmp_path, datasets_dir):
+    from models.iizuka import load_iizuka
+    from training.data import photos_large_heldback_paths
+    from training.iizuka import CAST_SHARES, calibrate_on_photos
+
+    export = tmp_path / "iizuka.safetensors"
+    train_iizuka(_args(tmp_path, datasets_dir, steps=2, hold_back_large=10))
+    run = tmp_path / "run"
+    start = json.loads((run / "log.jsonl").read_text().splitlines()[0])
+    assert start["large_photos"]["photos_large_held_back"] == len(photos_large_heldback_paths(datasets_dir, 10))
+    with pytest.raises(SystemExit, match="held back every 10th"):  # a resumed run keeps its hold-back
+        train_iizuka(_args(tmp_path, datasets_dir, steps=3, hold_back_large=5, resume=str(run / "last.pt")))
+    train_iizuka(_args(tmp_path, datasets_dir, steps=3, resume=str(run / "last.pt"), export=str(export)))
+    assert json.loads(export.with_suffix(".json").read_text())["training"]["hold_back_large"] == 10
+
+    cal = tmp_path / "cal" / "iizuka.safetensors"
+    res = calibrate_on_photos(export, datasets_dir, cal, work_size=64, limit=3, sides=(32,))
+    record = json.loads(cal.with_suffix(".json").read_text())["photo_calibration"]
+    assert "photos_large_heldback" in record["psnr_grey"]  # the held-back everyday photos decide too
+    measured, kept = np.array(record["cast"]["measured"]), np.array(record["cast"]["kept"])
+    assert np.abs(measured).max() > 0 and set(record["cast"]["tried"]) == {str(s) for s in CAST_SHARES}
+    assert not kept.any() or any(np.allclose(kept, s * measured, atol=0.01) for s in CAST_SHARES)
+    assert load_iizuka(cal).config.cast == tuple(res["cast"]) == tuple(kept)
