@@ -60,6 +60,24 @@ def union(regions: list[Region], shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def hint_note(regions: list[Region], x: float, y: float) -> str | None:
+    """Why a colour hint at photo pixel (x, y) will not show its colour there (one sentence with
+    the fix), or None when it will: hints colour only the network's regions, and only inside
+    their masks (the upper region decides where they overlap)."""
+    H, W = regions[0].mask.shape
+    xi, yi = min(max(int(x), 0), W - 1), min(max(int(y), 0), H - 1)
+    here = [r for r in regions if inside(r.mask[yi:yi + 1, xi:xi + 1]).any()]
+    shown = [r for r in here if r.visible]
+    if not shown:
+        if here:
+            return f"This hint is in hidden '{here[-1].name}': tick it in Colour regions to see its colour."
+        return "This hint is outside the mask: paint over it (or Fill) to see its colour."
+    top = shown[-1]
+    if top.source == "tint":
+        return f"'{top.name}' has a chosen colour: hints colour only Network colour regions."
+    return None
+
+
 def needs_network(regions: list[Region]) -> bool:
     return any(r.visible and r.source == "auto" and r.mask.any() for r in regions)
 

@@ -43,6 +43,7 @@ class Canvas(QWidget):
     brush_changed = Signal(float)  # the brush radius in photo pixels
     brush_hardness_changed = Signal(float)  # 0 (all soft edge) .. 1 (hard)
     hint_point_chosen = Signal(float, float)  # a hint was placed or selected at this photo pixel
+    hint_placed = Signal(float, float)  # a hint was added or moved to this photo pixel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

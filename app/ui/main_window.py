@@ -62,6 +62,20 @@ class Banner(QWidget):
         self.show()
 
 
+TOOL_TIPS = {  # the status bar's line for each tool, shown when it is chosen
+    "brush": "Brush: paint where colour goes ([ and ] change the size, Shift+[ and Shift+] the hardness, "
+             "Alt erases, Shift adds).",
+    "eraser": "Eraser: remove mask ([ and ] change the size, Shift+[ and Shift+] the hardness).",
+    "lasso": "Lasso: drag around an area, or click corners and double-click, to fill it (Alt removes).",
+    "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
+    "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for alternatives; "
+               "a dashed outline previews the next click; Enter adds, Shift/Alt+Enter subtracts, Esc discards, "
+               "R all regions.",
+    "wand": "Magic wand: click selects the area of about that lightness (Shift adds, Alt subtracts); "
+            "tolerance in the Mask panel.",
+}
+
+
 class MainWindow(FileOps, QMainWindow):
     photo_opened = Signal(object)  # DocumentState
 
@@ -143,6 +157,7 @@ class MainWindow(FileOps, QMainWindow):
 
         self.hint_assist = HintAssistant(self)
         self.canvas.hint_point_chosen.connect(self.hint_assist.at_point)
+        self.canvas.hint_placed.connect(self._hint_placed)
         self.hint_assist.suggestions_ready.connect(self.panel.show_suggestions)
         self.hint_assist.outcome_ready.connect(self.panel.show_hint_outcome)
         self.panel.suggestion_chosen.connect(self._suggestion_chosen)
@@ -224,19 +239,7 @@ class MainWindow(FileOps, QMainWindow):
         act = self.actions.get(f"tool_{name}")
         if act is not None:
             act.setChecked(True)
-        tips = {
-            "brush": "Brush: paint where colour goes ([ and ] change the size, Shift+[ and Shift+] the hardness, "
-                     "Alt erases, Shift adds).",
-            "eraser": "Eraser: remove mask ([ and ] change the size, Shift+[ and Shift+] the hardness).",
-            "lasso": "Lasso: drag around an area, or click corners and double-click, to fill it (Alt removes).",
-            "hint": "Hints: click to place the current colour, drag a swatch to move it, Delete removes it.",
-            "segment": "Segment: click to include, Alt/right click to exclude, drag for a box, Tab for alternatives; "
-                       "a dashed outline previews the next click; Enter adds, Shift/Alt+Enter subtracts, Esc discards, "
-                       "R all regions.",
-            "wand": "Magic wand: click selects the area of about that lightness (Shift adds, Alt subtracts); "
-                    "tolerance in the Mask panel.",
-        }
-        self.status.show_info(tips.get(name, ""))
+        self.status.show_info(TOOL_TIPS.get(name, ""))
 
     def _build_history(self) -> None:
         """View > History panel: Qt's undo view over the current photo's undo stack."""
@@ -350,6 +353,14 @@ class MainWindow(FileOps, QMainWindow):
             self.actions["split"].setChecked(on)
             self.panel.split.setChecked(on)
         self.canvas.update()
+
+    def _hint_placed(self, x: float, y: float) -> None:
+        """Say so when a new or moved hint cannot show its colour where it is (outside the mask,
+        in a hidden region, or in one with a chosen colour); otherwise the hint tool's line."""
+        from app.core.regions import hint_note
+
+        if self.state is not None:
+            self.status.show_info(hint_note(self.state.region_views(), x, y) or TOOL_TIPS["hint"])
 
     def set_hint_colour(self, rgb: tuple[float, float, float]) -> None:
         from PySide6.QtGui import QColor

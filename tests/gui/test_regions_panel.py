@@ -172,3 +172,26 @@ def test_a_grow_in_a_worker_lands_on_the_region_it_was_asked_for(qtbot, window, 
     qtbot.waitUntil(lambda: not window._mask_tasks, timeout=20_000)
     assert st.regions[0].mask.data.sum() > first_before.sum()  # Region 1 grew
     assert np.array_equal(st.regions[1].mask.data, second_before)  # Region 2 untouched
+
+
+def test_a_hint_that_cannot_show_its_colour_says_why_in_the_status_bar(qtbot, window, photo):
+    """Found as a new user: a hint placed outside the mask (or on a region with a chosen colour)
+    changed nothing and said nothing."""
+    from tests.gui.helpers import image_to_widget
+
+    st = _two_regions(qtbot, window, photo)
+    window.regions_panel.set_colour(RED)  # Region 2 (the MIDDLE stroke) has a chosen colour
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_H)
+    message = window.status.message
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 150, 200))
+    assert len(st.hints) == 1 and "outside the mask" in message.text()
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 150, 120))
+    assert len(st.hints) == 2 and "'Region 2' has a chosen colour" in message.text()
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 150, 60))
+    assert len(st.hints) == 3 and "chosen colour" not in message.text() and "outside" not in message.text()
+    # dragging the first hint into the network's region: no note; back out of the mask: the note again
+    paint_stroke(qtbot, window, [(150, 200), (150, 130), (152, 62)])
+    assert "outside" not in message.text()
+    paint_stroke(qtbot, window, [(152, 62), (152, 130), (150, 200)])
+    assert "outside the mask" in message.text()

@@ -102,6 +102,7 @@ class HintTool(Tool):
             st.undo_stack.push(HintsCommand(st, self._before, self._before + (hint,), "Add hint"))
             self.selected_id = hint.id
             self.canvas.hint_point_chosen.emit(*pts[0])
+            self.canvas.hint_placed.emit(*pts[0])
         elif self._drag_from is not None:
             dx, dy = pos.x() - self._drag_from[0], pos.y() - self._drag_from[1]
             self._drag_from = None
@@ -113,6 +114,8 @@ class HintTool(Tool):
                     for h in self._before
                 )
                 st.undo_stack.push(HintsCommand(st, self._before, after, "Move hint"))
+                moved = next(h for h in after if h.id == self.selected_id)
+                self.canvas.hint_placed.emit(*moved.points[0])
         self.canvas.update()
 
     def key_press(self, event: QKeyEvent) -> bool:

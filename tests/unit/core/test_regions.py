@@ -7,7 +7,7 @@ from PIL import Image
 
 from app.cli import main
 from app.core.errors import HuebrushError
-from app.core.regions import Region, compose_regions
+from app.core.regions import Region, compose_regions, hint_note
 from models.colour import hex_to_rgb, rgb_to_ab, rgb_to_lab
 
 
@@ -201,3 +201,17 @@ def test_a_soft_region_blends_over_the_one_below_by_its_coverage():
     L = np.full((H, W), 60.0, np.float32)
     rgb = compose_regions_rgb8(L, None, regions, 0.0)
     assert (rgb[outside].max(axis=-1) == rgb[outside].min(axis=-1)).all()
+
+
+def test_hint_note_says_why_a_hint_cannot_show_its_colour_and_nothing_when_it_can():
+    left, right = _masks()  # left: columns 0-34, right: 25-49 (upper); 50-59 in neither
+    regions = [Region("sky", left, "auto"), Region("door", right, "tint", "#c03020")]
+    assert hint_note(regions, 10, 20) is None  # in the network's region
+    assert "outside the mask" in hint_note(regions, 55, 20)
+    assert "'door' has a chosen colour" in hint_note(regions, 30, 20)  # both cover it: the upper decides
+    assert "'door' has a chosen colour" in hint_note(regions, 45, 20)
+    hidden = [regions[0], Region("door", right, "tint", "#c03020", visible=False)]
+    assert hint_note(hidden, 30, 20) is None  # the door is hidden: the sky below shows the hint
+    assert "in hidden 'door'" in hint_note(hidden, 45, 20)
+    assert "outside the mask" in hint_note([Region("sky", np.zeros((40, 60), bool))], 10, 10)
+    assert hint_note(regions, -5, 999) is None and "outside" in hint_note(regions, 999, -5)  # off the photo: its edge
