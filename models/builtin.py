@@ -75,6 +75,7 @@ register(
         description="Global and local features fused for automatic colorization; a reference photo can set the "
         "global style. Ignores hints.",
         needs_weights=True,
+        follows_hints=False,
     ),
     _iizuka,
 )
@@ -93,6 +94,7 @@ register(
         description="Takes the colours of a colour photo of the same scene: matches the two photos' features and "
         "lightness, then spreads the sure matches along the grey photo's edges. Needs a reference photo.",
         needs_weights=False,
+        follows_hints=False,
     ),
     _reference,
 )

@@ -26,6 +26,7 @@ class ModelInfo:
     title: str
     description: str
     needs_weights: bool
+    follows_hints: bool = True  # False: the model colours without the user's hints (iizuka, reference)
 
 
 DEFAULT_MODEL = "maskgan-v2"  # what the app, the CLI and new projects colour with unless told otherwise
@@ -45,6 +46,13 @@ def available() -> list[ModelInfo]:
 
 def names() -> list[str]:
     return [m.name for m in available()]
+
+
+def follows_hints(name: str) -> bool:
+    """Whether model ``name`` takes the user's colour hints (an unknown name: assumed so)."""
+    _load_builtin()
+    entry = _REGISTRY.get(name)
+    return entry is None or entry[0].follows_hints
 
 
 def create(name: str, device: str = "cpu") -> Colorizer:

@@ -60,10 +60,15 @@ def union(regions: list[Region], shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def hint_note(regions: list[Region], x: float, y: float) -> str | None:
+def hint_note(regions: list[Region], x: float, y: float, model: str | None = None) -> str | None:
     """Why a colour hint at photo pixel (x, y) will not show its colour there (one sentence with
-    the fix), or None when it will: hints colour only the network's regions, and only inside
-    their masks (the upper region decides where they overlap)."""
+    the fix), or None when it will: hints colour only the network's regions, only inside their
+    masks (the upper region decides where they overlap), and only with a ``model`` that takes
+    hints."""
+    from models.registry import follows_hints
+
+    if model is not None and not follows_hints(model):
+        return f"{model} does not take hints: choose maskgan-v2 (or hints) in Model to colour from them."
     H, W = regions[0].mask.shape
     xi, yi = min(max(int(x), 0), W - 1), min(max(int(y), 0), H - 1)
     here = [r for r in regions if inside(r.mask[yi:yi + 1, xi:xi + 1]).any()]

@@ -355,12 +355,14 @@ class MainWindow(FileOps, QMainWindow):
         self.canvas.update()
 
     def _hint_placed(self, x: float, y: float) -> None:
-        """Say so when a new or moved hint cannot show its colour where it is (outside the mask,
-        in a hidden region, or in one with a chosen colour); otherwise the hint tool's line."""
+        """Say so when a new or moved hint cannot show its colour where it is (a model that takes
+        no hints, outside the mask, in a hidden region, or in one with a chosen colour); otherwise
+        the hint tool's line."""
         from app.core.regions import hint_note
 
         if self.state is not None:
-            self.status.show_info(hint_note(self.state.region_views(), x, y) or TOOL_TIPS["hint"])
+            note = hint_note(self.state.region_views(), x, y, self.state.settings.model)
+            self.status.show_info(note or TOOL_TIPS["hint"])
 
     def set_hint_colour(self, rgb: tuple[float, float, float]) -> None:
         from PySide6.QtGui import QColor

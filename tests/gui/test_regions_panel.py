@@ -195,3 +195,7 @@ def test_a_hint_that_cannot_show_its_colour_says_why_in_the_status_bar(qtbot, wi
     assert "outside" not in message.text()
     paint_stroke(qtbot, window, [(152, 62), (152, 130), (150, 200)])
     assert "outside the mask" in message.text()
+    # with a model that takes no hints, that is what the note says
+    window.panel.model.setCurrentIndex(window.panel.model.findData("reference"))
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 200, 60))
+    assert len(st.hints) == 4 and "reference does not take hints" in message.text()

@@ -215,3 +215,14 @@ def test_hint_note_says_why_a_hint_cannot_show_its_colour_and_nothing_when_it_ca
     assert "in hidden 'door'" in hint_note(hidden, 45, 20)
     assert "outside the mask" in hint_note([Region("sky", np.zeros((40, 60), bool))], 10, 10)
     assert hint_note(regions, -5, 999) is None and "outside" in hint_note(regions, 999, -5)  # off the photo: its edge
+
+
+def test_hint_note_names_a_model_that_takes_no_hints():
+    from models.registry import follows_hints
+
+    assert not follows_hints("iizuka") and not follows_hints("reference")
+    assert follows_hints("maskgan-v2") and follows_hints("hints") and follows_hints("maskgan")
+    sky = [Region("sky", np.ones((40, 60), bool))]
+    assert hint_note(sky, 10, 10, "maskgan-v2") is None
+    assert "iizuka does not take hints" in hint_note(sky, 10, 10, "iizuka")
+    assert "reference does not take hints" in hint_note(sky, 10, 10, "reference")
