@@ -133,3 +133,16 @@ def test_shared_mask_applies_to_every_photo_scaled(tmp_path):
         with Image.open(out / f"{name}_colour.png") as im:
             chroma = np.ptp(np.asarray(im.convert("RGB")).astype(int), -1)
         assert (chroma[:, : w // 2 - 1] == 0).all() and (chroma[:, w // 2 + 1:] > 10).all()
+
+
+def test_shared_hints_for_a_model_that_takes_none_are_named_in_a_note(tmp_path, capsys):
+    src = tmp_path / "in"
+    _photos(src, 2)
+    hints = tmp_path / "hints.json"
+    hints.write_text('[{"points": [[5, 5]], "color": "#3366cc"}]')
+    assert main(["batch", str(src), "-o", str(tmp_path / "out"), "--model", "iizuka", "--hints", str(hints),
+                 "--dry-run"]) == 0
+    assert "iizuka does not take hints, so the 1 shared ones are not used" in capsys.readouterr().err
+    assert main(["batch", str(src), "-o", str(tmp_path / "out"), "--model", "hints", "--hints", str(hints),
+                 "--dry-run"]) == 0
+    assert "does not take hints" not in capsys.readouterr().err

@@ -233,3 +233,20 @@ def test_warmth_and_tint_balance_the_colour_on_the_command_line(tmp_path):
     assert main(["batch", str(photo), "-o", str(tmp_path / "b"), "--model", "hints", "--warmth", "8"]) == 0
     got = rgb_to_lab(np.asarray(Image.open(next((tmp_path / "b").glob("*.png"))).convert("RGB")).astype(np.float32) / 255.0)
     assert np.allclose(np.median(got[..., 2][(got[..., 0] > 25) & (got[..., 0] < 75)]), 8.0, atol=1.5)
+
+
+def test_hints_given_to_a_model_that_takes_none_are_named_in_a_note(tmp_path, capsys):
+    src, ref = tmp_path / "photo.png", tmp_path / "ref.png"
+    _grey_photo(src)
+    colour = np.zeros((96, 128, 3), np.uint8)
+    colour[..., 0], colour[..., 2] = 180, 60
+    Image.fromarray(colour).save(ref)
+    out = tmp_path / "out.png"
+    code = main(["colorize", str(src), "-o", str(out), "--model", "reference", "--reference", str(ref),
+                 "--hint", "20,48,#3366cc", "--hint", "90,48,#33cc66", "--work-size", "64", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 0 and out.is_file(), err
+    assert "reference does not take hints, so the 2 given are not used" in err
+    code = main(["colorize", str(src), "-o", str(tmp_path / "h.png"), "--model", "hints", "--hint", "20,48,#3366cc",
+                 "--work-size", "64", "--device", "cpu"])
+    assert code == 0 and "does not take hints" not in capsys.readouterr().err
