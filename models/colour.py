@@ -146,3 +146,18 @@ def rgb_to_hex(rgb: tuple[float, float, float]) -> str:
 def rgb_to_ab(rgb: tuple[float, float, float]) -> tuple[float, float]:
     lab = rgb_to_lab(np.asarray(rgb, dtype=np.float32)[None, :])[0]
     return float(lab[1]), float(lab[2])
+
+
+CAST_LIMIT = 30.0  # ab units: a network's cast correction beyond this is a damaged sidecar, not a cast
+
+
+def cast_pair(value) -> tuple[float, float]:
+    """A cast correction (an ab pair added to a network's colour) as read from a sidecar: two finite
+    numbers within ``CAST_LIMIT``; ValueError otherwise."""
+    try:
+        cast = tuple(float(c) for c in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"cast {value!r} is not an ab pair within {CAST_LIMIT:g} units") from None
+    if len(cast) != 2 or not all(abs(c) <= CAST_LIMIT for c in cast):  # NaN fails the test too
+        raise ValueError(f"cast {value!r} is not an ab pair within {CAST_LIMIT:g} units")
+    return cast

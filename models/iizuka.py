@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .colour import cast_pair
 from .types import CancelCheck, Cancelled, ColorizeRequest, ModelError
 
 ARCH = "iizuka"
@@ -57,10 +58,7 @@ class IizukaConfig:
     cast: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
-        cast = tuple(float(c) for c in self.cast)
-        if len(cast) != 2 or not all(abs(c) <= 30 for c in cast):
-            raise ValueError(f"cast {self.cast!r} is not an ab pair within 30 units")
-        object.__setattr__(self, "cast", cast)
+        object.__setattr__(self, "cast", cast_pair(self.cast))
 
     def ch(self, n: int) -> int:
         return max(4, int(round(n * self.width)))

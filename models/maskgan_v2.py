@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .abbins import annealed_mean, gamut_bins, top_colours
+from .colour import cast_pair
 from .encoder import SKIP_CHANNELS, LiteEncoder
 from .types import CancelCheck, Cancelled, ColorizeRequest, ModelError
 
@@ -60,9 +61,7 @@ class MaskGANConfig:
         if "decoder" in kw:
             kw["decoder"] = tuple(int(c) for c in kw["decoder"])
         if "cast" in kw:
-            kw["cast"] = tuple(float(c) for c in kw["cast"])
-            if len(kw["cast"]) != 2 or max(abs(c) for c in kw["cast"]) > 30:
-                raise ValueError(f"cast {kw['cast']!r} is not an ab pair within 30 units")
+            kw["cast"] = cast_pair(kw["cast"])
         cfg = cls(**kw, extra=d)
         if cfg.out_stride != 4 or cfg.in_channels != 5:
             raise ValueError("maskgan v2 decodes at stride 4 from 5 input channels")

@@ -28,9 +28,7 @@ import torch.nn.functional as F
 from models.fileio import atomic_write
 from models.iizuka import ARCH, IizukaConfig, IizukaNet, ab_to_target, normalise_L, target_to_ab
 from training.data import TinyImageNet, lab_tensors, uint8_batch_to_rgb
-
-CAST_SHARES = (0.5, 1.0)  # shares of the cast measured on the held-back photos-large photos tried
-CAST_GAIN = 0.03  # dB the cast must add on the mean of the calibration sets to be kept
+from training.export_v2 import CAST_GAIN, CAST_SHARES  # the same rule as maskgan-v2's export
 
 DEFAULTS: dict[str, Any] = dict(
     data=None,

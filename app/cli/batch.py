@@ -90,12 +90,11 @@ def build_job(args: argparse.Namespace):
         from app.core.hints import load_hints_file
 
         shared_hints = tuple(load_hints_file(args.hints))
-    if shared_hints and args.model is not None:
-        from models.registry import follows_hints
+    if args.model is not None:
+        from app.core.hints import unused_hints_note
 
-        if not follows_hints(args.model):
-            print(f"huebrush: note: {args.model} does not take hints, so the {len(shared_hints)} shared ones are not "
-                  "used; colour from them with --model maskgan-v2 (or hints).", file=sys.stderr)
+        if note := unused_hints_note(args.model, len(shared_hints), "shared ones"):
+            print(f"huebrush: note: {note}", file=sys.stderr)
     has_shared = shared_mask is not None or bool(shared_hints)
     if args.mask_source:
         sources = tuple(s.strip() for s in args.mask_source.split(",") if s.strip())

@@ -79,12 +79,10 @@ def run(args: argparse.Namespace) -> int:
     t_load = time.perf_counter()
 
     model, fallback = _choose_model(args.model)
-    if hints:
-        from models.registry import follows_hints
+    from app.core.hints import unused_hints_note
 
-        if not follows_hints(model):
-            print(f"huebrush: note: {model} does not take hints, so the {len(hints)} given are not used; "
-                  "colour from them with --model maskgan-v2 (or hints).", file=sys.stderr)
+    if note := unused_hints_note(model, len(hints)):
+        print(f"huebrush: note: {note}", file=sys.stderr)
     engine = _engine()  # imports torch and finds the devices: start-up, not colorizing
     t_start = time.perf_counter()
     args.regions = regions

@@ -154,3 +154,13 @@ def parse_hint_arg(text: str, radius: float = 6.0) -> Hint:
         return Hint.at(float(parts[0]), float(parts[1]), parts[2], radius)
     except ValueError:
         raise HuebrushError(f"Hint '{text}' is not valid: write it as X,Y,#RRGGBB, e.g. 120,80,#3366cc.") from None
+
+
+def unused_hints_note(model: str, count: int, what: str = "given") -> str | None:
+    """The command line's note when ``count`` hints go to a model that takes none, else None."""
+    from models.registry import follows_hints
+
+    if not count or follows_hints(model):
+        return None
+    return (f"{model} does not take hints, so the {count} {what} are not used; "
+            "colour from them with --model maskgan-v2 (or hints).")
