@@ -12,7 +12,9 @@ rebalancing, Zhang et al. 2016); outside the mask the target is grey. An exponen
 average of the weights is what is validated and shipped.
 
 Runs resume (``--resume RUN/last.pt``): the schedule follows the total ``--minutes`` across
-sessions, and ``last.pt`` is rewritten atomically every ``--val-every`` minutes.
+sessions, and ``last.pt`` is rewritten atomically every ``--val-every`` minutes. A new run may
+start from shipped weights (``--init maskgan-v2.safetensors``) instead of the ImageNet encoder: a
+fine-tune on a user's own photos costs minutes, not the hours of a run from scratch.
 """
 from __future__ import annotations
 
@@ -70,6 +72,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hold-back-large", type=int, default=0, metavar="N",
                    help="keep every Nth photos-large train photo out of training, for the export to calibrate on (0: none)")
     p.add_argument("--resume", default=None, help="RUN/last.pt: go on from there")
+    p.add_argument("--init", default=None, metavar="WEIGHTS.safetensors",
+                   help="start a new run from these maskgan-v2 weights ('shipped': the ones Huebrush ships, to fine-tune "
+                        "them on your own --photos) with a new schedule; their colour settings are kept unless `export --data` chooses them again")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--encoder-lr-mult", type=float, default=0.3)
@@ -202,7 +207,13 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     if not args.data and not args.photos:
         raise SystemExit("train: give --data (the shared datasets) or at least one --photos folder")
 
+    init = getattr(args, "init", None)
+    if init and args.resume:
+        raise SystemExit("train: give --init (a new run from weights) or --resume (go on with a run), not both")
     ck = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None  # our own run file
+    init_state, init_meta = _init_weights(init) if init else (None, None)
+    if init:
+        init = args.init = init_meta["path"]
     if ck is not None:  # a resumed run keeps the photos it held back out of training
         held_before = int(ck.get("args", {}).get("hold_back_large") or 0)
         if args.hold_back_large and args.hold_back_large != held_before:
@@ -230,7 +241,16 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
               bsds_masks=len(bsds_masks), seconds=round(time.time() - t0, 1))
 
     cfg = MaskGANConfig()
-    net = MaskGANNet(cfg, pretrained=not args.resume and not args.no_pretrained).to(device)
+    if init_state is not None:  # the network and its colour settings as they were (`export --data` chooses them again)
+        cfg = MaskGANConfig.from_dict(init_meta.get("config"))
+    net = MaskGANNet(cfg, pretrained=not args.resume and not init and not args.no_pretrained).to(device)
+    if init_state is not None:
+        try:
+            net.load_state_dict(init_state, strict=True)
+        except RuntimeError:
+            raise SystemExit(f"train: {Path(init).name} does not fit the maskgan-v2 network: "
+                             "give weights exported by this version of Huebrush") from None
+        log.write(event="init", path=str(init), sha256=init_meta.get("sha256"), steps=init_meta.get("steps"))
     net = net.to(memory_format=torch.channels_last)
     bins = net.bins
     enc_ids = {id(p) for p in net.encoder.parameters()}
@@ -330,6 +350,21 @@ def train_maskgan_v2(args: argparse.Namespace) -> Path:
     ddp.barrier()
     ddp.cleanup()
     return out
+
+
+def _init_weights(path: str) -> tuple[dict, dict]:
+    """(state_dict, sidecar) of maskgan-v2 weights to start a run from; one sentence if they are not."""
+    from models.checkpoint import bundled_weights_dir, load_weights
+    from models.maskgan_v2 import ARCH
+    from models.types import ModelError
+
+    if path == "shipped":
+        path = str(bundled_weights_dir() / "maskgan-v2.safetensors")
+    try:
+        state, meta = load_weights(path, ARCH)
+        return state, {**meta, "path": str(path)}
+    except ModelError as e:
+        raise SystemExit(f"train: --init {e}") from None
 
 
 def freeze_statistics(module: torch.nn.Module) -> None:

@@ -134,6 +134,44 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     bad = tmp_path / "bad.safetensors"
     assert training_main(["export", str(run / "last.pt"), str(other), "--out", str(bad), "--temperature", "0.4"]) == 2
     assert not bad.exists()
+    # a new run from shipped-style weights (a fine-tune on one's own photos): it starts from them
+    meta0 = json.loads(out.with_suffix(".json").read_text())
+    tuned = tmp_path / "tuned"
+    assert training_main([*common, "--steps", "1", "--out", str(tuned), "--init", str(out), "--lr", "1e-9"]) == 0
+    events = [json.loads(x) for x in (tuned / "log.jsonl").read_text().splitlines()]
+    init = next(e for e in events if e["event"] == "init")
+    assert init["sha256"] == json.loads(out.with_suffix(".json").read_text())["sha256"] and init["steps"] == 5
+    start = torch.load(tuned / "last.pt", map_location="cpu", weights_only=False)
+    shipped = load_file(str(out))
+    assert torch.allclose(start["net_raw"][key], shipped[key].float(), atol=1e-4)  # lr 1e-9: still the file's weights
+    assert start["state"]["step"] == 1 and start["args"]["init"] == str(out)
+    # exported without --data, the tuned file keeps the colour settings of the one it started from
+    again = tmp_path / "again.safetensors"
+    assert training_main(["export", str(tuned / "last.pt"), "--out", str(again)]) == 0
+    assert json.loads(again.with_suffix(".json").read_text())["config"] == meta0["config"]
+    # weights of another network, or --init with --resume: one sentence, no run
+    iz = tmp_path / "iz"
+    with pytest.raises(SystemExit, match="not 'maskgan-abq-efflite0-v2'"):
+        training_main([*common, "--steps", "1", "--out", str(iz), "--init", str(_iizuka_file(tmp_path))])
+    with pytest.raises(SystemExit, match="not both"):
+        training_main([*common, "--steps", "1", "--init", str(out), "--resume", str(run / "last.pt")])
+
+
+def test_init_shipped_names_the_weights_huebrush_ships():
+    from models.checkpoint import bundled_weights_dir
+    from training.maskgan_v2 import _init_weights
+
+    state, meta = _init_weights("shipped")
+    assert meta["path"] == str(bundled_weights_dir() / "maskgan-v2.safetensors") and "head.weight" in state
+    with pytest.raises(SystemExit, match="does not exist"):
+        _init_weights("no/such/file.safetensors")
+
+
+def _iizuka_file(folder):
+    """Weights of another network (its sidecar names another architecture)."""
+    from models.checkpoint import save_weights
+
+    return save_weights(folder / "other-net.safetensors", {"w": torch.zeros(3)}, {"architecture": "iizuka2016"})
 
 
 def _with_photos_large(data, sizes=range(40, 49), tint=(0, 0, 0)):
