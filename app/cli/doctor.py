@@ -76,7 +76,15 @@ def _qt() -> dict:
         "session": os.environ.get("XDG_SESSION_TYPE", "unknown"),
         "display": os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or "none",
         "platform_plugins": found,
+        **({"x11_plugin": _x11_plugin()} if sys.platform.startswith("linux") else {}),
     }
+
+
+def _x11_plugin() -> str:
+    from app.ui.main import xcb_missing_library
+
+    missing = xcb_missing_library()
+    return f"cannot load: {missing} is missing" if missing else "loads"
 
 
 def _folders() -> dict:

@@ -6,8 +6,10 @@ after show(), so a cold start on a small machine stays under a few seconds.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
+from pathlib import Path
 
 from app.core.paths import share_models_dir_with_engine
 
@@ -59,8 +61,6 @@ def create_window(paths=(), *, warm_up: bool = True, recover: bool = True):
     app.setApplicationName("Huebrush")
     app.setDesktopFileName("io.github.huebrush.Huebrush")  # lets docks match the window to its launcher
     apply_theme(app)
-    from pathlib import Path
-
     from PySide6.QtGui import QIcon
 
     icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "huebrush-256.png"
@@ -82,7 +82,70 @@ def create_window(paths=(), *, warm_up: bool = True, recover: bool = True):
     return app, win
 
 
+# Qt's X11 plugin needs these system libraries, which a minimal Linux install may lack
+X11_PACKAGES = {
+    "Debian/Ubuntu": "sudo apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 "
+                     "libxcb-render-util0 libxkbcommon-x11-0",
+    "Fedora": "sudo dnf install xcb-util-cursor xcb-util-wm xcb-util-keysyms xcb-util-image xcb-util-renderutil "
+              "libxkbcommon-x11",
+}
+
+
+def xcb_missing_library() -> str | None:
+    """The first system library Qt's X11 plugin (PySide6's libqxcb.so) cannot load, or None if it loads.
+
+    Loading the plugin the way Qt will (dlopen) names what is missing; the library stays loaded,
+    and Qt's own load of it later finds it already there.
+    """
+    import ctypes
+
+    try:
+        import PySide6
+    except ImportError:
+        return None
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.is_file():
+        return None  # a frozen build or a system Qt: nothing to check here
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as e:
+        text = str(e)
+        missing = text.split(":", 1)[0].strip() if "cannot open shared object file" in text else text
+        return Path(missing).name or text
+    return None
+
+
+def display_problem(env=None, platform: str | None = None, xcb_missing=xcb_missing_library) -> str | None:
+    """Why the window cannot open on this Linux session, in one sentence with the fix; None if it can.
+
+    Qt aborts the process (no exception to catch) when it has no display or its X11 plugin misses
+    a system library, and prints a message that does not say which; this checks both first.
+    """
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux"):
+        return None
+    chosen = env.get("QT_QPA_PLATFORM", "")
+    if chosen and not chosen.startswith("xcb"):
+        return None  # offscreen, wayland, vnc...: the user chose; Qt's own message is about their choice
+    if not chosen and env.get("WAYLAND_DISPLAY"):
+        return None  # Qt takes Wayland first
+    if not env.get("DISPLAY"):
+        return ("There is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): run Huebrush "
+                "in a desktop session, or use the command line (huebrush colorize, huebrush batch; see huebrush --help).")
+    missing = xcb_missing()
+    if missing:
+        how = "; ".join(f"{k}: {v}" for k, v in X11_PACKAGES.items())
+        return (f"Qt cannot open a window on X11 because the system library {missing} is missing: install Qt's X11 "
+                f"libraries ({how}) and start Huebrush again.")
+    return None
+
+
 def run_gui(paths=()) -> int:
+    problem = display_problem()
+    if problem:
+        print(f"huebrush: {problem}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     share_models_dir_with_engine()
     app, _win = create_window(paths)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -180,6 +181,8 @@ def test_doctor_json_names_the_device_folders_and_weights(tmp_path, monkeypatch,
     assert report["device"]["torch_cuda_build"]
     assert report["packages"]["torch"] not in ("", "not installed")
     assert report["qt"]["qt"].startswith("6.")
+    if sys.platform.startswith("linux"):  # whether Qt's X11 plugin finds its system libraries
+        assert report["qt"]["x11_plugin"] == "loads" or "is missing" in report["qt"]["x11_plugin"]
     assert report["folders"]["user_models"] == str(models_dir)
     assert report["folders"]["settings"] == os.environ["HUEBRUSH_CONFIG_DIR"]
     mine = [w for w in report["weights"] if w["file"] == str(good)]
