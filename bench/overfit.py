@@ -4,6 +4,7 @@ every trainer holds back and on as many training photos, the pair the trainer lo
 each validation. Prints JSON, one object per checkpoint.
 
     python bench/overfit.py RUN/last.pt [MORE.pt ...] [--photos 20]
+    python bench/overfit.py resources/weights/maskgan-v2.safetensors   # shipped weights too
 
 Result for the maskgan-v2 run (2026-12-07): training / held-back / gap at 85 min 2.913 / 3.399 /
 0.487, 220 min 2.688 / 3.348 / 0.660, 300 min 2.684 / 3.386 / 0.702, 440 min 2.622 / 3.450 / 0.828.
@@ -25,13 +26,27 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def _load(path: Path) -> dict:
+    """A run file our trainer wrote, or shipped weights (.safetensors + sidecar) in the same shape."""
+    import torch
+
+    if path.suffix == ".safetensors":
+        from models.checkpoint import load_weights
+        from models.maskgan_v2 import ARCH
+
+        state, meta = load_weights(path, ARCH)
+        ta = meta.get("train_args") or {}
+        return {"net": state, "config": meta.get("config"), "args": ta,
+                "state": {"step": meta.get("steps") or 0, "seconds": meta.get("wall_time_s") or 0.0}}
+    return torch.load(path, map_location="cpu", weights_only=False)  # a file our trainer wrote
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoints", nargs="+", type=Path)
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
     ap.add_argument("--photos", type=int, default=20)
     args = ap.parse_args()
-    import torch
 
     from models.maskgan_v2 import MaskGANConfig, MaskGANNet
     from training.data import training_photos
@@ -39,14 +54,14 @@ def main() -> None:
 
     # the photos the trainer watches, from the training set it builds from --data
     # a run that held photos-large photos back did not train on them: they are not "training photos"
-    first = torch.load(args.checkpoints[0], map_location="cpu", weights_only=False)  # a file our trainer wrote
+    first = _load(args.checkpoints[0])
     every = int(first.get("args", {}).get("hold_back_large") or 0)
     seen, heldback = overfit_photos(args.data, training_photos(str(args.data), [], None, 512, hold_back_large=every)[0],
                                     args.photos)
     for path in args.checkpoints:
-        ck = torch.load(path, map_location="cpu", weights_only=False)  # a file our trainer wrote
+        ck = _load(path)
         net = MaskGANNet(MaskGANConfig.from_dict(ck.get("config")), pretrained=False)
-        net.load_state_dict(with_rebalance(ck["net"], ck["rebalance"]))
+        net.load_state_dict(with_rebalance(ck["net"], ck["rebalance"]) if "rebalance" in ck else ck["net"])
         tr, hb = mean_nll(net, seen), mean_nll(net, heldback)
         print(json.dumps({"checkpoint": str(path), "step": ck["state"]["step"],
                           "minutes": round(ck["state"]["seconds"] / 60, 1), "train_nll": round(tr, 4),
