@@ -495,6 +495,22 @@ def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, w
     return {"psnr_grey": grey, "chosen": best, "cast": list(cast)}
 
 
+def export_checkpoint(checkpoint: Path, out: Path) -> Path:
+    """Ship another checkpoint of a finished run (``last.pt`` rather than the holdout's ``best.pt``):
+    the run's record (``summary.json``) with this checkpoint's steps and time; calibrate it after."""
+    run = Path(checkpoint).parent
+    summary_path = run / "summary.json"
+    if not summary_path.is_file():
+        raise SystemExit(f"export: {run} has no summary.json: let the run finish (its last validation writes it) first")
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    config = IizukaConfig.from_dict(ck["config"])
+    net = IizukaNet(config)
+    net.load_state_dict(ck["model"])
+    summary = json.loads(summary_path.read_text())
+    summary["training"].update(steps=int(ck["step"]), wall_time_s=round(float(ck["elapsed"]), 1), checkpoint=Path(checkpoint).name)
+    return export_weights(Path(out), net, config, summary)
+
+
 def record_metrics(weights: Path, metrics: dict, key: str = "metrics") -> Path:
     """Re-save the weights with an evaluation report (``python -m training evaluate --json``) in
     the sidecar, so the numbers travel with the file they describe."""
@@ -516,6 +532,13 @@ def main(argv: list[str] | None = None) -> int:
         c.add_argument("--limit", type=int, default=100)
         a = c.parse_args(argv[1:])
         print(json.dumps(calibrate_on_photos(Path(a.weights), Path(a.data), Path(a.out) if a.out else None, limit=a.limit), indent=2))
+        return 0
+    if argv[:1] == ["export"]:
+        c = argparse.ArgumentParser(prog="python -m training.iizuka export", description=export_checkpoint.__doc__.split("\n")[0])
+        c.add_argument("checkpoint", help="RUN/last.pt (or RUN/best.pt) of a finished run")
+        c.add_argument("--out", required=True, help="iizuka.safetensors to write (with its .json)")
+        a = c.parse_args(argv[1:])
+        print(export_checkpoint(Path(a.checkpoint), Path(a.out)))
         return 0
     if argv[:1] == ["record-metrics"]:
         c = argparse.ArgumentParser(prog="python -m training.iizuka record-metrics", description=record_metrics.__doc__.split("\n")[0])

@@ -117,6 +117,20 @@ def test_a_run_holding_photos_large_back_calibrates_a_cast_on_them(tmp_path, dat
         train_iizuka(_args(tmp_path, datasets_dir, steps=3, hold_back_large=5, resume=str(run / "last.pt")))
     train_iizuka(_args(tmp_path, datasets_dir, steps=3, resume=str(run / "last.pt"), export=str(export)))
     assert json.loads(export.with_suffix(".json").read_text())["training"]["hold_back_large"] == 10
+    # the last checkpoint can ship instead of the holdout's best: the run's record, its own steps
+    from training.iizuka import main as iizuka_main
+
+    last = tmp_path / "last" / "iizuka.safetensors"
+    assert iizuka_main(["export", str(run / "last.pt"), "--out", str(last)]) == 0
+    rec = json.loads(last.with_suffix(".json").read_text())["training"]
+    assert rec["steps"] == 3 and rec["checkpoint"] == "last.pt" and rec["hold_back_large"] == 10
+    from safetensors.torch import load_file
+
+    ck, shipped = torch.load(run / "last.pt", map_location="cpu", weights_only=True)["model"], load_file(str(last))
+    assert all(torch.allclose(shipped[k].float(), ck[k].float(), atol=1e-2, rtol=1e-2) for k in ck if ck[k].is_floating_point())
+    with pytest.raises(SystemExit, match="summary.json"):  # a run that has not finished
+        (run / "summary.json").unlink()
+        iizuka_main(["export", str(run / "last.pt"), "--out", str(tmp_path / "x.safetensors")])
 
     cal = tmp_path / "cal" / "iizuka.safetensors"
     res = calibrate_on_photos(export, datasets_dir, cal, work_size=64, limit=3, sides=(32,))
