@@ -5,7 +5,9 @@
   and on a 24 MP photo;
 - mouse release -> updated preview: for a mask-only re-composite (no model run: the stroke is
   shown from the last predicted colours) and for a model run (the default model, maskgan-v2 since
-  2026-12-07, at 512 px when its weights are installed, else maskgan, else the weight-free "hints" model), including the 300 ms debounce.
+  2026-12-07, at 512 px when its weights are installed, else maskgan, else the weight-free "hints" model), including the 300 ms debounce;
+  and to the new colours' first look (a photo over ``PROXY_PIXELS`` is shown from a proxy first).
+  ``--compare-proxy`` runs the 24 MP photo once more with the proxy off, for a ratio in one run.
 
 ``--hardness 1,0.5`` runs each photo once per brush hardness (a soft brush keeps an 8-bit
 coverage beside the mask); results for a hardness below 1 are keyed ``<photo>_hardness<percent>``.
@@ -150,7 +152,7 @@ def scenario(app, win, photo: Path, label: str, strokes: int) -> dict:
     win.canvas.brush_radius = max(W, H) / 60
     # 1. mask-only: release -> the stroke is on screen from the last colours (no model run)
 
-    recomposite, model_run, dab_costs = [], [], []
+    recomposite, model_run, first_look, dab_costs = [], [], [], []
     rec = GapRecorder()
     rec.start()
     for i in range(strokes):
@@ -161,13 +163,20 @@ def scenario(app, win, photo: Path, label: str, strokes: int) -> dict:
         app.processEvents()
         win.canvas.repaint()  # the release's redraw, as the user sees it
         recomposite.append((time.perf_counter() - t0) * 1000 + statistics.mean(dab_costs[-5:]))
-        # 2. model: release -> preview_ready (debounce included)
+        # 2. model: release -> preview_ready (debounce included); a big photo's proxy comes first
         ready: list[int] = []
+        first: list[float] = []
+        on_first = lambda _id: first or first.append((time.perf_counter() - t0) * 1000)  # noqa: E731
+        win.executor.proxy_ready.connect(on_first)
+        win.executor.preview_ready.connect(on_first)
         win.executor.preview_ready.connect(ready.append)
         ok = wait_until(app, lambda: ready and preview_done(win, st), 300)
         win.executor.preview_ready.disconnect(ready.append)
+        win.executor.preview_ready.disconnect(on_first)
+        win.executor.proxy_ready.disconnect(on_first)
         if ok:
             model_run.append((time.perf_counter() - t0) * 1000)
+            first_look.append(first[0])
     gaps = rec.stop()
     st.undo_stack.setClean()
     return {
@@ -182,6 +191,8 @@ def scenario(app, win, photo: Path, label: str, strokes: int) -> dict:
         "release_to_mask_only_update_ms_median": round(statistics.median(recomposite), 1),
         "release_to_model_preview_ms_median": round(statistics.median(model_run), 0) if model_run else None,
         "model_preview_ms_excluding_300ms_debounce": round(statistics.median(model_run) - 300, 0) if model_run else None,
+        # the new colours first on screen: a photo over preview_worker.PROXY_PIXELS shows them from a proxy
+        "first_colour_ms_excluding_300ms_debounce": round(statistics.median(first_look) - 300, 0) if first_look else None,
         "preview_worker_seconds_last": round(st.preview_seconds or 0, 3),
     }
 
@@ -204,6 +215,8 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hardness", default="1", help="comma-separated brush hardness values, 0-1 (default 1)")
+    ap.add_argument("--compare-proxy", action="store_true",
+                    help="also run the 24 MP photo with the proxy preview off (the full size only, as before it), same run")
     args = ap.parse_args()
     hardness = [float(v) for v in args.hardness.split(",")]
     _isolate()
@@ -225,6 +238,13 @@ def main() -> int:
         results["24mp" + key] = scenario(app, win, big_photo(tmp / "big24mp.png"), "generated 24 MP", strokes=4)
         results["24mp" + key]["brush_hardness"] = h
         win.close_current()
+        if args.compare_proxy:
+            import app.ui.preview_worker as pw
+
+            limit, pw.PROXY_PIXELS = pw.PROXY_PIXELS, 10**12
+            results["24mp_no_proxy" + key] = scenario(app, win, big_photo(tmp / "big24mp.png"), "generated 24 MP", strokes=4)
+            pw.PROXY_PIXELS = limit
+            win.close_current()
     results["goal_max_gap_ms"] = 50
     print(json.dumps(results, indent=2))
     win.close()

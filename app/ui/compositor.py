@@ -80,6 +80,7 @@ class Compositor(QObject):
             self._timer.start()
 
     def _draw(self, rect: Rect) -> None:
+        rect = self.pyramid.align(*rect)  # a proxy pyramid takes whole blocks of its first level
         x0, y0, x1, y1 = rect
         self.pyramid.update(x0, y0, x1, y1, self._source(rect))
         self.updated.emit(rect)

@@ -286,7 +286,18 @@ class DocumentState(QObject):
         if pyramid is not None and display_key == self.display_key():
             self.compositor.replace(pyramid)
         else:  # the mask or sliders moved while the model ran: redraw with what is current
+            if pyramid is not None and self.compositor.pyramid.is_proxy:
+                self.compositor.replace(pyramid)  # redrawn over a full-size pyramid, not into the proxy
             self.compositor.invalidate()
+
+    def apply_proxy(self, pyramid: Pyramid, display_key: tuple) -> bool:
+        """Show a big photo's first preview (composed at a coarser pyramid level) until the
+        full-size one arrives; only if nothing it depends on moved meanwhile (then the strokes
+        already on screen are newer). The colours kept for redraws stay the last full-size ones."""
+        if display_key != self.display_key():
+            return False
+        self.compositor.replace(pyramid)
+        return True
 
     def display_key(self) -> tuple:
         """What the displayed composite depends on besides the predicted colours."""

@@ -71,8 +71,67 @@ def _one_line(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutcome:
-    """Everything heavy for one preview; runs on the worker thread (also usable directly)."""
+# A photo over this many pixels is first shown from a proxy of at most this size (the pyramid level
+# that fits it), composed in a fraction of the full-size time; the full-size result follows.
+PROXY_PIXELS = 3_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class PreviewProxy:
+    job: PreviewJob
+    pyramid: Any  # app.ui.pyramid.Pyramid starting at a coarser level
+
+
+def proxy_level(shape: tuple[int, int], limit: int | None = None) -> int:
+    """The finest pyramid level of a ``shape`` photo with at most ``limit`` (``PROXY_PIXELS``)
+    pixels (0: the photo is small enough to go straight to full size)."""
+    from app.ui.pyramid import level_shape
+
+    limit = PROXY_PIXELS if limit is None else limit
+    k = 0
+    while np.prod(level_shape(shape, k)) > limit:
+        k += 1
+    return k
+
+
+def _shrunk_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A mask (bool, or uint8 coverage) averaged down to ``size`` (w, h) as uint8 coverage."""
+    import cv2
+
+    m = np.asarray(mask)
+    m = m.view(np.uint8) * np.uint8(255) if m.dtype == bool else m
+    return cv2.resize(m, size, interpolation=cv2.INTER_AREA)
+
+
+def compose_proxy(job: PreviewJob, ab_work: np.ndarray, level: int):
+    """The preview at pyramid ``level`` (a Pyramid.proxy): L, masks and feather scaled to it, the
+    colours upsampled to it as to full size; the same maths as the full composite, at 1/2^level."""
+    import cv2
+
+    from app.core.composite import compose_rgb8
+    from app.ui.pyramid import Pyramid, level_shape
+    from models.upsample import upsample_ab
+
+    h, w = level_shape(job.L.shape, level)
+    L = cv2.resize(np.asarray(job.L, np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    ab = np.asarray(upsample_ab(ab_work, L), np.float32)
+    feather = job.settings.feather / (1 << level)
+    if job.regions is not None:
+        from dataclasses import replace
+
+        from app.core.regions import compose_regions_rgb8
+
+        regions = [replace(r, mask=_shrunk_mask(r.mask, (w, h))) for r in job.regions]
+        rgb8 = compose_regions_rgb8(L, ab, regions, feather, job.settings.grade)
+    else:
+        rgb8 = compose_rgb8(L, ab, _shrunk_mask(job.display_mask, (w, h)), feather, job.settings.grade)
+    return Pyramid.proxy(rgb8, level, job.L.shape)
+
+
+def run_job(job: PreviewJob, engine, cancel: Callable[[], bool],
+            on_proxy: Callable[[PreviewProxy], None] | None = None) -> PreviewOutcome:
+    """Everything heavy for one preview; runs on the worker thread (also usable directly).
+    For a big photo, ``on_proxy`` first gets the preview composed at a few megapixels."""
     from app.core.composite import compose_rgb8
     from app.core.pipeline import make_request
     from app.ui.pyramid import Pyramid
@@ -86,6 +145,11 @@ def run_job(job: PreviewJob, engine, cancel: Callable[[], bool]) -> PreviewOutco
     result = engine.colorize(request, cancel)
     if cancel():
         raise Cancelled()
+    level = proxy_level(job.L.shape)
+    if on_proxy is not None and level > 0:
+        on_proxy(PreviewProxy(job, compose_proxy(job, np.asarray(result.ab, np.float32), level)))
+        if cancel():
+            raise Cancelled()
     ab_up = np.asarray(upsample_ab(result.ab, job.L), np.float32)
     if cancel():
         raise Cancelled()
@@ -128,7 +192,9 @@ class PreviewExecutor(QObject):
     preview_ready = Signal(int)  # ColorizeRequest id, after the document got the new colours
     preview_failed = Signal(str)  # one sentence
     busy_changed = Signal(bool)
+    proxy_ready = Signal(int)  # job id, after a big photo's first (proxy) preview went on screen
     _finished = Signal(object)  # worker -> GUI thread (queued)
+    _proxy = Signal(object)  # worker -> GUI thread (queued): a PreviewProxy
 
     def __init__(self, engine_factory: Callable[[], Any] = default_engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +207,7 @@ class PreviewExecutor(QObject):
         self._stopping = False
         self._running = 0
         self._finished.connect(self._on_finished)
+        self._proxy.connect(self._on_proxy)
         self._thread = _Worker(self)
         self._thread.start()
 
@@ -177,7 +244,7 @@ class PreviewExecutor(QObject):
         try:
             if self._engine is None:
                 self._engine = self._engine_factory()
-            outcome: Any = run_job(job, self._engine, lambda: not self.is_current(job.job_id))
+            outcome: Any = run_job(job, self._engine, lambda: not self.is_current(job.job_id), self._proxy.emit)
         except Cancelled:
             outcome = (job, None)
         except BaseException as e:  # noqa: BLE001 - any failure must reach the user as a sentence
@@ -191,6 +258,11 @@ class PreviewExecutor(QObject):
         self._finished.emit(outcome)
 
     # ---- GUI thread ------------------------------------------------------------------------
+    def _on_proxy(self, proxy: Any) -> None:
+        job = proxy.job
+        if self.is_current(job.job_id) and job.state.apply_proxy(proxy.pyramid, job.display_key):
+            self.proxy_ready.emit(job.job_id)
+
     def _on_finished(self, outcome: Any) -> None:
         if isinstance(outcome, PreviewOutcome):
             job = outcome.job

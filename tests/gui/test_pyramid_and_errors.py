@@ -39,3 +39,26 @@ def test_unexpected_errors_become_one_line():
     msg = friendly_error(RuntimeError("CUDA error\nline two " + "x" * 500))
     assert "\n" not in msg and len(msg) < 300 and "RuntimeError" in msg
     assert "work size" in friendly_error(MemoryError())
+
+
+def test_a_proxy_pyramid_starts_coarser_and_takes_aligned_updates_like_the_full_one():
+    rng = np.random.default_rng(4)
+    base = rng.integers(0, 255, size=(1001, 1503, 3), dtype=np.uint8)  # odd sides: the borders repeat
+    full = Pyramid(base.copy())
+    proxy = Pyramid.proxy(full.levels[2].copy(), 2, base.shape[:2])
+    assert proxy.is_proxy and proxy.shape == full.shape and proxy.levels[:2] == [None, None]
+    assert len(proxy.levels) == len(full.levels)
+    assert proxy.level_for_zoom(1.0) == 2 and proxy.level_for_zoom(0.1) == full.level_for_zoom(0.1)
+    rect = proxy.align(641, 255, 1503, 555)
+    assert rect == (640, 252, 1503, 556) and full.align(641, 255, 841, 555) == (641, 255, 841, 555)
+    x0, y0, x1, y1 = rect
+    patch = rng.integers(0, 255, size=(y1 - y0, x1 - x0, 3), dtype=np.uint8)
+    proxy.update(x0, y0, x1, y1, patch)
+    base[y0:y1, x0:x1] = patch
+    fresh = Pyramid(base)
+    for k in range(2, len(fresh.levels)):
+        np.testing.assert_array_equal(proxy.levels[k], fresh.levels[k], err_msg=f"level {k}")
+    with pytest.raises(ValueError, match="aligned"):
+        proxy.update(641, 255, 841, 555, base[255:555, 641:841])
+    with pytest.raises(ValueError, match="level 2"):
+        Pyramid.proxy(np.zeros((10, 10, 3), np.uint8), 2, base.shape[:2])
