@@ -121,7 +121,8 @@ def ddp_rank() -> int:
 def export(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m training export", description="Run checkpoint(s) -> shipping weights.")
     p.add_argument("checkpoints", nargs="+",
-                   help="best.pt / last.pt of a maskgan run (or a final.pt); several v2 run files: their weights averaged")
+                   help="best.pt / last.pt of a maskgan run (or a final.pt); several v2 run files: their weights averaged "
+                        "(after the first, exported maskgan-v2 weights too, e.g. the ones a --init run started from)")
     p.add_argument("--out", required=True, help="NAME.safetensors (the .json sidecar is written beside it)")
     p.add_argument("--data", default=None, help="with --calibrate: the shared datasets folder")
     p.add_argument("--calibrate", type=int, default=0,

@@ -127,6 +127,22 @@ def average_states(states: list[dict]) -> dict:
             for k, v in first.items()}
 
 
+def weights_as_run_file(path: Path) -> dict:
+    """Exported maskgan-v2 weights in the shape of a run file, to average with runs started from
+    them (``train --init``): the network, its rebalancing, config and training record."""
+    from models.checkpoint import load_weights
+    from models.types import ModelError
+
+    try:
+        state, meta = load_weights(path, ARCH)
+    except ModelError as e:
+        raise ValueError(str(e)) from None
+    return {"net": state, "net_raw": state, "rebalance": torch.exp(state["log_rebalance"]),
+            "config": meta.get("config"), "args": meta.get("train_args") or {}, "data": meta.get("training_data") or {},
+            "state": {"step": meta.get("steps") or 0, "photos": meta.get("photos_seen") or 0,
+                      "seconds": meta.get("wall_time_s") or 0.0}}
+
+
 def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None,
               temperature: float | None = None) -> tuple[Path, dict]:
     """A v2 run file (or several, their weights averaged; the first one's record is kept) ->
@@ -134,7 +150,8 @@ def export_v2(checkpoint: Path | list[Path], out: Path, data: Path | None = None
     from .maskgan_v2 import with_rebalance
 
     paths = [Path(c) for c in checkpoint] if isinstance(checkpoint, (list, tuple)) else [Path(checkpoint)]
-    cks = [torch.load(c, map_location="cpu", weights_only=False) for c in paths]  # files our trainer wrote
+    cks = [weights_as_run_file(c) if c.suffix == ".safetensors" else torch.load(c, map_location="cpu", weights_only=False)
+           for c in paths]  # files our trainer wrote, or exported weights (a fine-tune's start)
     for c, ck_ in zip(paths, cks):
         if not isinstance(ck_, dict) or "net_raw" not in ck_:
             raise ValueError(f"{c} is not a maskgan-v2 run file (RUN/last.pt); give only v2 run files to average")

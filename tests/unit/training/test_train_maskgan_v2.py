@@ -149,6 +149,12 @@ def test_a_tiny_run_resumes_and_exports_weights_the_app_loads(tmp_path):
     again = tmp_path / "again.safetensors"
     assert training_main(["export", str(tuned / "last.pt"), "--out", str(again)]) == 0
     assert json.loads(again.with_suffix(".json").read_text())["config"] == meta0["config"]
+    # ... and averaged with the weights it started from (a soup of a fine-tune and its start)
+    both = tmp_path / "both.safetensors"
+    assert training_main(["export", str(tuned / "last.pt"), str(out), "--out", str(both)]) == 0
+    soup_w, tuned_w = load_file(str(both)), torch.load(tuned / "last.pt", map_location="cpu", weights_only=False)["net"]
+    assert torch.allclose(soup_w[key].float(), (tuned_w[key] + shipped[key].float()) / 2, atol=1e-3)
+    assert len(json.loads(both.with_suffix(".json").read_text())["averaged_from"]) == 2
     # weights of another network, or --init with --resume: one sentence, no run
     iz = tmp_path / "iz"
     with pytest.raises(SystemExit, match="not 'maskgan-abq-efflite0-v2'"):
