@@ -170,6 +170,8 @@ class MaskGANColorizer:
         self.config = net.config
         self.device = device
         self._lock = threading.Lock()  # one forward at a time per loaded network
+        # suggestions read one photo's distribution at point after point: the last one is kept
+        self._suggest_cache: tuple[bytes, torch.Tensor] | None = None
 
     # -- the network ---------------------------------------------------------------------------
     def logits(self, L, mask, hint_ab=None, hint_mask=None, check=lambda: None) -> torch.Tensor:
@@ -241,15 +243,31 @@ class MaskGANColorizer:
         x, y = float(point[0]), float(point[1])
         if not (0 <= x < w and 0 <= y < h):
             raise ValueError(f"point ({x:g}, {y:g}) is outside the {w} x {h} photo")
-        mask = np.ones_like(L) if mask is None else mask
-        logits = self.logits(L, mask, hint_ab, hint_mask)
-        lh, lw = logits.shape[-2:]
+        corrected = self._suggest_logits(L, mask, hint_ab, hint_mask)
         # sample the logits at the point (bilinear on the quarter-size grid)
-        gx = torch.tensor([[[[(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1]]]], dtype=logits.dtype)
-        cell = F.grid_sample(self.net.corrected(logits, 1.0), gx, mode="bilinear", align_corners=False)[0, :, 0, 0]
+        gx = torch.tensor([[[[(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1]]]], dtype=corrected.dtype)
+        cell = F.grid_sample(corrected, gx, mode="bilinear", align_corners=False)[0, :, 0, 0]
         probs = torch.softmax(cell, 0).numpy()
         Lp = float(L[min(h - 1, int(y)), min(w - 1, int(x))])
         return top_colours(probs, self.net.bins.cpu().numpy(), Lp, k)
+
+    def _suggest_logits(self, L, mask, hint_ab, hint_mask) -> torch.Tensor:
+        """The prior-restored logits ``suggest`` reads, for these exact inputs: computed once, then
+        taken from the cache while the user asks about other points of the same photo."""
+        import hashlib
+
+        mask = np.ones_like(L) if mask is None else np.asarray(mask, np.float32)
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (L, mask, hint_ab, hint_mask):
+            a = None if a is None else np.ascontiguousarray(a, np.float32)
+            digest.update(b"-" if a is None else repr(a.shape).encode() + a.tobytes())
+        key = digest.digest()
+        cached = self._suggest_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        corrected = self.net.corrected(self.logits(L, mask, hint_ab, hint_mask), 1.0)
+        self._suggest_cache = (key, corrected)
+        return corrected
 
 
 # How strongly fit_to_hints holds on to "the network's colour as it is" (scale 1, no offset), in

@@ -39,25 +39,38 @@ class HintAssistant(QObject):
         x, y = (min(max(int(v), 0), n - 1) for v, n in zip(self.point, (W, H)))
         self.outcome_ready.emit(hint_outcome(float(st.document.L[y, x]), rgb or self.win.hint_rgb))
 
+    def prepare(self) -> None:
+        """Read the current photo's colour distribution ahead of the first hint (the hint tool was
+        chosen, or a photo opened with it): the model keeps it, so the first click's swatches come
+        as fast as the next ones'."""
+        st = self.win.state
+        if st is not None and st.document is not None:
+            H, W = st.shape
+            self._run(lambda found: None, (W / 2.0, H / 2.0), quiet=True)
+
     def _ask_model(self) -> None:
+        if self.win.state is None or self.point is None:
+            return
+        self._asked += 1
+        asked = self._asked
+        self._run(lambda found: self._done((asked, found)), self.point)
+
+    def _run(self, deliver, point: tuple[float, float], quiet: bool = False) -> None:
         from app.core.suggest import suggest_at, suggesting_model
 
         st = self.win.state
-        if st is None or self.point is None:
-            return
-        self._asked += 1
-        asked, (x, y) = self._asked, self.point
-        L, work_size = st.document.L, st.settings.work_size
+        (x, y), L, work_size = point, st.document.L, st.settings.work_size
         factory = self.win.executor._engine_factory
 
         def work(task: Task):
             engine = factory()
             model = suggesting_model(lambda name: engine.colorizer(name, "cpu"))
-            return asked, suggest_at(model, L, x, y, SUGGESTIONS, work_size)
+            return suggest_at(model, L, x, y, SUGGESTIONS, work_size)
 
         task = Task(work)  # no Qt parent: the window closing must not destroy a running thread
-        task.done.connect(self._done)
-        task.failed.connect(lambda msg: log.info("no suggestions here: %s", msg))  # no model predicts a distribution
+        task.done.connect(deliver)
+        # no model predicts a distribution (a quiet warm-up says nothing)
+        task.failed.connect(lambda msg: quiet or log.info("no suggestions here: %s", msg))
         task.finished.connect(lambda t=task: self._tasks.discard(t))
         self._tasks.add(task)
         task.start()

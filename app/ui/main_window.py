@@ -211,6 +211,8 @@ class MainWindow(FileOps, QMainWindow):
             self.panel.show_settings(state.settings, state.reference_path)
             self.status.set_model(state.settings.model, state.preview_device or self.app_settings.device)
             self.show_reference(state.reference_lab, reveal=False)
+            if self.canvas.tool is self.canvas.tools.get("hint"):
+                self.hint_assist.prepare()  # the photo's suggestions ready before its first hint
             if not state.mask.data.any():  # said when the photo comes up, not over a tool's tip later
                 self.status.show_info("Paint a mask (B) where colour should go; outside it the photo stays grey.")
         else:
@@ -240,6 +242,8 @@ class MainWindow(FileOps, QMainWindow):
         if act is not None:
             act.setChecked(True)
         self.status.show_info(TOOL_TIPS.get(name, ""))
+        if name == "hint":
+            self.hint_assist.prepare()
 
     def _build_history(self) -> None:
         """View > History panel: Qt's undo view over the current photo's undo stack."""

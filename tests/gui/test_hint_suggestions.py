@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
-from tests.gui.helpers import image_to_widget, open_photo, write_photo
+from tests.gui.helpers import image_to_widget, open_photo, wait_preview, write_photo
 from tests.v2weights import install_v2_weights
 
 pytestmark = pytest.mark.gui
@@ -145,3 +145,29 @@ def test_the_first_window_fits_the_screen(qtbot, window):
     assert window.width() == min(1400, int(avail.width() * 0.9)) or window.width() == window.minimumSizeHint().width()
     assert window.width() <= max(avail.width(), window.minimumSizeHint().width())
     assert window.height() <= max(int(avail.height() * 0.9), window.minimumSizeHint().height()), (avail, window.size())
+
+
+def test_choosing_the_hint_tool_reads_the_photo_so_the_first_hint_does_not_wait_for_the_network(qtbot, window, tmp_path):
+    from app.core.suggest import suggesting_model
+    from models.engine import get_engine
+
+    get_engine().clear()
+    install_v2_weights()
+    state = open_photo(qtbot, window, write_photo(tmp_path / "street.png"))  # previews with a test model
+    wait_preview(qtbot, window)  # the opening preview (the default model) is done
+    model = suggesting_model(lambda name: get_engine().colorizer(name, "cpu"))
+    runs = []
+    hook = model.net.register_forward_hook(lambda *a: runs.append(1))
+    try:
+        window.canvas.setFocus()
+        qtbot.keyClick(window.canvas, Qt.Key.Key_H)  # the hint tool: the distribution is read now
+        window.hint_assist.wait()
+        warmed = len(runs)
+        assert warmed == 1
+        with qtbot.waitSignal(window.hint_assist.suggestions_ready, timeout=30_000):
+            qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=image_to_widget(window, 100, 80))
+        window.hint_assist.wait()
+        assert len(runs) == warmed and len(state.hints) == 1  # the hint's swatches came from what was read
+    finally:
+        hook.remove()
+        get_engine().clear()

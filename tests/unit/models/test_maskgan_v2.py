@@ -77,6 +77,28 @@ def test_colorizer_predicts_meets_hints_and_suggests_in_gamut_colours():
         col.suggest(L, (64, 0))
 
 
+def test_suggestions_at_more_points_of_one_photo_run_the_network_once_and_say_the_same():
+    torch.manual_seed(0)
+    net = MaskGANNet(MaskGANConfig(decoder=(16, 16, 16)))
+    with torch.no_grad():
+        net.head.weight.normal_(0, 0.5)
+    col, fresh = MaskGANColorizer(net, {}, "cpu"), MaskGANColorizer(net, {}, "cpu")
+    calls = []
+    net.register_forward_hook(lambda *a: calls.append(1))
+    L = np.random.default_rng(1).uniform(10, 90, (48, 64)).astype(np.float32)
+    points = [(5, 5), (50, 20), (30, 40)]
+    first = [col.suggest(L, p) for p in points]
+    assert len(calls) == 1  # the photo's distribution is kept between points
+    assert first == [MaskGANColorizer(net, {}, "cpu").suggest(L, p) for p in points]  # and is the same
+    calls.clear()
+    other = L.copy()
+    other[0, 0] += 1.0  # another photo (or an edit of this one) is read anew
+    fresh.suggest(other, points[0])
+    col.suggest(other, points[0])
+    col.suggest(L, points[0], hint_ab=np.zeros((48, 64, 2), np.float32), hint_mask=np.ones((48, 64), np.float32))
+    assert len(calls) == 3
+
+
 def test_the_mirrored_pass_makes_the_colour_of_a_mirrored_photo_the_mirror_of_its_colour():
     torch.manual_seed(0)
     net = MaskGANNet(MaskGANConfig(decoder=(16, 16, 16)))
