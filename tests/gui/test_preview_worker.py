@@ -160,3 +160,27 @@ def test_a_full_preview_that_arrives_after_a_slider_moved_still_replaces_the_pro
     st.compositor.flush()
     assert not st.compositor.pyramid.is_proxy  # redrawn over the full size, not into the proxy
     np.testing.assert_array_equal(display(st), shown)
+
+
+def test_a_big_photo_with_colour_regions_gets_a_proxy_that_matches_too():
+    from dataclasses import replace
+
+    from app.core.regions import Region
+    from app.ui.preview_worker import run_job
+
+    H, W = 1700, 2300
+    L = np.tile(np.linspace(20, 90, W, dtype=np.float32), (H, 1))
+    sky = np.zeros((H, W), bool)
+    sky[:800] = True
+    door = np.zeros((H, W), np.uint8)  # a soft-brushed region: uint8 coverage
+    door[900:1500, 1000:1600] = 180
+    regions = (Region("sky", sky), Region("door", door, source="tint", colour="#aa3322", saturation=1.5))
+    job = replace(_job(L, sky | (door > 0)), regions=regions)
+    proxies = []
+    out = run_job(job, GradientEngine(), lambda: False, proxies.append)
+    full, proxy = out.pyramid.levels[1].astype(int), proxies[0].pyramid.levels[1].astype(int)
+    assert np.abs(full - proxy).mean() < 1.5
+    # the tinted door is red in both, the untouched band between the regions grey in both
+    assert (proxy[500:700, 550:750, 0] - proxy[500:700, 550:750, 2]).mean() > 20
+    band = proxy[420:440, 100:200]
+    assert np.abs(band[..., 0] - band[..., 2]).max() <= 1
