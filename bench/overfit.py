@@ -30,14 +30,10 @@ def _load(path: Path) -> dict:
     """A run file our trainer wrote, or shipped weights (.safetensors + sidecar) in the same shape."""
     import torch
 
-    if path.suffix == ".safetensors":
-        from models.checkpoint import load_weights
-        from models.maskgan_v2 import ARCH
+    from training.export_v2 import weights_as_run_file
 
-        state, meta = load_weights(path, ARCH)
-        ta = meta.get("train_args") or {}
-        return {"net": state, "config": meta.get("config"), "args": ta,
-                "state": {"step": meta.get("steps") or 0, "seconds": meta.get("wall_time_s") or 0.0}}
+    if path.suffix == ".safetensors":
+        return weights_as_run_file(path)
     return torch.load(path, map_location="cpu", weights_only=False)  # a file our trainer wrote
 
 
@@ -61,7 +57,7 @@ def main() -> None:
     for path in args.checkpoints:
         ck = _load(path)
         net = MaskGANNet(MaskGANConfig.from_dict(ck.get("config")), pretrained=False)
-        net.load_state_dict(with_rebalance(ck["net"], ck["rebalance"]) if "rebalance" in ck else ck["net"])
+        net.load_state_dict(with_rebalance(ck["net"], ck["rebalance"]))
         tr, hb = mean_nll(net, seen), mean_nll(net, heldback)
         print(json.dumps({"checkpoint": str(path), "step": ck["state"]["step"],
                           "minutes": round(ck["state"]["seconds"] / 60, 1), "train_nll": round(tr, 4),
