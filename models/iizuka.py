@@ -56,9 +56,16 @@ class IizukaConfig:
     # Inference only: ab added after the saturation, the cast (warm, as a rule) the network puts on
     # everyday photos, negated; measured by the calibration on photos-large photos a run held back.
     cast: tuple[float, float] = (0.0, 0.0)
+    # Inference only: multiplies the photo's mean predicted ab, and ``saturation`` then multiplies
+    # only each pixel's difference from that mean (None: one gain, ``saturation``, for both). One
+    # gain for all also multiplies the network's mean colour, a warm cast on everyday photos.
+    mean_saturation: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cast", cast_pair(self.cast))
+        g = self.mean_saturation
+        if g is not None and not (isinstance(g, (int, float)) and 0.0 <= float(g) <= 5.0):  # NaN fails too
+            raise ValueError(f"mean_saturation {g!r} is not a gain from 0 to 5 (or null)")
 
     def ch(self, n: int) -> int:
         return max(4, int(round(n * self.width)))
@@ -246,12 +253,21 @@ class IizukaColorizer:
         y, _ = self.net(x, L_global)
         if cancel is not None and cancel():
             raise Cancelled()
-        ab = target_to_ab(y[:, :, :hh, :ww]) * self.config.saturation
+        ab = scale_ab(target_to_ab(y[:, :, :hh, :ww]), self.config.saturation, self.config.mean_saturation)
         if any(self.config.cast):
             ab = ab + torch.tensor(self.config.cast, dtype=ab.dtype, device=ab.device)[None, :, None, None]
         if (hh, ww) != (h, w):
             ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
         return ab[0].permute(1, 2, 0).float().cpu().numpy().astype(np.float32)
+
+
+def scale_ab(ab: torch.Tensor, saturation: float, mean_saturation: float | None = None) -> torch.Tensor:
+    """The network's ab (N, 2, H, W) times ``saturation``; with ``mean_saturation`` the photo's mean
+    colour is scaled by that instead and ``saturation`` scales each pixel's difference from it."""
+    if mean_saturation is None:
+        return ab * saturation
+    mean = ab.mean(dim=(2, 3), keepdim=True)
+    return mean * mean_saturation + (ab - mean) * saturation
 
 
 def build(config: IizukaConfig) -> IizukaNet:

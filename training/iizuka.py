@@ -206,6 +206,11 @@ def _log(path: Path, rec: dict) -> None:
         f.write(json.dumps(rec) + "\n")
 
 
+COLOUR_SPACE = ("CIE Lab (D65, sRGB). Input L/50 - 1; output sigmoid y -> ab = (2y - 1) * 110, then times "
+                 "config.saturation (with config.mean_saturation: the photo's mean ab times that, and each pixel's "
+                 "difference from it times config.saturation), plus config.cast.")
+
+
 def export_weights(path: Path, net: IizukaNet, config: IizukaConfig, extra: dict) -> Path:
     """The shipping format: fp16 safetensors + sidecar (config, colour space, training record)."""
     from models.checkpoint import save_weights
@@ -213,8 +218,7 @@ def export_weights(path: Path, net: IizukaNet, config: IizukaConfig, extra: dict
     meta = {
         "architecture": ARCH,
         "config": config.to_dict(),
-        "colour_space": "CIE Lab (D65, sRGB). Input L/50 - 1; output sigmoid y -> ab = (2y - 1) * 110, "
-        "then times config.saturation, plus config.cast.",
+        "colour_space": COLOUR_SPACE,
         **extra,
     }
     return save_weights(path, net.state_dict(), meta)
@@ -413,21 +417,36 @@ def _calibration_photos(data: Path, work_size: int, limit: int, large_every: int
         "holdout": [lab(hold.read_uint8(i)) for i in range(0, len(hold), step)][:limit],
     }
     if large_every:
-        sets["photos_large_heldback"] = [lab(rgb8) for rgb8 in load_photos(
-            photos_large_heldback_paths(data, large_every)[:limit], 4096)[0]]
+        held = photos_large_heldback_paths(data, large_every)
+        # the manifest groups photos by source: take ``limit`` spread over all of them, not the first
+        pick = np.unique(np.linspace(0, len(held) - 1, min(limit, len(held))).round().astype(int))
+        sets["photos_large_heldback"] = [lab(rgb8) for rgb8 in load_photos([held[i] for i in pick], 4096)[0]]
     return sets
 
 
+MEAN_SATURATIONS = (None, 0.8, 1.0, 1.15, 1.3, 1.5)  # None: one gain for the mean and the rest
+
+
+def gain_ab(p: np.ndarray, saturation: float, mean_saturation: float | None = None) -> np.ndarray:
+    """``models.iizuka.scale_ab`` on one predicted ab photo (H, W, 2) as numpy."""
+    if mean_saturation is None:
+        return p * saturation
+    mean = p.reshape(-1, 2).mean(0)
+    return mean * mean_saturation + (p - mean) * saturation
+
+
 def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, work_size: int = 512,
-                        limit: int = 100, sides: tuple = (None, 256, 128, 64), target_ratio: float = 0.55) -> dict:
-    """Choose ``max_side`` and ``saturation`` for real photos at the app's work size.
+                        limit: int = 100, sides: tuple = (None, 256, 128, 64), target_ratio: float = 0.55,
+                        mean_saturations: tuple = MEAN_SATURATIONS) -> dict:
+    """Choose ``max_side``, ``saturation`` and ``mean_saturation`` for real photos at the app's work size.
 
     The network learnt on 64 px photos; at a 256 px work size its local path sees objects 4x
     bigger than in training, so running it at a smaller side (ab is upsampled) may colour
     better. MSE predictions are greyer than photos, and more saturation always costs PSNR, so
-    the rule is: the least saturation that makes the output at least ``target_ratio`` as
-    colourful as the originals on both calibration sets (see ``_calibration_photos``), and of
-    the sides, the one with the best PSNR gain over grey at that saturation.
+    for each side and each gain on the photo's mean colour (``mean_saturation``; None: the same
+    gain as the rest) the calibration takes the least saturation that makes the output at least
+    ``target_ratio`` as colourful as the originals on every calibration set (see
+    ``_calibration_photos``), and of those the one with the best mean PSNR gain over grey.
     For a run that held photos-large photos back, those decide too, and on them the calibration
     measures the cast the network puts on everyday photos (the photos' mean ab minus its own, at the
     chosen setting) and takes a share of it out (``config.cast``) where that adds ``CAST_GAIN`` dB
@@ -443,40 +462,46 @@ def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, w
     from training.evaluate import colourfulness, psnr
 
     col = load_iizuka(weights)
-    base = replace(col.config, saturation=1.0, cast=(0.0, 0.0))
+    base = replace(col.config, saturation=1.0, cast=(0.0, 0.0), mean_saturation=None)
     meta = read_meta(weights)
     large_every = int((meta.get("training") or {}).get("hold_back_large") or 0)
     sets = _calibration_photos(Path(data), work_size, limit, large_every)
     grey = {k: float(np.mean([psnr(lab_to_rgb(L, np.zeros_like(ab)), rgb) for rgb, L, ab in v])) for k, v in sets.items()}
     cf_orig = {k: float(np.mean([colourfulness(rgb) for rgb, _, _ in v])) for k, v in sets.items()}
 
-    def scored(preds: dict, sat: float, cast=(0.0, 0.0)) -> dict:
+    def scored(preds: dict, sat: float, mean_sat: float | None, cast=(0.0, 0.0)) -> dict:
         out = {}
         for k, v in sets.items():
-            outs = [lab_to_rgb(L, p * sat + np.asarray(cast, np.float32)) for p, (_, L, _) in zip(preds[k], v)]
+            outs = [lab_to_rgb(L, gain_ab(p, sat, mean_sat) + np.asarray(cast, np.float32)) for p, (_, L, _) in zip(preds[k], v)]
             out[k] = {
                 "psnr_gain": float(np.mean([psnr(o, rgb) for o, (rgb, _, _) in zip(outs, v)])) - grey[k],
                 "colourfulness_ratio": float(np.mean([colourfulness(o) for o in outs]) / cf_orig[k]),
             }
         return out
 
-    rows, by_side = [], {}
+    def reaches(r: dict) -> bool:
+        return all(r[k]["colourfulness_ratio"] >= target_ratio for k in sets)
+
+    mean_gain = lambda r: float(np.mean([r[k]["psnr_gain"] for k in sets]))  # noqa: E731
+    rows, by_side, least = [], {}, []
     for side in sides:
         col.config = replace(base, max_side=side)
         preds = by_side[side] = {k: [col.predict(ColorizeRequest.whole_photo(L)) for _, L, _ in v] for k, v in sets.items()}
-        for sat in np.arange(0.5, 2.51, 0.1):
-            rows.append({"max_side": side, "saturation": round(float(sat), 2), **scored(preds, float(sat))})
-    reach = [r for r in rows if all(r[k]["colourfulness_ratio"] >= target_ratio for k in sets)]
-    pool = reach or [max(rows, key=lambda r: min(r[k]["colourfulness_ratio"] for k in sets))]
-    least = min(r["saturation"] for r in pool)
-    best = max((r for r in pool if r["saturation"] == least), key=lambda r: np.mean([r[k]["psnr_gain"] for k in sets]))
+        for mean_sat in mean_saturations:
+            for sat in np.arange(0.5, 3.01, 0.1):  # upwards; the first that reaches the target is the least
+                rows.append({"max_side": side, "mean_saturation": mean_sat, "saturation": round(float(sat), 2),
+                             **scored(preds, float(sat), mean_sat)})
+                if reaches(rows[-1]):
+                    least.append(rows[-1])
+                    break
+    pool = least or [max(rows, key=lambda r: min(r[k]["colourfulness_ratio"] for k in sets))]
+    best = max(pool, key=mean_gain)
     cast, cast_record = (0.0, 0.0), None
     if sets.get("photos_large_heldback"):
-        preds, sat = by_side[best["max_side"]], best["saturation"]
-        measured = np.mean([ab.reshape(-1, 2).mean(0) - sat * p.reshape(-1, 2).mean(0)
+        preds, sat, mean_sat = by_side[best["max_side"]], best["saturation"], best["mean_saturation"]
+        measured = np.mean([ab.reshape(-1, 2).mean(0) - gain_ab(p, sat, mean_sat).reshape(-1, 2).mean(0)
                             for p, (_, _, ab) in zip(preds["photos_large_heldback"], sets["photos_large_heldback"])], 0)
-        mean_gain = lambda r: float(np.mean([r[k]["psnr_gain"] for k in sets]))  # noqa: E731
-        tried = {share: scored(preds, sat, tuple(share * measured)) for share in CAST_SHARES}
+        tried = {share: scored(preds, sat, mean_sat, tuple(share * measured)) for share in CAST_SHARES}
         share = max(tried, key=lambda sh: mean_gain(tried[sh]))
         if mean_gain(tried[share]) >= mean_gain(best) + CAST_GAIN:
             cast = tuple(round(float(share * c), 2) for c in measured)
@@ -484,12 +509,16 @@ def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, w
                        "tried": {str(sh): r for sh, r in tried.items()},
                        "rule": f"the share of the cast measured on the held-back photos-large photos with the best "
                                f"mean PSNR gain, kept where it adds {CAST_GAIN} dB on the mean of the sets"}
-    config = replace(base, max_side=best["max_side"], saturation=best["saturation"], cast=cast)
+    config = replace(base, max_side=best["max_side"], saturation=best["saturation"],
+                     mean_saturation=best["mean_saturation"], cast=cast)
     meta["config"] = config.to_dict()
+    meta["colour_space"] = COLOUR_SPACE
     meta["photo_calibration"] = {
         "photos": {k: f"{len(v)} photos at work size {work_size}" for k, v in sets.items()},
-        "rule": f"least saturation with colourfulness ratio >= {target_ratio} on every set; then best mean PSNR gain",
-        "psnr_grey": grey, "chosen": best, "table": rows, **({"cast": cast_record} if cast_record else {}),
+        "rule": f"for each side and mean-colour gain, the least saturation with colourfulness ratio >= {target_ratio} "
+                f"on every set; of those, the best mean PSNR gain",
+        "psnr_grey": grey, "chosen": best, "candidates": least, "table": rows,
+        **({"cast": cast_record} if cast_record else {}),
     }
     save_weights(out or weights, col.net.state_dict(), meta)
     return {"psnr_grey": grey, "chosen": best, "cast": list(cast)}

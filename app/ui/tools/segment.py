@@ -163,8 +163,7 @@ class SegmentTool(Tool):
         if self.state is None or key != self._photo_key():
             return  # the user moved to another photo meanwhile
         self._ready_key = key
-        self._status("Segment: click an object (Alt+click excludes); a dashed outline previews the next click. "
-                     "Enter adds, Shift/Alt+Enter subtracts, Esc discards.")
+        self._status("Segment: click an object (Alt+click excludes); Enter adds, Shift+Enter subtracts, Esc discards.")
         if not self.prompts.is_empty:
             self._request()
 

@@ -91,6 +91,28 @@ def test_the_cast_is_added_after_the_saturation_everywhere():
     np.testing.assert_allclose(got, 1.5 * base + np.array([-2.0, -6.5], np.float32), rtol=1e-4, atol=1e-4)
 
 
+def test_mean_saturation_scales_the_photos_mean_colour_and_saturation_the_rest():
+    L = _photo(64, 48)
+    base = IizukaColorizer(_net()).predict(ColorizeRequest.whole_photo(L))
+    net = _net()
+    net.config = IizukaConfig(**{**TINY.__dict__, "saturation": 2.0, "mean_saturation": 1.0})
+    got = IizukaColorizer(net).predict(ColorizeRequest.whole_photo(L))
+    mean = base.reshape(-1, 2).mean(0)
+    # the photo is the network's own size: no resampling, so the mean is exactly the one kept
+    np.testing.assert_allclose(got, mean + 2.0 * (base - mean), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(got.reshape(-1, 2).mean(0), mean, atol=1e-3)
+    assert got.std() > 1.9 * base.std()
+    # the same gain for both is the plain saturation
+    net.config = IizukaConfig(**{**TINY.__dict__, "saturation": 1.5, "mean_saturation": 1.5})
+    np.testing.assert_allclose(IizukaColorizer(net).predict(ColorizeRequest.whole_photo(L)), 1.5 * base, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("gain", [-0.5, 7.0, float("nan"), "1"])
+def test_a_mean_saturation_out_of_range_is_refused(gain):
+    with pytest.raises(ValueError, match="mean_saturation"):
+        IizukaConfig(**{**TINY.__dict__, "mean_saturation": gain})
+
+
 @pytest.mark.parametrize("cast", [(0.0, 31.0), (1.0,), (float("nan"), 0.0)])
 def test_a_cast_out_of_range_is_refused_and_a_damaged_sidecar_is_one_clear_error(tmp_path, cast):
     from models.checkpoint import save_weights
@@ -134,5 +156,6 @@ def test_loading_weights_of_another_config_is_one_clear_error(tmp_path):
 
 
 def test_config_round_trips_through_json():
-    cfg = IizukaConfig(width=0.5, num_classes=200, global_size=64, max_side=128, saturation=1.4, cast=(-1.5, -4.25))
+    cfg = IizukaConfig(width=0.5, num_classes=200, global_size=64, max_side=128, saturation=1.4, cast=(-1.5, -4.25),
+                       mean_saturation=1.15)
     assert IizukaConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg

@@ -97,8 +97,17 @@ def test_train_resume_and_export(tmp_path, datasets_dir):
     cal = tmp_path / "cal" / "iizuka.safetensors"
     res = calibrate_on_photos(export, datasets_dir, cal, work_size=64, limit=3, sides=(None, 32))
     col = load_iizuka(cal)
-    assert (col.config.max_side, col.config.saturation) == (res["chosen"]["max_side"], res["chosen"]["saturation"])
-    assert json.loads(cal.with_suffix(".json").read_text())["photo_calibration"]["chosen"] == res["chosen"]
+    chosen = res["chosen"]
+    assert (col.config.max_side, col.config.saturation, col.config.mean_saturation) == (
+        chosen["max_side"], chosen["saturation"], chosen["mean_saturation"])
+    record = json.loads(cal.with_suffix(".json").read_text())["photo_calibration"]
+    assert record["chosen"] == chosen
+    # one candidate per side and mean-colour gain that reached the colourfulness target (the least
+    # saturation that did), and the chosen one has the best mean PSNR gain among them
+    candidates = record["candidates"] or [chosen]
+    assert chosen in candidates and len({(c["max_side"], c["mean_saturation"]) for c in candidates}) == len(candidates)
+    gain = lambda r: np.mean([r[k]["psnr_gain"] for k in record["psnr_grey"]])  # noqa: E731
+    assert gain(chosen) == max(gain(c) for c in candidates)
 
 
 @pytest.mark.data
