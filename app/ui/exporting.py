@@ -24,6 +24,7 @@ class ExportSnapshot:
     bit_depth: int
     quality: int
     regions: tuple | None = None  # colour regions (app.core.regions.Region copies); None: the plain mask
+    colour_layer: Path | None = None  # also the colour alone with alpha (TIFF, for Photoshop)
 
     @classmethod
     def of(cls, state, options) -> ExportSnapshot:
@@ -37,7 +38,7 @@ class ExportSnapshot:
             mask = state.mask.coverage.copy()
         return cls(state.document, mask, tuple(state.hints), state.settings, state.reference_lab,
                    state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality,
-                   regions)
+                   regions, getattr(options, "colour_layer", None))
 
 
 def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
@@ -68,5 +69,12 @@ def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],
         raise Cancelled()
     report(80, "Writing")
     protect = tuple(p for p in (doc.path,) if p is not None)
-    return write_result(snap.path, doc.L, ab_full, layers=layers, bit_depth=snap.bit_depth, quality=snap.quality,
-                        icc_profile=doc.icc_profile, exif=doc.exif, alpha=doc.alpha, protect=protect)
+    written = write_result(snap.path, doc.L, ab_full, layers=layers, bit_depth=snap.bit_depth, quality=snap.quality,
+                           icc_profile=doc.icc_profile, exif=doc.exif, alpha=doc.alpha, protect=protect)
+    if snap.colour_layer is not None:
+        from app.core.layers import export_colour_layer
+
+        report(90, "Writing the colour layer")
+        export_colour_layer(snap.colour_layer, doc.L, ab_full, bit_depth=16 if doc.bit_depth == 16 else 8,
+                            icc_profile=doc.icc_profile, exif=doc.exif, protect=protect)
+    return written

@@ -276,7 +276,9 @@ class FileOps:
             return export_snapshot(snap, engine_factory, task.report, task.is_cancelled)
 
         def done(path) -> None:
-            self.status.show_info(f"Exported {Path(path).name} to {Path(path).parent}.")
+            layer = getattr(options, "colour_layer", None)
+            also = f" and its colour layer {layer.name}" if layer is not None else ""
+            self.status.show_info(f"Exported {Path(path).name}{also} to {Path(path).parent}.")
             self.exported_path = Path(path)
 
         return self.run_task(work, done, f"Exporting {options.path.name}\u2026")

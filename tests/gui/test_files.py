@@ -248,3 +248,49 @@ def test_several_photos_open_in_the_order_given_with_the_first_shown(qtbot, wind
     assert window.state is window.states[0]
     assert window.strip.currentRow() == 0
     assert "bad.png" in window.banner.label.text()
+
+
+def test_export_can_write_the_colour_as_a_layer_for_photoshop(qtbot, window, tmp_path):
+    """The export dialog's "Also the colour as a layer": a TIFF beside the export with the colour
+    alone, alpha 0 where the photo stays grey, at the photo's size and bit depth."""
+    import tifffile
+
+    from app.ui.dialogs.export_dialog import ExportDialog
+
+    src = tmp_path / "scan.tif"
+    y, x = np.mgrid[0:240, 0:320]
+    tifffile.imwrite(src, (12000 + 150 * x + 50 * y).astype(np.uint16))
+    st = open_photo(qtbot, window, src)
+    window.panel.feather.setValue(0)
+    paint_stroke(qtbot, window, STROKE)
+    wait_preview(qtbot, window)
+    dlg = ExportDialog(window.suggested_export_path(st), 16, window, source=src)
+    qtbot.addWidget(dlg)
+    assert dlg.options().colour_layer is None and not dlg.layer_name.isVisibleTo(dlg)
+    dlg.colour_layer.setChecked(True)
+    assert dlg.layer_name.text() == "scan_colour_layer.tif"
+    dlg.format.setCurrentText("PNG")  # the layer stays a TIFF whatever the export's format
+    opts = dlg.options()
+    assert opts.path == tmp_path / "scan_colour.png" and opts.colour_layer == tmp_path / "scan_colour_layer.tif"
+    opts.colour_layer.write_bytes(b"an earlier layer")
+    asked = []
+    dlg.confirm_replace = lambda p: asked.append(p) or False
+    dlg.show()
+    dlg.accept()
+    assert asked == [opts.colour_layer] and dlg.isVisible()  # "no": still open, nothing replaced
+    dlg.confirm_replace = lambda p: True
+    dlg.accept()
+    assert not dlg.isVisible()
+
+    task = window.export_to(dlg.options())
+    with qtbot.waitSignal(task.done, timeout=30_000):
+        pass
+    layer = tifffile.imread(opts.colour_layer)
+    colour = tifffile.imread(opts.path) if opts.path.suffix == ".tif" else np.asarray(Image.open(opts.path))
+    assert layer.shape == (*st.shape, 4) and layer.dtype == np.uint16  # 16-bit as the scan
+    inside = st.mask.data
+    assert inside.any() and not inside.all()
+    assert (layer[..., 3][inside] == 65535).all() and (layer[..., 3][~inside] == 0).all()
+    assert chroma(layer[..., :3][inside].reshape(-1, 1, 3) // 257).mean() > 40
+    assert colour.shape[:2] == st.shape
+    assert "colour layer scan_colour_layer.tif" in window.status.message.text()

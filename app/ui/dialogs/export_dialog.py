@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -25,11 +26,17 @@ EIGHT_BIT = ("JPEG", "WebP", "BMP")
 WITH_QUALITY = ("JPEG", "WebP")
 
 
+def colour_layer_path(path: Path) -> Path:
+    """Where "also the colour as a layer" writes: beside the export, ``NAME_layer.tif``."""
+    return path.with_name(f"{path.stem}_layer.tif")
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     path: Path
     bit_depth: int
     quality: int
+    colour_layer: Path | None = None  # also the colour alone with alpha (TIFF), for Photoshop
 
 
 class ExportDialog(QDialog):
@@ -56,6 +63,15 @@ class ExportDialog(QDialog):
         form.addRow("File", row)
         form.addRow("Bit depth", self.bit_depth)
         form.addRow("Quality (JPEG, WebP)", self.quality)
+        # Photoshop reads no OpenRaster: the colour alone, to place as a layer in Color mode
+        self.colour_layer = QCheckBox("Also the colour as a layer for Photoshop")
+        self.colour_layer.setToolTip("Writes the colour alone with alpha (transparent where the photo stays grey) as a "
+                                     "TIFF beside the export, at the photo's size and bit depth: place it over the "
+                                     "photo as a layer in Color blend mode.")
+        self.layer_name = QLabel()
+        self.layer_name.setStyleSheet("color:#9e9e9e;")
+        form.addRow("Layer", self.colour_layer)
+        form.addRow("", self.layer_name)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color:#ff8a80;")
@@ -66,6 +82,8 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         browse.clicked.connect(self._browse)
+        self.colour_layer.toggled.connect(self._show_layer_name)
+        self.path.textChanged.connect(self._show_layer_name)
         self.format.currentTextChanged.connect(self._format_changed)
         ext = suggested.suffix.lower()
         for name, e in FORMATS.items():
@@ -73,6 +91,12 @@ class ExportDialog(QDialog):
                 self.format.setCurrentText(name)
         self.bit_depth.setCurrentIndex(1 if source_bit_depth == 16 and self.format.currentText() not in EIGHT_BIT else 0)
         self._format_changed(self.format.currentText())
+        self._show_layer_name()
+
+    def _show_layer_name(self, *_args) -> None:
+        on = self.colour_layer.isChecked()
+        self.layer_name.setText(colour_layer_path(Path(self.path.text())).name if on else "")
+        self.layer_name.setVisible(on)
 
     def _format_changed(self, name: str) -> None:
         eight = name in EIGHT_BIT
@@ -95,15 +119,18 @@ class ExportDialog(QDialog):
         from app.core.errors import ExportError
         from app.core.export import check_output_path
 
-        path = self.options().path
+        options = self.options()
+        paths = [options.path] + ([options.colour_layer] if options.colour_layer else [])
         try:
-            check_output_path(path, overwrite=True, protect=[self.source] if self.source else [])
+            for path in paths:
+                check_output_path(path, overwrite=True, protect=[self.source] if self.source else [])
         except ExportError as e:
             self.problem.setText(str(e))
             self.problem.show()
             return
-        if path.exists() and not self.confirm_replace(path):
-            return
+        for path in paths:
+            if path.exists() and not self.confirm_replace(path):
+                return
         self.problem.hide()
         super().accept()
 
@@ -115,4 +142,6 @@ class ExportDialog(QDialog):
         return answer == QMessageBox.StandardButton.Yes
 
     def options(self) -> ExportOptions:
-        return ExportOptions(Path(self.path.text()).expanduser(), int(self.bit_depth.currentData()), self.quality.value())
+        path = Path(self.path.text()).expanduser()
+        layer = colour_layer_path(path) if self.colour_layer.isChecked() else None
+        return ExportOptions(path, int(self.bit_depth.currentData()), self.quality.value(), layer)
