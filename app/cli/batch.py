@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     help="replace existing outputs (never an input photo)")
     ex.add_argument("--number", dest="existing", action="store_const", const="number", help="write NAME_2.png etc.")
     p.add_argument("--no-metadata", action="store_true", help="do not copy ICC profile and EXIF")
+    p.add_argument("--colour-layers", action="store_true",
+                   help="also write the colour alone with alpha beside each output (NAME_layer.tif, the photo's bit "
+                        "depth), for a Color-mode layer in Photoshop")
     p.add_argument("--apply-changed", action="store_true",
                    help="apply a photo's project even if the photo changed since the project was saved (default: skip it)")
     p.add_argument("--io-workers", type=int, default=2, metavar="N", help="decode/encode threads (default 2; 0 = none)")
@@ -105,7 +108,7 @@ def build_job(args: argparse.Namespace):
         projects_dir=args.projects, masks_dir=args.masks, shared_mask=shared_mask, shared_hints=shared_hints,
         shared_shape=shared_shape, shared_regions=shared_regions, overrides=overrides, format=args.format, bit_depth=args.bit_depth,
         quality=args.quality, long_side=args.long_side, name_template=args.name_template, existing=args.existing,
-        keep_metadata=not args.no_metadata, apply_changed=args.apply_changed, io_workers=max(0, args.io_workers), device=args.device or "auto",
+        keep_metadata=not args.no_metadata, colour_layers=args.colour_layers, apply_changed=args.apply_changed, io_workers=max(0, args.io_workers), device=args.device or "auto",
     )
 
 

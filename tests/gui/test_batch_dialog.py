@@ -162,3 +162,21 @@ def test_file_menu_opens_the_batch_dialog(qtbot, window):
     dlg = window.findChild(BatchDialog)
     assert dlg is not None and dlg.isVisible()
     dlg.close()
+
+
+def test_colour_layers_for_photoshop_are_written_beside_each_output(qtbot, folder, monkeypatch):
+    dlg = _dialog(qtbot)
+    _pick_folder(qtbot, dlg, folder, monkeypatch)
+    _choose_model(dlg, "test-solid")
+    assert not dlg.colour_layers.isChecked()  # off unless asked for
+    qtbot.mouseClick(dlg.colour_layers, Qt.MouseButton.LeftButton)
+    assert dlg.colour_layers.isChecked()
+    with qtbot.waitSignal(dlg.state_changed, timeout=30_000, check_params_cb=lambda s: s != "running"):
+        qtbot.mouseClick(dlg.start_btn, Qt.MouseButton.LeftButton)
+    assert dlg.state == "finished"
+    layers = sorted(p.name for p in (folder / "colour").glob("*_layer.tif"))
+    assert layers == [f"frame{i}_colour_layer.tif" for i in range(4)]
+    import tifffile
+
+    layer = tifffile.imread(folder / "colour" / "frame0_colour_layer.tif")
+    assert layer.shape == (60, 80, 4) and (layer[..., 3] == 255).all()  # whole photo coloured: opaque

@@ -79,6 +79,33 @@ def test_batch_options_reach_the_job(tmp_path, capsys):
     assert "1 done, 1 skipped" in capsys.readouterr().out
 
 
+def test_batch_writes_each_photos_colour_as_a_layer_at_its_bit_depth(tmp_path):
+    import tifffile
+
+    src = tmp_path / "in"
+    _photos(src, 1)
+    scan = src / "scan16.tif"
+    tifffile.imwrite(scan, (20000 + 9 * np.arange(30 * 40).reshape(30, 40)).astype(np.uint16))
+    m = np.zeros((30, 40), np.uint8)
+    m[:, 20:] = 255
+    Image.fromarray(m).save(tmp_path / "shared.png")
+    out = tmp_path / "out"
+    code = main(["batch", str(src), "-o", str(out), "--model", FAKE, "--shared-mask", str(tmp_path / "shared.png"),
+                 "--feather", "0", "--format", "jpg", "--colour-layers", "--io-workers", "0"])
+    assert code == 0
+    for name, dtype, top in (("photo00", np.uint8, 255), ("scan16", np.uint16, 65535)):
+        layer = tifffile.imread(out / f"{name}_colour_layer.tif")  # beside the JPEG, the photo's depth
+        assert (out / f"{name}_colour.jpg").exists() and layer.shape == (30, 40, 4) and layer.dtype == dtype
+        assert (layer[:, :20, 3] == 0).all() and (layer[:, 20:, 3] == top).all()
+        rgb = layer[:, 20:, :3].astype(float) / top
+        assert (rgb.max(-1) - rgb.min(-1)).mean() > 0.05  # the fake's colour (+a, -b: purple), not grey
+    report = json.loads((out / "huebrush-batch-report.json").read_text())
+    assert all("colour layer" in r["note"] for r in report["photos"])
+    # without the option no layer is written
+    assert main(["batch", str(src), "-o", str(tmp_path / "plain"), "--model", FAKE]) == 0
+    assert not list((tmp_path / "plain").glob("*_layer.tif"))
+
+
 def test_dry_run_counts_without_writing(tmp_path, capsys):
     src = tmp_path / "in"
     _photos(src, 4)

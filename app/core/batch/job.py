@@ -59,6 +59,9 @@ class BatchJob:
     name_template: str = "{name}_colour.{ext}"
     existing: str = "skip"  # skip | overwrite | number
     keep_metadata: bool = True
+    # also the colour alone with alpha beside each output (OUTPUT-NAME_layer.tif), for a Color-mode
+    # layer in Photoshop, at the photo's bit depth
+    colour_layers: bool = False
     apply_changed: bool = False  # apply a photo's project even if the photo changed since it was saved
     io_workers: int = 2
     device: str = "auto"

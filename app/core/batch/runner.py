@@ -41,6 +41,7 @@ class _Prepared:
     t0: float
     note: str = ""  # e.g. a project applied although its photo changed
     regions: list | None = None  # a project's colour regions (app.core.regions), at L's size
+    layer_depth: int = 8  # the colour layer's bit depth (the photo's, or the job's when given)
 
 
 class _CoreForIO:
@@ -239,7 +240,8 @@ class BatchRunner:
             depth = 8 if Path(item.output).suffix.lower() in (".jpg", ".jpeg") else (self.job.bit_depth or doc.bit_depth)
             keep = self.job.keep_metadata
             return _Prepared(item, L, alpha, mask, settings, request, depth, doc.icc_profile if keep else None,
-                             doc.exif if keep else None, t0, " ".join(notes), regions or None)
+                             doc.exif if keep else None, t0, " ".join(notes), regions or None,
+                             self.job.bit_depth or doc.bit_depth)
         except Exception as e:
             return self._failed(item, e, t0, model)
 
@@ -300,6 +302,12 @@ class BatchRunner:
                 alpha=p.alpha, overwrite=self.job.existing == "overwrite", protect=(item.source,),
                 png_compression=1,  # batch throughput: ~1.5x faster PNG encoding for ~12% larger files
             )
+            if self.job.colour_layers:
+                from ..layers import export_colour_layer
+
+                layer = export_colour_layer(Path(written).with_name(f"{Path(written).stem}_layer.tif"), p.L, ab,
+                                            bit_depth=p.layer_depth, icc_profile=p.icc, exif=p.exif, protect=(item.source,))
+                note = " ".join(n for n in (note, f"colour layer {layer.name}") if n)
             return PhotoRecord(str(item.source), "done", "", str(written), round(time.perf_counter() - p.t0, 3),
                                p.item.mask_source, p.settings.model, " ".join(n for n in (p.note, note) if n))
         except Exception as e:

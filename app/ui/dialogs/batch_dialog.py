@@ -154,6 +154,9 @@ class BatchDialog(QDialog):
             self.existing.addItem(text, key)
         self.keep_metadata = QCheckBox("Keep ICC profile and EXIF")
         self.keep_metadata.setChecked(True)
+        self.colour_layers = QCheckBox("Also each photo's colour as a layer for Photoshop (NAME_layer.tif)")
+        self.colour_layers.setToolTip("The colour alone with alpha (transparent where the photo stays grey), beside each "
+                                      "output at the photo's bit depth: place it over the photo as a Color-mode layer.")
         of.addRow("Folder", output_row)
         of.addRow("Format", self.format)
         of.addRow("Bit depth", self.bit_depth)
@@ -162,6 +165,7 @@ class BatchDialog(QDialog):
         of.addRow("Name", self.name_template)
         of.addRow("Existing files", self.existing)
         of.addRow("", self.keep_metadata)
+        of.addRow("", self.colour_layers)
         outer.addWidget(out)
 
         self.counts = QLabel()
@@ -299,6 +303,7 @@ class BatchDialog(QDialog):
             bit_depth=self.bit_depth.currentData(), quality=self.quality.value(),
             long_side=self.long_side.value() or None, name_template=self.name_template.text(),
             existing=self.existing.currentData(), keep_metadata=self.keep_metadata.isChecked(),
+            colour_layers=self.colour_layers.isChecked(),
         )
 
     def update_counts(self) -> None:
