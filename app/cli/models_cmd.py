@@ -19,11 +19,12 @@ def add_parser(subparsers) -> None:
 
 
 def _loaders() -> dict:
-    """architecture -> (model name, loader(path, device))."""
-    from models import iizuka, maskgan, maskgan_v2
+    """architecture -> (model name, loader(path, device)): the colorizers and the built-in segmenter
+    (``python -m training train --model segmenter`` weights import as ``clickseg``)."""
+    from models import clickseg, iizuka, maskgan, maskgan_v2
 
     return {maskgan.ARCH: ("maskgan", maskgan.load_maskgan), maskgan_v2.ARCH: ("maskgan-v2", maskgan.load_maskgan),
-            iizuka.ARCH: ("iizuka", iizuka.load_iizuka)}
+            iizuka.ARCH: ("iizuka", iizuka.load_iizuka), clickseg.ARCH: ("clickseg", clickseg.load_clickseg)}
 
 
 def _user_dir() -> Path:

@@ -66,3 +66,15 @@ def test_a_maskgan_v2_file_installs_as_the_default_model(tmp_path, capsys, no_bu
     user = Path(os.environ["HUEBRUSH_MODELS_DIR"])
     assert DEFAULT_MODEL == "maskgan-v2" and (user / "maskgan-v2.safetensors").is_file()
     assert "installed maskgan-v2 weights" in capsys.readouterr().out
+
+
+def test_verify_checks_every_bundled_file_the_segmenter_too(capsys):
+    """The files Huebrush ships all verify, the built-in segmenter's included (it was reported as an
+    unknown architecture, exit 1, on a fresh install)."""
+    from models.checkpoint import bundled_weights_dir
+
+    assert main(["models", "verify"]) == 0
+    out = capsys.readouterr().out
+    for name in ("clickseg", "iizuka", "maskgan", "maskgan-v2"):
+        assert f"ok      {bundled_weights_dir() / (name + '.safetensors')}" in out
+    assert "FAILED" not in out
