@@ -429,10 +429,10 @@ MEAN_SATURATIONS = (None, 0.8, 1.0, 1.15, 1.3, 1.5)  # None: one gain for the me
 
 def gain_ab(p: np.ndarray, saturation: float, mean_saturation: float | None = None) -> np.ndarray:
     """``models.iizuka.scale_ab`` on one predicted ab photo (H, W, 2) as numpy."""
-    if mean_saturation is None:
-        return p * saturation
-    mean = p.reshape(-1, 2).mean(0)
-    return mean * mean_saturation + (p - mean) * saturation
+    from models.iizuka import scale_ab
+
+    t = torch.from_numpy(np.ascontiguousarray(p, np.float32)).permute(2, 0, 1)[None]
+    return scale_ab(t, saturation, mean_saturation)[0].permute(1, 2, 0).numpy()
 
 
 def calibrate_on_photos(weights: Path, data: Path, out: Path | None = None, *, work_size: int = 512,

@@ -82,6 +82,12 @@ def export_ora(path: str | os.PathLike, L: np.ndarray, layers, *, bit_depth: int
         raise ExportError(f"Could not write {path} ({e.strerror or e}); choose a folder you can write to, with free space.") from None
 
 
+def colour_layer_path(output: str | os.PathLike) -> Path:
+    """Where the colour layer of an export goes when it is written beside it: ``NAME_layer.tif``."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_layer.tif")
+
+
 def export_colour_layer(path: str | os.PathLike, L: np.ndarray, ab: np.ndarray, *, bit_depth: int = 8,
                         icc_profile: bytes | None = None, exif: bytes | None = None, protect=()) -> Path:
     """A TIFF of the colour alone (RGB at the photo's lightness where colour was asked for) with

@@ -38,7 +38,7 @@ class ExportSnapshot:
             mask = state.mask.coverage.copy()
         return cls(state.document, mask, tuple(state.hints), state.settings, state.reference_lab,
                    state.ab_work if current else None, Path(options.path), options.bit_depth, options.quality,
-                   regions, getattr(options, "colour_layer", None))
+                   regions, options.colour_layer)
 
 
 def export_snapshot(snap: ExportSnapshot, engine_factory: Callable[[], Any],

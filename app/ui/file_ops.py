@@ -276,8 +276,7 @@ class FileOps:
             return export_snapshot(snap, engine_factory, task.report, task.is_cancelled)
 
         def done(path) -> None:
-            layer = getattr(options, "colour_layer", None)
-            also = f" and its colour layer {layer.name}" if layer is not None else ""
+            also = f" and its colour layer {options.colour_layer.name}" if options.colour_layer is not None else ""
             self.status.show_info(f"Exported {Path(path).name}{also} to {Path(path).parent}.")
             self.exported_path = Path(path)
 

@@ -303,9 +303,9 @@ class BatchRunner:
                 png_compression=1,  # batch throughput: ~1.5x faster PNG encoding for ~12% larger files
             )
             if self.job.colour_layers:
-                from ..layers import export_colour_layer
+                from ..layers import colour_layer_path, export_colour_layer
 
-                layer = export_colour_layer(Path(written).with_name(f"{Path(written).stem}_layer.tif"), p.L, ab,
+                layer = export_colour_layer(colour_layer_path(written), p.L, ab,
                                             bit_depth=p.layer_depth, icc_profile=p.icc, exif=p.exif, protect=(item.source,))
                 note = " ".join(n for n in (note, f"colour layer {layer.name}") if n)
             return PhotoRecord(str(item.source), "done", "", str(written), round(time.perf_counter() - p.t0, 3),

@@ -26,11 +26,6 @@ EIGHT_BIT = ("JPEG", "WebP", "BMP")
 WITH_QUALITY = ("JPEG", "WebP")
 
 
-def colour_layer_path(path: Path) -> Path:
-    """Where "also the colour as a layer" writes: beside the export, ``NAME_layer.tif``."""
-    return path.with_name(f"{path.stem}_layer.tif")
-
-
 @dataclass(frozen=True)
 class ExportOptions:
     path: Path
@@ -94,6 +89,8 @@ class ExportDialog(QDialog):
         self._show_layer_name()
 
     def _show_layer_name(self, *_args) -> None:
+        from app.core.layers import colour_layer_path
+
         on = self.colour_layer.isChecked()
         self.layer_name.setText(colour_layer_path(Path(self.path.text())).name if on else "")
         self.layer_name.setVisible(on)
@@ -142,6 +139,8 @@ class ExportDialog(QDialog):
         return answer == QMessageBox.StandardButton.Yes
 
     def options(self) -> ExportOptions:
+        from app.core.layers import colour_layer_path
+
         path = Path(self.path.text()).expanduser()
         layer = colour_layer_path(path) if self.colour_layer.isChecked() else None
         return ExportOptions(path, int(self.bit_depth.currentData()), self.quality.value(), layer)
